@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aegis-safety/aegis/native/safetensors"
+)
+
+const goldenDir = "../../native/model/testdata/golden"
+
+func aegis(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// TestLogitsMatchesPyTorch: `aegis logits` on a golden model prints, per position, the
+// logits the PyTorch reference computed for the same (unpadded) row.
+func TestLogitsMatchesPyTorch(t *testing.T) {
+	for _, c := range []string{"llama_gqa", "qwen2", "llama_bf16", "llama_sharded"} {
+		dir := filepath.Join(goldenDir, c)
+		var g struct {
+			InputIDs [][]int `json:"input_ids"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "golden.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(b, &g)
+		ids := make([]string, len(g.InputIDs[0]))
+		for i, id := range g.InputIDs[0] {
+			ids[i] = fmt.Sprint(id)
+		}
+		out, errOut, code := aegis(t, "logits", "--model", dir, "--ids", strings.Join(ids, ","))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c, code, errOut)
+		}
+		var got struct {
+			Logits [][]float64 `json:"logits"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%s: output is not JSON: %v", c, err)
+		}
+		f, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := f.Float32("logits")
+		f.Close()
+		if len(got.Logits) != len(ids) {
+			t.Fatalf("%s: %d rows for %d ids", c, len(got.Logits), len(ids))
+		}
+		V := len(got.Logits[0])
+		var maxErr, scale float64
+		for p, row := range got.Logits {
+			for v, x := range row {
+				maxErr = math.Max(maxErr, math.Abs(x-float64(want[p*V+v])))
+				scale = math.Max(scale, math.Abs(float64(want[p*V+v])))
+			}
+		}
+		if maxErr/scale > 1e-4 {
+			t.Errorf("%s: relative error %.2e", c, maxErr/scale)
+		}
+	}
+}
+
+func TestGenerateIDs(t *testing.T) {
+	dir := filepath.Join(goldenDir, "llama_gqa")
+	var g struct {
+		Greedy struct {
+			PromptIDs []int `json:"prompt_ids"`
+			NewIDs    []int `json:"new_ids"`
+		} `json:"greedy"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "golden.json"))
+	json.Unmarshal(b, &g)
+	ids := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(g.Greedy.PromptIDs)), ","), "[]")
+	out, errOut, code := aegis(t, "generate", "--model", dir, "--ids", ids, "--max-new-tokens", "8")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct{ IDs []int }
+	json.Unmarshal([]byte(out), &got)
+	if fmt.Sprint(got.IDs) != fmt.Sprint(g.Greedy.NewIDs) {
+		t.Fatalf("generate %v, PyTorch greedy %v", got.IDs, g.Greedy.NewIDs)
+	}
+	// Sampling with a seed is reproducible.
+	a, _, _ := aegis(t, "generate", "--model", dir, "--ids", ids, "--temperature", "1", "--top-p", "0.9", "--seed", "7")
+	b2, _, _ := aegis(t, "generate", "--model", dir, "--ids", ids, "--temperature", "1", "--top-p", "0.9", "--seed", "7")
+	if a != b2 || a == "" {
+		t.Fatalf("seeded sampling differs: %q vs %q", a, b2)
+	}
+}
+
+// copyModel copies a golden model folder so a test can damage it.
+func copyModel(t *testing.T, name string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(goldenDir, name, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dst, f), b, 0o644)
+	}
+	return dst
+}
+
+func editConfig(t *testing.T, dir string, edit func(map[string]any)) {
+	t.Helper()
+	path := filepath.Join(dir, "config.json")
+	b, _ := os.ReadFile(path)
+	var c map[string]any
+	json.Unmarshal(b, &c)
+	edit(c)
+	b, _ = json.Marshal(c)
+	os.WriteFile(path, b, 0o644)
+}
+
+// TestBadInput: every kind of bad input gets one clear line on stderr and a non-zero exit.
+func TestBadInput(t *testing.T) {
+	good := filepath.Join(goldenDir, "llama_gqa")
+	noWeights := copyModel(t, "llama_gqa")
+	os.Remove(filepath.Join(noWeights, "model.safetensors"))
+	badType := copyModel(t, "llama_gqa")
+	editConfig(t, badType, func(c map[string]any) { c["model_type"] = "gpt2" })
+	badShape := copyModel(t, "llama_gqa")
+	editConfig(t, badShape, func(c map[string]any) { c["intermediate_size"] = 48 })
+	badJSON := copyModel(t, "llama_gqa")
+	os.WriteFile(filepath.Join(badJSON, "config.json"), []byte("{\"model_type\": "), 0o644)
+	truncated := copyModel(t, "llama_gqa")
+	st := filepath.Join(truncated, "model.safetensors")
+	b, _ := os.ReadFile(st)
+	os.WriteFile(st, b[:len(b)/2], 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string // substrings of the one error line
+	}{
+		{"missing folder", []string{"logits", "--model", "/nonexistent/model", "--ids", "1"}, 1, []string{"/nonexistent/model"}},
+		{"missing weights", []string{"logits", "--model", noWeights, "--ids", "1"}, 1, []string{"model.safetensors", "no such file"}},
+		{"unsupported model_type", []string{"logits", "--model", badType, "--ids", "1"}, 1, []string{"config.json", `unsupported model_type "gpt2"`}},
+		{"inconsistent shapes", []string{"logits", "--model", badShape, "--ids", "1"}, 1, []string{"mlp.gate_proj.weight", "shape"}},
+		{"bad config json", []string{"logits", "--model", badJSON, "--ids", "1"}, 1, []string{"config.json"}},
+		{"truncated weights", []string{"logits", "--model", truncated, "--ids", "1"}, 1, []string{"model.safetensors"}},
+		{"id outside vocab", []string{"logits", "--model", good, "--ids", "1,80"}, 1, []string{"token id 80", "vocabulary"}},
+		{"negative id", []string{"logits", "--model", good, "--ids", "-3"}, 1, []string{"token id -3"}},
+		{"bad ids", []string{"logits", "--model", good, "--ids", "1,x"}, 2, []string{`"x"`}},
+		{"no model", []string{"logits", "--ids", "1"}, 2, []string{"--model"}},
+		{"unknown flag", []string{"logits", "--nope"}, 2, []string{"nope"}},
+		{"unknown command", []string{"frobnicate"}, 2, []string{"frobnicate"}},
+		{"generate id outside vocab", []string{"generate", "--model", good, "--ids", "999"}, 1, []string{"token id 999"}},
+		{"generate bad top-p", []string{"generate", "--model", good, "--ids", "1", "--top-p", "0"}, 2, []string{"top-p"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := aegis(t, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, c.code, errOut)
+			}
+			first := strings.SplitN(errOut, "\n", 2)[0]
+			for _, w := range c.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("error line %q lacks %q", first, w)
+				}
+			}
+			if c.name != "unknown command" && strings.Count(strings.TrimRight(errOut, "\n"), "\n") > 0 {
+				t.Errorf("error is not one line: %q", errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty on error: %q", out)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	out, _, code := aegis(t, "--help")
+	if code != 0 || !strings.Contains(out, "logits") || !strings.Contains(out, "generate") {
+		t.Fatalf("--help: exit %d, %q", code, out)
+	}
+	out, _, code = aegis(t, "logits", "--help")
+	if code != 0 || !strings.Contains(out, "--model") && !strings.Contains(out, "-model") {
+		t.Fatalf("logits --help: exit %d, %q", code, out)
+	}
+}

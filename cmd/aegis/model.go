@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/aegis-safety/aegis/native/model"
+)
+
+// modelFlags are the flags every command that loads a local model shares.
+type modelFlags struct {
+	dir, adapter string
+	bf16         bool
+}
+
+func (f *modelFlags) register(fs *flagSet) {
+	fs.StringVar(&f.dir, "model", "", "model folder (config.json, model.safetensors or shards)")
+	fs.StringVar(&f.adapter, "adapter", "", "optional PEFT LoRA adapter folder to apply")
+	fs.BoolVar(&f.bf16, "bf16", false, "hold the base weights in bfloat16 (half the memory)")
+}
+
+func (f *modelFlags) load() (*model.Model, error) {
+	if f.dir == "" {
+		return nil, fmt.Errorf("%w: --model is required", errUsage)
+	}
+	m, err := model.Load(f.dir, model.LoadOptions{BF16Base: f.bf16})
+	if err != nil {
+		return nil, err
+	}
+	if f.adapter != "" {
+		if _, err := m.LoadAdapter(f.adapter, "adapter"); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// parseIDs reads "1,5,9" (spaces allowed) as token ids.
+func parseIDs(s string) ([]int32, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("%w: --ids is required (comma-separated token ids)", errUsage)
+	}
+	var ids []int32
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --ids: %q is not a token id", errUsage, strings.TrimSpace(f))
+		}
+		ids = append(ids, int32(v))
+	}
+	return ids, nil
+}
+
+func runLogits(args []string, stdout io.Writer) error {
+	fs := newFlags("logits", "--model DIR --ids 1,5,9",
+		"Runs the model over the token ids and prints {\"logits\": [[...], ...]}: one row of raw\nfloat32 logits (vocab_size values) per input position.", stdout)
+	var mf modelFlags
+	mf.register(fs)
+	idsFlag := fs.String("ids", "", "comma-separated token ids")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	ids, err := parseIDs(*idsFlag)
+	if err != nil {
+		return err
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	logits, err := m.Forward(&model.Batch{B: 1, T: len(ids), IDs: ids})
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stdout)
+	V := m.Config.VocabSize
+	w.WriteString(`{"logits": [`)
+	buf := make([]byte, 0, 32)
+	for t := range ids {
+		if t > 0 {
+			w.WriteString(", ")
+		}
+		w.WriteByte('[')
+		for v, x := range logits[t*V : (t+1)*V] {
+			if v > 0 {
+				w.WriteString(", ")
+			}
+			w.Write(appendFloat32(buf[:0], x))
+		}
+		w.WriteByte(']')
+	}
+	w.WriteString("]}\n")
+	return w.Flush()
+}
+
+// appendFloat32 writes x in the shortest form that reads back as the same float32;
+// JSON has no NaN or infinity, so those become null.
+func appendFloat32(b []byte, x float32) []byte {
+	f := float64(x)
+	if f != f || f > 3.5e38 || f < -3.5e38 {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 32)
+}
+
+func runGenerate(args []string, stdout io.Writer) error {
+	fs := newFlags("generate", "--model DIR --ids 1,2,3 [--max-new-tokens N] [--temperature T] [--top-p P]",
+		"Continues the token ids with the model, decoding with a KV cache, and prints\n{\"ids\": [...]}: the new token ids. Temperature 0 (the default) is greedy.", stdout)
+	var mf modelFlags
+	mf.register(fs)
+	idsFlag := fs.String("ids", "", "comma-separated prompt token ids")
+	maxNew := fs.Int("max-new-tokens", 64, "most tokens to generate")
+	temp := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
+	topP := fs.Float64("top-p", 1, "nucleus sampling: keep the most likely tokens up to this probability")
+	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0: all)")
+	seed := fs.Uint64("seed", 0, "random seed for sampling")
+	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the config's eos_token_id)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	ids, err := parseIDs(*idsFlag)
+	if err != nil {
+		return err
+	}
+	if *maxNew < 0 || *temp < 0 || *topP <= 0 || *topP > 1 || *topK < 0 {
+		return fmt.Errorf("%w: need --max-new-tokens >= 0, --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0", errUsage)
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	stopIDs := eosIDs(m.Config.EOSTokenID)
+	if *stop != "" {
+		if stopIDs, err = parseIDs(*stop); err != nil {
+			return err
+		}
+	}
+	out, err := m.Generate(ids, model.GenerateOptions{MaxNewTokens: *maxNew, Seed: *seed, StopIDs: stopIDs,
+		Sampling: model.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK}})
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = []int32{}
+	}
+	return json.NewEncoder(stdout).Encode(map[string]any{"ids": out})
+}
+
+// eosIDs reads config.json's eos_token_id, a number or a list of numbers.
+func eosIDs(v any) []int32 {
+	switch x := v.(type) {
+	case float64:
+		return []int32{int32(x)}
+	case []any:
+		var ids []int32
+		for _, e := range x {
+			if f, ok := e.(float64); ok {
+				ids = append(ids, int32(f))
+			}
+		}
+		return ids
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module github.com/aegis-safety/aegis
+
+go 1.26

@@ -1,0 +1,112 @@
+package model
+
+import (
+	"github.com/aegis-safety/aegis/kernels"
+)
+
+// Linear is y = x Wᵀ + b with optional LoRA adapters: y += scale · (x Aᵀ) Bᵀ for every
+// enabled adapter. W is [Out, In] as in PyTorch. When the base is held in bfloat16, W.Data
+// is nil and wbf16 holds the weight, widened into a scratch buffer on each use.
+type Linear struct {
+	Name    string // HF module path, e.g. "model.layers.0.self_attn.q_proj"
+	In, Out int
+	W       *Param
+	B       *Param // nil without bias
+	wbf16   []uint16
+	loras   []*LoRA
+}
+
+// LoRA is one adapter's low-rank pair on one Linear: A is [r, In], B is [Out, r].
+type LoRA struct {
+	Set  *Adapter
+	A, B *Param
+}
+
+func newLinear(name string, in, out int, bias bool) *Linear {
+	l := &Linear{Name: name, In: in, Out: out}
+	l.W = &Param{Name: name + ".weight", Shape: []int{out, in}, Data: make([]float32, out*in)}
+	if bias {
+		l.B = &Param{Name: name + ".bias", Shape: []int{out}, Data: make([]float32, out)}
+	}
+	return l
+}
+
+// weight returns W as float32, widening a bfloat16 weight into scratch.
+func (l *Linear) weight(scratch *[]float32) []float32 {
+	if l.wbf16 == nil {
+		return l.W.Data
+	}
+	n := l.In * l.Out
+	if cap(*scratch) < n {
+		*scratch = make([]float32, n)
+	}
+	w := (*scratch)[:n]
+	kernels.WidenBF16(w, l.wbf16)
+	return w
+}
+
+// forward computes y[n, Out] from x[n, In].
+func (l *Linear) forward(x, y []float32, n int, scratch *[]float32, tmp *[]float32) {
+	w := l.weight(scratch)
+	kernels.Sgemm(false, true, n, l.Out, l.In, 1, x, l.In, w, l.In, 0, y, l.Out)
+	if l.B != nil {
+		for i := 0; i < n; i++ {
+			kernels.Axpy(1, l.B.Data, y[i*l.Out:(i+1)*l.Out])
+		}
+	}
+	for _, lo := range l.loras {
+		if !lo.Set.Enabled {
+			continue
+		}
+		r := lo.Set.Rank
+		h := grow(tmp, n*r)
+		kernels.Sgemm(false, true, n, r, l.In, 1, x, l.In, lo.A.Data, l.In, 0, h, r)
+		kernels.Sgemm(false, true, n, l.Out, r, float32(lo.Set.Scale()), h, r, lo.B.Data, r, 1, y, l.Out)
+	}
+}
+
+// backward accumulates the parameter gradients from dy[n, Out] (base ones only when
+// trainBase) and writes dx[n, In], adding to it when accumulate is set.
+func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool, scratch *[]float32, tmp *[]float32) {
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	if trainBase {
+		kernels.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
+		if l.B != nil {
+			for i := 0; i < n; i++ {
+				kernels.Axpy(1, dy[i*l.Out:(i+1)*l.Out], l.B.Grad)
+			}
+		}
+	}
+	if dx != nil {
+		w := l.weight(scratch)
+		kernels.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, w, l.In, beta, dx, l.In)
+	}
+	for _, lo := range l.loras {
+		if !lo.Set.Enabled {
+			continue
+		}
+		r, s := lo.Set.Rank, float32(lo.Set.Scale())
+		buf := grow(tmp, 2*n*r)
+		h, dh := buf[:n*r], buf[n*r:]
+		kernels.Sgemm(false, true, n, r, l.In, 1, x, l.In, lo.A.Data, l.In, 0, h, r) // recomputed, not stored
+		kernels.Sgemm(false, false, n, r, l.Out, s, dy, l.Out, lo.B.Data, r, 0, dh, r)
+		if lo.Set.Trainable {
+			kernels.Sgemm(true, false, l.Out, r, n, s, dy, l.Out, h, r, 1, lo.B.Grad, r)
+			kernels.Sgemm(true, false, r, l.In, n, 1, dh, r, x, l.In, 1, lo.A.Grad, l.In)
+		}
+		if dx != nil {
+			kernels.Sgemm(false, false, n, l.In, r, 1, dh, r, lo.A.Data, l.In, 1, dx, l.In)
+		}
+	}
+}
+
+// grow returns (*buf)[:n], reallocating when too small.
+func grow(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
