@@ -59,3 +59,25 @@ func ParallelFor(n int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// ParallelRange splits [0, n) into one contiguous chunk per worker and runs f on each,
+// or runs f(0, n) on the caller when n·cost (cost: rough work per item, e.g. its
+// length) is too small for goroutines to pay off.
+func ParallelRange(n, cost int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 || n*cost < 1<<15 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, min(lo+chunk, n))
+		}()
+	}
+	f(0, min(chunk, n))
+	wg.Wait()
+}

@@ -21,6 +21,7 @@ type command struct {
 var commands = map[string]command{
 	"logits":   {"print the raw logits of a model for a sequence of token ids", runLogits},
 	"generate": {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
+	"bench":    {"measure GEMM, training and decoding throughput on this machine", runBench},
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

@@ -27,7 +27,7 @@ func (f *modelFlags) load() (*model.Model, error) {
 	if f.dir == "" {
 		return nil, fmt.Errorf("%w: --model is required", errUsage)
 	}
-	m, err := model.Load(f.dir, model.LoadOptions{BF16Base: f.bf16})
+	m, err := model.Load(f.dir, model.Options{BF16Base: f.bf16})
 	if err != nil {
 		return nil, err
 	}

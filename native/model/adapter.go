@@ -81,7 +81,7 @@ func (m *Model) AddAdapter(name string, rank int, alpha float64, targets []strin
 
 // targets reports whether the adapter applies to linear l (never to lm_head).
 func (a *Adapter) targets(l *Linear) bool {
-	if l.Name == "lm_head" {
+	if l.Name == "lm_head" || l.Name == "model.embed_tokens" {
 		return false
 	}
 	mod := l.Name[strings.LastIndexByte(l.Name, '.')+1:]

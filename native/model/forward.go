@@ -58,7 +58,7 @@ type activations struct {
 	train   bool // the last pass can be back-propagated
 
 	// gradient buffers
-	dres, dhf, dln, dq, dk, dv, dctx, dact, dgate, dup []float32
+	dres, dhf, dln, dq, dk, dv, dctx, dact, dgate, dup, dprobs []float32
 }
 
 // Forward runs the model over a batch and returns the logits [B*T, V] of every position,
@@ -135,7 +135,7 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 	x := grow(&a.layers[0].x, n*H)
 	for i, id := range ids {
 		if mask[i] {
-			copy(x[i*H:(i+1)*H], m.Embed.Data[int(id)*H:(int(id)+1)*H])
+			m.Embed.row(x[i*H:(i+1)*H], int(id))
 		} else {
 			clear(x[i*H : (i+1)*H]) // a pad id may be anything; its row is never seen
 		}
@@ -203,12 +203,16 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 	a.rstdF, a.hf = grow(&a.rstdF, rows), grow(&a.hf, rows*H)
 	rmsnormForward(a.hf, a.rstdF, src, m.Norm.Data, rows, H, cfg.RMSNormEps)
 	a.logits = grow(&a.logits, rows*V)
-	if m.LMHead != nil {
-		m.LMHead.forward(a.hf, a.logits, rows, &m.scratchW, &m.scratchTmp)
-	} else {
-		kernels.Sgemm(false, true, rows, V, H, 1, a.hf, H, m.Embed.Data, H, 0, a.logits, V)
-	}
+	m.head().forward(a.hf, a.logits, rows, &m.scratchW, &m.scratchTmp)
 	return a.logits
+}
+
+// head is the output projection: lm_head, or the embedding when tied.
+func (m *Model) head() *Linear {
+	if m.LMHead != nil {
+		return m.LMHead
+	}
+	return m.Embed
 }
 
 func (m *Model) attnShape(l, B, T, P, kcap int, keyMask []bool, probs []float32) attnShape {
@@ -245,14 +249,7 @@ func (m *Model) Backward(dlogits []float32) error {
 		return nil
 	}
 
-	if m.LMHead != nil {
-		m.LMHead.backward(a.hf, dlogits, dhf, n, tb, false, &m.scratchW, &m.scratchTmp)
-	} else {
-		kernels.Sgemm(false, false, n, H, V, 1, dlogits, V, m.Embed.Data, H, 0, dhf, H)
-		if tb {
-			kernels.Sgemm(true, false, V, H, n, 1, dlogits, V, a.hf, H, 1, m.Embed.Grad, H)
-		}
-	}
+	m.head().backward(a.hf, dlogits, dhf, n, tb, false, &m.scratchW, &m.scratchTmp)
 	rmsnormBackward(dres, grad(m.Norm), dhf, a.xf, m.Norm.Data, a.rstdF, n, H, false)
 
 	for l := len(m.Layers) - 1; l >= 0; l-- {
@@ -266,6 +263,7 @@ func (m *Model) Backward(dlogits []float32) error {
 		// Attention: x2 = x + o(attn(rope(q(ln1)), rope(k(ln1)), v(ln1))); dres holds dL/dx2.
 		L.O.backward(la.ctx, dres, dctx, n, tb, false, &m.scratchW, &m.scratchTmp)
 		s := m.attnShape(l, a.B, a.T, 0, a.T, a.keyMask, la.probs)
+		s.dprobs = grow(&a.dprobs, a.B*cfg.NumKVHeads*a.T*a.T)
 		attnBackward(&s, dq, dk, dv, dctx, la.q, la.k, la.v)
 		ropeApply(dq, a.cos, a.sin, n, cfg.NumHeads, cfg.HeadDim, true)
 		ropeApply(dk, a.cos, a.sin, n, cfg.NumKVHeads, cfg.HeadDim, true)
@@ -277,7 +275,7 @@ func (m *Model) Backward(dlogits []float32) error {
 	if tb {
 		for i, id := range a.ids {
 			if a.keyMask[i] {
-				kernels.Axpy(1, dres[i*H:(i+1)*H], m.Embed.Grad[int(id)*H:(int(id)+1)*H])
+				kernels.Axpy(1, dres[i*H:(i+1)*H], m.Embed.W.Grad[int(id)*H:(int(id)+1)*H])
 			}
 		}
 	}

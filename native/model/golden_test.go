@@ -65,7 +65,7 @@ func TestGolden(t *testing.T) {
 			}
 			defer want.Close()
 
-			m, err := Load(dir, LoadOptions{})
+			m, err := Load(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,11 +160,11 @@ func TestGolden(t *testing.T) {
 // computes, carries a trainable adapter, and refuses to train its own weights.
 func TestBF16Base(t *testing.T) {
 	dir := "testdata/golden/llama_bf16"
-	f32, err := Load(dir, LoadOptions{})
+	f32, err := Load(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bf, err := Load(dir, LoadOptions{BF16Base: true})
+	bf, err := Load(dir, Options{BF16Base: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestBF16Base(t *testing.T) {
 // disabling it restores the base model's logits.
 func TestAdapterRoundTrip(t *testing.T) {
 	dir := "testdata/golden/llama_lora"
-	m, err := Load(dir, LoadOptions{})
+	m, err := Load(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestAdapterRoundTrip(t *testing.T) {
 // TestSaveLoad: a model saved in float32 reloads bit-identically; in bfloat16 it reloads
 // as the rounded weights.
 func TestSaveLoad(t *testing.T) {
-	m, err := Load("testdata/golden/qwen2", LoadOptions{})
+	m, err := Load("testdata/golden/qwen2", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestSaveLoad(t *testing.T) {
 		if err := m.Save(dir, dtype); err != nil {
 			t.Fatal(err)
 		}
-		m2, err := Load(dir, LoadOptions{})
+		m2, err := Load(dir, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

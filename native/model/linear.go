@@ -45,6 +45,15 @@ func (l *Linear) weight(scratch *[]float32) []float32 {
 	return w
 }
 
+// row writes row i of W (as float32) to dst: the embedding lookup.
+func (l *Linear) row(dst []float32, i int) {
+	if l.wbf16 != nil {
+		kernels.WidenBF16(dst, l.wbf16[i*l.In:(i+1)*l.In])
+		return
+	}
+	copy(dst, l.W.Data[i*l.In:(i+1)*l.In])
+}
+
 // forward computes y[n, Out] from x[n, In].
 func (l *Linear) forward(x, y []float32, n int, scratch *[]float32, tmp *[]float32) {
 	w := l.weight(scratch)

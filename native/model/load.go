@@ -12,18 +12,11 @@ import (
 	"github.com/aegis-safety/aegis/native/safetensors"
 )
 
-// LoadOptions controls Load.
-type LoadOptions struct {
-	// BF16Base keeps the linear layers' weights in bfloat16 (rounded if stored wider),
-	// halving their memory; such a base can run and carry adapters but not be trained.
-	BF16Base bool
-}
-
 // Load reads a Hugging Face model folder: config.json and model.safetensors (or the shards
 // of model.safetensors.index.json). Every tensor the config implies must be present with
 // the right shape; extra tensors (such as rotary inv_freq buffers) are ignored. The base
 // is frozen until SetBaseTrainable(true).
-func Load(dir string, opt LoadOptions) (*Model, error) {
+func Load(dir string, opt Options) (*Model, error) {
 	cfgPath := filepath.Join(dir, "config.json")
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("model folder %s: %w", dir, notExist(err))
@@ -37,7 +30,7 @@ func Load(dir string, opt LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("model %s: %w", dir, notExist(err))
 	}
 	defer set.Close()
-	m := build(cfg)
+	m := build(cfg, Options{})
 	need := func(p *Param) error {
 		info, ok := set.Info(p.Name)
 		if !ok {
@@ -64,8 +57,8 @@ func Load(dir string, opt LoadOptions) (*Model, error) {
 		}
 	}
 	for _, p := range m.baseParams() {
-		if len(p.Shape) == 2 && p != m.Embed {
-			continue // linear weights, read above
+		if len(p.Shape) == 2 {
+			continue // weight matrices, read above
 		}
 		if p.Data, err = set.Float32(p.Name); err != nil {
 			return nil, err

@@ -3,13 +3,15 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/aegis-safety/aegis/kernels"
 )
 
 // Model is a Llama-family decoder with its weights, the activations of the last forward
 // pass, and its LoRA adapter sets. A Model is not safe for concurrent use.
 type Model struct {
 	Config  Config
-	Embed   *Param // model.embed_tokens.weight [V, H]
+	Embed   *Linear // model.embed_tokens: weight [V, H], used as a lookup table (and as lm_head when tied)
 	Layers  []*Layer
 	Norm    *Param  // model.norm.weight [H]
 	LMHead  *Linear // nil when tie_word_embeddings
@@ -29,42 +31,50 @@ type Layer struct {
 	Gate, Up, Down      *Linear
 }
 
+// Options controls how New and Load hold a model.
+type Options struct {
+	// BF16Base keeps the embedding and linear weights in bfloat16 (rounded if stored
+	// wider), halving their memory; such a base can run and carry adapters but not be
+	// trained.
+	BF16Base bool
+}
+
 // New returns a model with weights drawn as transformers initialises them: normal with
 // std initializer_range for linears and embeddings, ones for norms, zero biases.
-func New(cfg Config, seed uint64) (*Model, error) {
+func New(cfg Config, seed uint64, opt Options) (*Model, error) {
 	cfg.fillDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := build(&cfg)
+	m := build(&cfg, opt)
 	r := rand.New(rand.NewPCG(seed, 0x61656769))
 	std := cfg.InitializerRange
-	for _, p := range m.baseParams() {
-		switch {
-		case len(p.Shape) == 2:
-			for i := range p.Data {
-				p.Data[i] = float32(r.NormFloat64() * std)
-			}
-		case isNorm(p.Name):
-			for i := range p.Data {
-				p.Data[i] = 1
-			}
+	for _, l := range m.linears() {
+		w := l.W.Data
+		if opt.BF16Base {
+			w = make([]float32, l.In*l.Out)
+		}
+		for i := range w {
+			w[i] = float32(r.NormFloat64() * std)
+		}
+		if opt.BF16Base {
+			kernels.NarrowBF16(l.wbf16, w)
+		}
+	}
+	for _, p := range m.norms() {
+		for i := range p.Data {
+			p.Data[i] = 1
 		}
 	}
 	return m, nil
 }
 
-func isNorm(name string) bool {
-	n := len(name)
-	return n > 14 && name[n-14:] == "layernorm.weight" || name == "model.norm.weight"
-}
-
 // build allocates a zeroed model for cfg, which must be valid.
-func build(cfg *Config) *Model {
+func build(cfg *Config, opt Options) *Model {
 	c := cfg
 	h, kvw, qw := c.HiddenSize, c.NumKVHeads*c.HeadDim, c.NumHeads*c.HeadDim
 	m := &Model{Config: *c, invFreq: c.InvFreq()}
-	m.Embed = &Param{Name: "model.embed_tokens.weight", Shape: []int{c.VocabSize, h}, Data: make([]float32, c.VocabSize*h)}
+	m.Embed = newLinear("model.embed_tokens", h, c.VocabSize, false)
 	for i := 0; i < c.NumLayers; i++ {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		norm := func(name string) *Param {
@@ -86,12 +96,18 @@ func build(cfg *Config) *Model {
 	if !c.TieWordEmbeddings {
 		m.LMHead = newLinear("lm_head", h, c.VocabSize, false)
 	}
+	if opt.BF16Base {
+		for _, l := range m.linears() {
+			l.wbf16, l.W.Data = make([]uint16, l.In*l.Out), nil
+		}
+	}
 	return m
 }
 
-// linears lists the model's Linear layers in a fixed order.
+// linears lists the model's weight matrices in a fixed order: the embedding, each
+// layer's projections, and lm_head when untied.
 func (m *Model) linears() []*Linear {
-	var ls []*Linear
+	ls := []*Linear{m.Embed}
 	for _, l := range m.Layers {
 		ls = append(ls, l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down)
 	}
@@ -101,9 +117,18 @@ func (m *Model) linears() []*Linear {
 	return ls
 }
 
+// norms lists the RMSNorm weights.
+func (m *Model) norms() []*Param {
+	var ps []*Param
+	for _, l := range m.Layers {
+		ps = append(ps, l.InputNorm, l.PostNorm)
+	}
+	return append(ps, m.Norm)
+}
+
 // baseParams lists every base weight in HF order: embeddings, each layer, norm, lm_head.
 func (m *Model) baseParams() []*Param {
-	ps := []*Param{m.Embed}
+	ps := []*Param{m.Embed.W}
 	lin := func(l *Linear) {
 		ps = append(ps, l.W)
 		if l.B != nil {

@@ -11,7 +11,11 @@ import (
 
 // rmsnormForward: y = x / sqrt(mean(x²) + eps) * w, saving the reciprocal rms per row.
 func rmsnormForward(y, rstd, x, w []float32, n, d int, eps float64) {
-	for i := 0; i < n; i++ {
+	kernels.ParallelRange(n, d, func(lo, hi int) { rmsnormForwardRows(y, rstd, x, w, lo, hi, d, eps) })
+}
+
+func rmsnormForwardRows(y, rstd, x, w []float32, lo, hi, d int, eps float64) {
+	for i := lo; i < hi; i++ {
 		xr := x[i*d : (i+1)*d]
 		var ss float32
 		for _, v := range xr {
@@ -28,8 +32,22 @@ func rmsnormForward(y, rstd, x, w []float32, n, d int, eps float64) {
 
 // rmsnormBackward accumulates dw (when non-nil) and writes dx, adding when accumulate:
 // dx = r·(dy·w − x·r²·mean(dy·w·x)).
+// The rows run in parallel; dw, shared by all rows, is accumulated after them.
 func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, accumulate bool) {
+	kernels.ParallelRange(n, d, func(lo, hi int) { rmsnormBackwardRows(dx, dy, x, w, rstd, lo, hi, d, accumulate) })
+	if dw == nil {
+		return
+	}
 	for i := 0; i < n; i++ {
+		xr, dyr, r := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], rstd[i]
+		for j := range xr {
+			dw[j] += dyr[j] * xr[j] * r
+		}
+	}
+}
+
+func rmsnormBackwardRows(dx, dy, x, w, rstd []float32, lo, hi, d int, accumulate bool) {
+	for i := lo; i < hi; i++ {
 		xr, dyr, dxr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
 		r := rstd[i]
 		var dot float32
@@ -43,11 +61,6 @@ func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, accumulate bool
 				dxr[j] += g
 			} else {
 				dxr[j] = g
-			}
-		}
-		if dw != nil {
-			for j := range xr {
-				dw[j] += dyr[j] * xr[j] * r
 			}
 		}
 	}
@@ -70,8 +83,12 @@ func ropeTable(cos, sin []float32, pos []int32, inv []float32) {
 // element j with j+hd/2. inverse rotates by −angle, which is the backward pass since the
 // rotation is orthogonal.
 func ropeApply(x, cos, sin []float32, n, heads, hd int, inverse bool) {
+	kernels.ParallelRange(n, heads*hd, func(lo, hi int) { ropeRows(x, cos, sin, lo, hi, heads, hd, inverse) })
+}
+
+func ropeRows(x, cos, sin []float32, lo, hi, heads, hd int, inverse bool) {
 	h := hd / 2
-	for i := 0; i < n; i++ {
+	for i := lo; i < hi; i++ {
 		c, s := cos[i*h:(i+1)*h], sin[i*h:(i+1)*h]
 		for hh := 0; hh < heads; hh++ {
 			v := x[(i*heads+hh)*hd : (i*heads+hh+1)*hd]
@@ -90,19 +107,24 @@ func ropeApply(x, cos, sin []float32, n, heads, hd int, inverse bool) {
 
 // swigluForward: out = silu(gate) * up.
 func swigluForward(out, gate, up []float32) {
-	for i, g := range gate {
-		out[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
-	}
+	kernels.ParallelRange(len(gate), 16, func(lo, hi int) {
+		for i, g := range gate[lo:hi] {
+			out[lo+i] = g / (1 + float32(math.Exp(float64(-g)))) * up[lo+i]
+		}
+	})
 }
 
 // swigluBackward writes dgate and dup from dout.
 func swigluBackward(dgate, dup, dout, gate, up []float32) {
-	for i, g := range gate {
-		sig := 1 / (1 + float32(math.Exp(float64(-g))))
-		silu := g * sig
-		dup[i] = dout[i] * silu
-		dgate[i] = dout[i] * up[i] * sig * (1 + g*(1-sig))
-	}
+	kernels.ParallelRange(len(gate), 16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := gate[i]
+			sig := 1 / (1 + float32(math.Exp(float64(-g))))
+			silu := g * sig
+			dup[i] = dout[i] * silu
+			dgate[i] = dout[i] * up[i] * sig * (1 + g*(1-sig))
+		}
+	})
 }
 
 // attnShape describes one attention call: B sequences of T new queries each, at absolute
@@ -111,9 +133,10 @@ type attnShape struct {
 	B, T, P, kcap   int
 	heads, kvHeads  int
 	hd, window      int
-	keyMask         []bool // [B, kcap]; keyMask[b*kcap+j] says key j is a real token
-	probs           []float32
-	qStride, kvWide int // q row width heads*hd, kv row width kvHeads*hd
+	keyMask         []bool    // [B, kcap]; keyMask[b*kcap+j] says key j is a real token
+	probs           []float32 // [B, heads, T, P+T] softmax probabilities, kept for backward
+	dprobs          []float32 // backward scratch: [B*kvHeads, T, T]
+	qStride, kvWide int       // q row width heads*hd, kv row width kvHeads*hd
 }
 
 // keyRange returns the keys [lo, hi] that query index i (absolute) may see.
@@ -126,9 +149,10 @@ func (s *attnShape) keyRange(i int) (lo, hi int) {
 }
 
 // attnForward computes out [B*T, heads*hd] from q [B*T, heads*hd] and k, v
-// [B, kcap, kvHeads*hd], saving softmax probabilities [B, heads, T, P+T] in s.probs.
-// Query head h reads KV head h/(heads/kvHeads), as repeat_interleave does in transformers.
-// A query with no visible key outputs zeros.
+// [B, kcap, kvHeads*hd], saving softmax probabilities in s.probs. Query head h reads KV
+// head h/(heads/kvHeads), as repeat_interleave does in transformers. Per (sequence, head)
+// it is two GEMMs, S = q kᵀ/√hd and out = softmax(S) v, with the causal, window and
+// padding masks applied between them; a query with no visible key outputs zeros.
 func attnForward(s *attnShape, out, q, k, v []float32) {
 	tk := s.P + s.T
 	group := s.heads / s.kvHeads
@@ -136,88 +160,84 @@ func attnForward(s *attnShape, out, q, k, v []float32) {
 	kernels.ParallelFor(s.B*s.heads, func(bh int) {
 		b, h := bh/s.heads, bh%s.heads
 		kvh := h / group
+		qb := q[b*s.T*s.qStride+h*s.hd:]
+		kb := k[b*s.kcap*s.kvWide+kvh*s.hd:]
+		vb := v[b*s.kcap*s.kvWide+kvh*s.hd:]
+		p := s.probs[bh*s.T*tk : (bh+1)*s.T*tk]
+		sgemmSerial(false, true, s.T, tk, s.hd, scale, qb, s.qStride, kb, s.kvWide, 0, p, tk)
+		mask := s.keyMask[b*s.kcap : b*s.kcap+tk]
 		for t := 0; t < s.T; t++ {
-			i := s.P + t
-			p := s.probs[((b*s.heads+h)*s.T+t)*tk : ((b*s.heads+h)*s.T+t+1)*tk]
-			clear(p)
-			o := out[(b*s.T+t)*s.qStride+h*s.hd : (b*s.T+t)*s.qStride+(h+1)*s.hd]
-			clear(o)
-			qv := q[(b*s.T+t)*s.qStride+h*s.hd : (b*s.T+t)*s.qStride+(h+1)*s.hd]
-			lo, hi := s.keyRange(i)
-			mx := float32(math.Inf(-1))
-			for j := lo; j <= hi; j++ {
-				if !s.keyMask[b*s.kcap+j] {
-					continue
-				}
-				kv := k[(b*s.kcap+j)*s.kvWide+kvh*s.hd:]
-				p[j] = kernels.Dot(qv, kv[:s.hd]) * scale
-				mx = max(mx, p[j])
-			}
-			if math.IsInf(float64(mx), -1) {
-				continue // no visible key
-			}
-			var sum float32
-			for j := lo; j <= hi; j++ {
-				if s.keyMask[b*s.kcap+j] {
-					e := float32(math.Exp(float64(p[j] - mx)))
-					p[j] = e
-					sum += e
+			row := p[t*tk : (t+1)*tk]
+			lo, hi := s.keyRange(s.P + t)
+			for j := range row {
+				if j < lo || j > hi || !mask[j] {
+					row[j] = float32(math.Inf(-1))
 				}
 			}
-			inv := 1 / sum
-			for j := lo; j <= hi; j++ {
-				if s.keyMask[b*s.kcap+j] {
-					p[j] *= inv
-					kernels.Axpy(p[j], v[(b*s.kcap+j)*s.kvWide+kvh*s.hd:][:s.hd], o)
-				}
-			}
+			softmaxInPlace(row)
 		}
+		sgemmSerial(false, false, s.T, s.hd, tk, 1, p, tk, vb, s.kvWide, 0, out[b*s.T*s.qStride+h*s.hd:], s.qStride)
 	})
 }
 
 // attnBackward computes dq [B*T, heads*hd] and dk, dv [B, T, kvHeads*hd] from dout, for
 // P == 0 (training passes have no cache). Work is split by (sequence, KV head) so that the
-// query heads sharing a KV head accumulate into dk and dv without races.
+// query heads sharing a KV head accumulate into dk and dv without races. Per query head:
+// dv += pᵀ dout; dp = dout vᵀ; ds = p ⊙ (dp − Σ p dp)/√hd; dq = ds k; dk += dsᵀ q.
 func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
-	tk := s.T
+	T := s.T
 	group := s.heads / s.kvHeads
 	scale := float32(1 / math.Sqrt(float64(s.hd)))
 	kernels.ParallelFor(s.B*s.kvHeads, func(bk int) {
 		b, kvh := bk/s.kvHeads, bk%s.kvHeads
-		dp := make([]float32, tk)
-		for t := 0; t < s.T; t++ {
-			kv := (b*s.T + t) * s.kvWide
-			clear(dk[kv+kvh*s.hd : kv+(kvh+1)*s.hd])
-			clear(dv[kv+kvh*s.hd : kv+(kvh+1)*s.hd])
-		}
+		kb, vb := k[b*T*s.kvWide+kvh*s.hd:], v[b*T*s.kvWide+kvh*s.hd:]
+		dkb, dvb := dk[b*T*s.kvWide+kvh*s.hd:], dv[b*T*s.kvWide+kvh*s.hd:]
+		ds := s.dprobs[bk*T*T : (bk+1)*T*T]
 		for h := kvh * group; h < (kvh+1)*group; h++ {
-			for t := 0; t < s.T; t++ {
-				p := s.probs[((b*s.heads+h)*s.T+t)*tk : ((b*s.heads+h)*s.T+t+1)*tk]
-				row := (b*s.T+t)*s.qStride + h*s.hd
-				do, qv, dqv := dout[row:row+s.hd], q[row:row+s.hd], dq[row:row+s.hd]
-				clear(dqv)
-				lo, hi := s.keyRange(t)
-				// dP_j = do·v_j ; dS_j = P_j (dP_j − Σ P dP)
-				var sum float32
-				for j := lo; j <= hi; j++ {
-					if p[j] == 0 {
-						continue
-					}
-					off := (b*s.T+j)*s.kvWide + kvh*s.hd
-					dp[j] = kernels.Dot(do, v[off:off+s.hd])
-					sum += p[j] * dp[j]
-					kernels.Axpy(p[j], do, dv[off:off+s.hd])
-				}
-				for j := lo; j <= hi; j++ {
-					if p[j] == 0 {
-						continue
-					}
-					off := (b*s.T+j)*s.kvWide + kvh*s.hd
-					ds := p[j] * (dp[j] - sum) * scale
-					kernels.Axpy(ds, k[off:off+s.hd], dqv)
-					kernels.Axpy(ds, qv, dk[off:off+s.hd])
+			beta := float32(1)
+			if h == kvh*group {
+				beta = 0 // the group's first head overwrites dk and dv
+			}
+			p := s.probs[(b*s.heads+h)*T*T : (b*s.heads+h+1)*T*T]
+			off := b*T*s.qStride + h*s.hd
+			dob, qb, dqb := dout[off:], q[off:], dq[off:]
+			sgemmSerial(true, false, T, s.hd, T, 1, p, T, dob, s.qStride, beta, dvb, s.kvWide)
+			sgemmSerial(false, true, T, T, s.hd, 1, dob, s.qStride, vb, s.kvWide, 0, ds, T)
+			for t := 0; t < T; t++ {
+				pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
+				sum := kernels.Dot(pr, dr)
+				for j, pj := range pr {
+					dr[j] = pj * (dr[j] - sum) * scale
 				}
 			}
+			sgemmSerial(false, false, T, s.hd, T, 1, ds, T, kb, s.kvWide, 0, dqb, s.qStride)
+			sgemmSerial(true, false, T, s.hd, T, 1, ds, T, qb, s.qStride, beta, dkb, s.kvWide)
 		}
 	})
+}
+
+// sgemmSerial is a single-threaded GEMM for work that is already split across goroutines.
+var sgemmSerial = kernels.SgemmRef
+
+// softmaxInPlace normalises x to probabilities; −Inf entries become 0, and a row of
+// only −Inf becomes all zeros (a query with no visible key).
+func softmaxInPlace(x []float32) {
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	if math.IsInf(float64(mx), -1) {
+		clear(x)
+		return
+	}
+	var sum float32
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - mx)))
+		x[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x {
+		x[i] *= inv
+	}
 }

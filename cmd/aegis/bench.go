@@ -1,0 +1,299 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aegis-safety/aegis/kernels"
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/train"
+)
+
+func runBench(args []string, stdout io.Writer) error {
+	subs := map[string]func([]string, io.Writer) error{
+		"gemm": benchGEMM, "train": benchTrain, "generate": benchGenerate,
+	}
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
+		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate [flags] [--json]
+
+Measures throughput on this machine:
+  gemm      float32 matrix multiply, GFLOP/s
+  train     training steps (forward, backward, AdamW) on random tokens, tokens/s
+  generate  KV-cache decoding, tokens/s
+
+Run 'aegis bench SUB --help' for a benchmark's flags.
+`)
+		if len(args) > 0 && args[0] != "--help" && args[0] != "-h" {
+			return fmt.Errorf("%w: unknown benchmark %q", errUsage, args[0])
+		}
+		return nil
+	}
+	return subs[args[0]](args[1:], stdout)
+}
+
+// report prints a benchmark's result as one JSON object, or as aligned lines.
+func report(w io.Writer, asJSON bool, keys []string, vals map[string]any) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(vals)
+	}
+	for _, k := range keys {
+		v := vals[k]
+		if f, ok := v.(float64); ok {
+			v = strconv.FormatFloat(f, 'g', 4, 64)
+		}
+		fmt.Fprintf(w, "%-14s %v\n", k, v)
+	}
+	return nil
+}
+
+func setThreads(n int) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: --threads must be positive", errUsage)
+	}
+	if n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
+	return runtime.GOMAXPROCS(0), nil
+}
+
+func benchGEMM(args []string, stdout io.Writer) error {
+	fs := newFlags("bench gemm", "--m M --n N --k K [--layout nn|nt|tn|tt] [--threads T] [--json]",
+		"Times C = A·B on random float32 matrices (C is M×N, the inner dimension K) and prints\nGFLOP/s (2·M·N·K per multiply), the median over repeated runs.", stdout)
+	m := fs.Int("m", 1024, "rows of C")
+	n := fs.Int("n", 1024, "columns of C")
+	k := fs.Int("k", 1024, "inner dimension")
+	layout := fs.String("layout", "nn", "operand layouts: nn, nt (B transposed), tn, tt")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
+	isa := fs.String("isa", kernels.ISA(), "instruction set: "+strings.Join(kernels.Supported(), ", "))
+	secs := fs.Float64("seconds", 2, "how long to measure")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *m <= 0 || *n <= 0 || *k <= 0 || len(*layout) != 2 || strings.Trim(*layout, "nt") != "" {
+		return fmt.Errorf("%w: need positive --m --n --k and --layout nn, nt, tn or tt", errUsage)
+	}
+	t, err := setThreads(*threads)
+	if err != nil {
+		return err
+	}
+	if err := kernels.SetISA(*isa); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ta, tb := (*layout)[0] == 't', (*layout)[1] == 't'
+	r := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = r.Float32()*2 - 1
+		}
+		return s
+	}
+	a, b, c := fill(*m**k), fill(*k**n), make([]float32, *m**n)
+	lda, ldb := *k, *n
+	if ta {
+		lda = *m
+	}
+	if tb {
+		ldb = *k
+	}
+	mul := func() { kernels.Sgemm(ta, tb, *m, *n, *k, 1, a, lda, b, ldb, 0, c, *n) }
+	mul() // warm-up: page faults, packing buffers
+	var times []float64
+	for start := time.Now(); time.Since(start).Seconds() < *secs || len(times) < 3; {
+		t0 := time.Now()
+		mul()
+		times = append(times, time.Since(t0).Seconds())
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	gflops := 2 * float64(*m) * float64(*n) * float64(*k) / med / 1e9
+	return report(stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
+		map[string]any{"gflops": gflops, "seconds": med, "m": *m, "n": *n, "k": *k, "layout": *layout,
+			"threads": t, "isa": kernels.ISA(), "runs": len(times)})
+}
+
+// benchModel builds a randomly initialised model from a config.json.
+func benchModel(path, baseDType string, seed uint64) (*model.Model, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: --model-config is required", errUsage)
+	}
+	if baseDType != "f32" && baseDType != "bf16" {
+		return nil, fmt.Errorf("%w: --base-dtype must be f32 or bf16", errUsage)
+	}
+	cfg, err := model.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return model.New(*cfg, seed, model.Options{BF16Base: baseDType == "bf16"})
+}
+
+func randomIDs(r *rand.Rand, n, vocab int) []int32 {
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(r.IntN(vocab))
+	}
+	return ids
+}
+
+func benchTrain(args []string, stdout io.Writer) error {
+	fs := newFlags("bench train", "--model-config config.json [--batch B] [--seq T] [--steps S] [--threads N] [--lora-rank R] [--base-dtype bf16] [--json]",
+		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", stdout)
+	cfgPath := fs.String("model-config", "", "a Hugging Face config.json")
+	batch := fs.Int("batch", 8, "sequences per step")
+	seq := fs.Int("seq", 128, "tokens per sequence")
+	steps := fs.Int("steps", 5, "timed steps")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
+	rank := fs.Int("lora-rank", 0, "train a LoRA adapter of this rank on a frozen base (0: full fine-tuning)")
+	baseDType := fs.String("base-dtype", "f32", "base weights in memory: f32 or bf16 (bf16 needs --lora-rank)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (go tool pprof)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *batch <= 0 || *seq <= 0 || *steps <= 0 || *rank < 0 {
+		return fmt.Errorf("%w: --batch, --seq and --steps must be positive", errUsage)
+	}
+	t, err := setThreads(*threads)
+	if err != nil {
+		return err
+	}
+	m, err := benchModel(*cfgPath, *baseDType, 1)
+	if err != nil {
+		return err
+	}
+	if *rank > 0 {
+		if _, err := m.AddAdapter("bench", *rank, float64(2**rank), nil, 2); err != nil {
+			return err
+		}
+	} else if err := m.SetBaseTrainable(true); err != nil {
+		return fmt.Errorf("%w: %v (use --lora-rank with --base-dtype bf16)", errUsage, err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	V := m.Config.VocabSize
+	b := &model.Batch{B: *batch, T: *seq, IDs: randomIDs(r, *batch**seq, V)}
+	targets := randomIDs(r, *batch**seq, V)
+	tr := &train.LM{Model: m, Opt: train.NewAdamW(), MaxGradNorm: 1}
+	if _, _, err := tr.Step(b, targets, 1e-4); err != nil { // warm-up: buffers, page faults
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	bar := newProgress(os.Stderr, "bench train", *steps, "steps")
+	var loss float64
+	var total time.Duration
+	for i := 0; i < *steps; i++ {
+		t0 := time.Now()
+		if loss, _, err = tr.Step(b, targets, 1e-4); err != nil {
+			return err
+		}
+		total += time.Since(t0)
+		bar.Add(1)
+	}
+	bar.Done()
+	stepS := total.Seconds() / float64(*steps)
+	trainable := 0
+	for _, p := range m.Params() {
+		trainable += len(p.Data)
+	}
+	return report(stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
+		map[string]any{"tokens_per_s": float64(b.B*b.T) / stepS, "step_s": stepS, "loss": loss, "threads": t,
+			"trainable": trainable, "peak_rss_mb": peakRSSMB(), "isa": kernels.ISA()})
+}
+
+func benchGenerate(args []string, stdout io.Writer) error {
+	fs := newFlags("bench generate", "(--model DIR | --model-config config.json) [--batch B] [--prompt-len P] [--new-tokens N] [--threads T] [--json]",
+		"Times KV-cache decoding: a prompt of random tokens is prefilled, then N tokens are\ndecoded greedily, one step per token for B sequences at once. Prints decode tokens/s\n(B·N / decode time) and the prefill time.", stdout)
+	var mf modelFlags
+	mf.register(fs)
+	cfgPath := fs.String("model-config", "", "a config.json for a randomly initialised model (instead of --model)")
+	batch := fs.Int("batch", 1, "sequences decoded together")
+	promptLen := fs.Int("prompt-len", 32, "prompt tokens")
+	newTokens := fs.Int("new-tokens", 64, "tokens to decode")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *batch <= 0 || *promptLen <= 0 || *newTokens <= 0 {
+		return fmt.Errorf("%w: --batch, --prompt-len and --new-tokens must be positive", errUsage)
+	}
+	t, err := setThreads(*threads)
+	if err != nil {
+		return err
+	}
+	var m *model.Model
+	if *cfgPath != "" {
+		base := "f32"
+		if mf.bf16 {
+			base = "bf16"
+		}
+		m, err = benchModel(*cfgPath, base, 1)
+	} else {
+		m, err = mf.load()
+	}
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	B := *batch
+	c := m.NewCache(B, *promptLen+*newTokens)
+	t0 := time.Now()
+	logits, err := m.Step(c, randomIDs(r, B**promptLen, m.Config.VocabSize), nil)
+	if err != nil {
+		return err
+	}
+	prefill := time.Since(t0)
+	V := m.Config.VocabSize
+	next := make([]int32, B)
+	bar := newProgress(os.Stderr, "bench generate", *newTokens, "tokens")
+	t0 = time.Now()
+	for i := 0; i < *newTokens; i++ {
+		for b := range next {
+			next[b] = model.Argmax(logits[b*V : (b+1)*V])
+		}
+		if logits, err = m.Step(c, next, nil); err != nil {
+			return err
+		}
+		bar.Add(1)
+	}
+	decode := time.Since(t0)
+	bar.Done()
+	return report(stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
+		map[string]any{"tokens_per_s": float64(B**newTokens) / decode.Seconds(), "prefill_s": prefill.Seconds(),
+			"decode_s": decode.Seconds(), "batch": B, "threads": t, "isa": kernels.ISA()})
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) from /proc, or 0 where there
+// is none.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
