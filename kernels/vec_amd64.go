@@ -10,7 +10,17 @@ package kernels
 // a long loop of them still reaches a preemption point often.
 const vecChunk = 1 << 14
 
+// dotVec and axpyVec go straight to the assembly in the common case, a short row on
+// AVX-512: attention calls them per key on a head's 32 to 128 values, where the
+// overhead of the chunking loop is as large as the arithmetic.
 func dotVec(x, y []float32) float32 {
+	if isa == AVX512 && len(x) <= vecChunk {
+		return dotAVX512(x, y)
+	}
+	return dotLong(x, y)
+}
+
+func dotLong(x, y []float32) float32 {
 	var s float32
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)
@@ -45,6 +55,14 @@ func dot3Vec(x, y, z []float32) float32 {
 }
 
 func axpyVec(a float32, x, y []float32) {
+	if isa == AVX512 && len(x) <= vecChunk {
+		axpyAVX512(a, x, y)
+		return
+	}
+	axpyLong(a, x, y)
+}
+
+func axpyLong(a float32, x, y []float32) {
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)
 		switch isa {
