@@ -156,7 +156,8 @@ func RMSNormBackward(dx, dw, dy, x, w []float32, rstd float32, accumulate bool) 
 // where bc1 = 1-beta1^t and bc2 = 1-beta2^t are the bias corrections of step t. The
 // scalar expressions are evaluated in float64 and rounded to float32 once; every
 // per-element operation is then a single float32 rounding, with no fused multiply-add,
-// so all instruction sets give the same bits as native/train's loop.
+// so all instruction sets give the same bits as native/train's loop compiled for amd64
+// (where Go fuses no multiply-adds unless GOAMD64=v3).
 func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay, bc1, bc2 float64) {
 	n := len(p)
 	g, m, v = g[:n], m[:n], v[:n]

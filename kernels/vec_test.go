@@ -559,8 +559,10 @@ func TestRMSNorm(t *testing.T) {
 	})
 }
 
-// adamWOptim is native/train's AdamW loop, copied as it was when the kernel was written:
-// AdamW must give exactly its bits.
+// adamWOptim is native/train's AdamW loop as it was when the kernel was written, with
+// the rounding of every product made explicit: that is how Go compiles it for amd64 by
+// default, while GOAMD64=v3 or arm64 may fuse its multiply-adds. AdamW must give exactly
+// these bits.
 func adamWOptim(w, g, m, v []float32, lr, beta1, beta2, epsilon, wd float64, step int) {
 	bc1 := 1 - math.Pow(beta1, float64(step))
 	bc2 := 1 - math.Pow(beta2, float64(step))
@@ -573,10 +575,10 @@ func adamWOptim(w, g, m, v []float32, lr, beta1, beta2, epsilon, wd float64, ste
 	for i := range w {
 		gi := g[i]
 		w[i] *= decay
-		m[i] = b1*m[i] + c1*gi
-		v[i] = b2*v[i] + c2*gi*gi
+		m[i] = float32(b1*m[i]) + float32(c1*gi)
+		v[i] = float32(b2*v[i]) + float32(c2*gi*gi)
 		denom := float32(math.Sqrt(float64(v[i])))/bc2Sqrt + eps
-		w[i] -= stepSize * (m[i] / denom)
+		w[i] -= float32(stepSize * (m[i] / denom))
 	}
 }
 
