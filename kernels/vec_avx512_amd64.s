@@ -1,4 +1,5 @@
-// AVX-512 versions of the vector kernels (AVX-512 F; VL for the odd 256-bit step).
+// AVX-512 versions of the vector kernels. They need only AVX-512 F (the 256- and
+// 128-bit steps of the reductions are VEX-encoded AVX).
 //
 // Loops run over 16-float vectors, unrolled where a chain of additions would otherwise
 // limit them. The last partial vector is handled with a lane mask in K1: masked loads
