@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 
 	"golang.org/x/sys/cpu"
 )
@@ -17,6 +18,9 @@ const (
 var isa = detectISA()
 
 func detectISA() string {
+	if runtime.GOARCH != "amd64" {
+		return Generic // the assembly exists for amd64 only
+	}
 	x := cpu.X86
 	switch {
 	case x.HasAVX512F && x.HasAVX512VL && x.HasAVX512BW && x.HasAVX512DQ:

@@ -16,17 +16,7 @@ func rmsnormForward(y, rstd, x, w []float32, n, d int, eps float64) {
 
 func rmsnormForwardRows(y, rstd, x, w []float32, lo, hi, d int, eps float64) {
 	for i := lo; i < hi; i++ {
-		xr := x[i*d : (i+1)*d]
-		var ss float32
-		for _, v := range xr {
-			ss += v * v
-		}
-		r := float32(1 / math.Sqrt(float64(ss/float32(d))+eps))
-		rstd[i] = r
-		yr := y[i*d : (i+1)*d]
-		for j, v := range xr {
-			yr[j] = v * r * w[j]
-		}
+		rstd[i] = kernels.RMSNorm(y[i*d:(i+1)*d], x[i*d:(i+1)*d], w, float32(eps))
 	}
 }
 
@@ -34,7 +24,11 @@ func rmsnormForwardRows(y, rstd, x, w []float32, lo, hi, d int, eps float64) {
 // dx = r·(dy·w − x·r²·mean(dy·w·x)).
 // The rows run in parallel; dw, shared by all rows, is accumulated after them.
 func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, accumulate bool) {
-	kernels.ParallelRange(n, d, func(lo, hi int) { rmsnormBackwardRows(dx, dy, x, w, rstd, lo, hi, d, accumulate) })
+	kernels.ParallelRange(n, d, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			kernels.RMSNormBackward(dx[i*d:(i+1)*d], nil, dy[i*d:(i+1)*d], x[i*d:(i+1)*d], w, rstd[i], accumulate)
+		}
+	})
 	if dw == nil {
 		return
 	}
@@ -42,26 +36,6 @@ func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, accumulate bool
 		xr, dyr, r := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], rstd[i]
 		for j := range xr {
 			dw[j] += dyr[j] * xr[j] * r
-		}
-	}
-}
-
-func rmsnormBackwardRows(dx, dy, x, w, rstd []float32, lo, hi, d int, accumulate bool) {
-	for i := lo; i < hi; i++ {
-		xr, dyr, dxr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
-		r := rstd[i]
-		var dot float32
-		for j := range xr {
-			dot += dyr[j] * w[j] * xr[j]
-		}
-		c := dot * r * r / float32(d)
-		for j := range xr {
-			g := r * (dyr[j]*w[j] - xr[j]*c)
-			if accumulate {
-				dxr[j] += g
-			} else {
-				dxr[j] = g
-			}
 		}
 	}
 }
@@ -88,42 +62,21 @@ func ropeApply(x, cos, sin []float32, n, heads, hd int, inverse bool) {
 
 func ropeRows(x, cos, sin []float32, lo, hi, heads, hd int, inverse bool) {
 	h := hd / 2
+	w := heads * hd
 	for i := lo; i < hi; i++ {
-		c, s := cos[i*h:(i+1)*h], sin[i*h:(i+1)*h]
-		for hh := 0; hh < heads; hh++ {
-			v := x[(i*heads+hh)*hd : (i*heads+hh+1)*hd]
-			for j := 0; j < h; j++ {
-				x1, x2 := v[j], v[j+h]
-				sj := s[j]
-				if inverse {
-					sj = -sj
-				}
-				v[j] = x1*c[j] - x2*sj
-				v[j+h] = x2*c[j] + x1*sj
-			}
-		}
+		kernels.RoPE(x[i*w:(i+1)*w], cos[i*h:(i+1)*h], sin[i*h:(i+1)*h], heads, hd, inverse)
 	}
 }
 
 // swigluForward: out = silu(gate) * up.
 func swigluForward(out, gate, up []float32) {
-	kernels.ParallelRange(len(gate), 16, func(lo, hi int) {
-		for i, g := range gate[lo:hi] {
-			out[lo+i] = g / (1 + float32(math.Exp(float64(-g)))) * up[lo+i]
-		}
-	})
+	kernels.ParallelRange(len(gate), 4, func(lo, hi int) { kernels.SwiGLU(out[lo:hi], gate[lo:hi], up[lo:hi]) })
 }
 
 // swigluBackward writes dgate and dup from dout.
 func swigluBackward(dgate, dup, dout, gate, up []float32) {
-	kernels.ParallelRange(len(gate), 16, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			g := gate[i]
-			sig := 1 / (1 + float32(math.Exp(float64(-g))))
-			silu := g * sig
-			dup[i] = dout[i] * silu
-			dgate[i] = dout[i] * up[i] * sig * (1 + g*(1-sig))
-		}
+	kernels.ParallelRange(len(gate), 4, func(lo, hi int) {
+		kernels.SwiGLUBackward(dgate[lo:hi], dup[lo:hi], dout[lo:hi], gate[lo:hi], up[lo:hi])
 	})
 }
 
@@ -164,7 +117,7 @@ func attnForward(s *attnShape, out, q, k, v []float32) {
 		kb := k[b*s.kcap*s.kvWide+kvh*s.hd:]
 		vb := v[b*s.kcap*s.kvWide+kvh*s.hd:]
 		p := s.probs[bh*s.T*tk : (bh+1)*s.T*tk]
-		sgemmSerial(false, true, s.T, tk, s.hd, scale, qb, s.qStride, kb, s.kvWide, 0, p, tk)
+		kernels.SgemmRef(false, true, s.T, tk, s.hd, scale, qb, s.qStride, kb, s.kvWide, 0, p, tk)
 		mask := s.keyMask[b*s.kcap : b*s.kcap+tk]
 		for t := 0; t < s.T; t++ {
 			row := p[t*tk : (t+1)*tk]
@@ -174,9 +127,9 @@ func attnForward(s *attnShape, out, q, k, v []float32) {
 					row[j] = float32(math.Inf(-1))
 				}
 			}
-			softmaxInPlace(row)
+			kernels.SoftmaxInPlace(row)
 		}
-		sgemmSerial(false, false, s.T, s.hd, tk, 1, p, tk, vb, s.kvWide, 0, out[b*s.T*s.qStride+h*s.hd:], s.qStride)
+		kernels.SgemmRef(false, false, s.T, s.hd, tk, 1, p, tk, vb, s.kvWide, 0, out[b*s.T*s.qStride+h*s.hd:], s.qStride)
 	})
 }
 
@@ -201,8 +154,8 @@ func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
 			p := s.probs[(b*s.heads+h)*T*T : (b*s.heads+h+1)*T*T]
 			off := b*T*s.qStride + h*s.hd
 			dob, qb, dqb := dout[off:], q[off:], dq[off:]
-			sgemmSerial(true, false, T, s.hd, T, 1, p, T, dob, s.qStride, beta, dvb, s.kvWide)
-			sgemmSerial(false, true, T, T, s.hd, 1, dob, s.qStride, vb, s.kvWide, 0, ds, T)
+			kernels.SgemmRef(true, false, T, s.hd, T, 1, p, T, dob, s.qStride, beta, dvb, s.kvWide)
+			kernels.SgemmRef(false, true, T, T, s.hd, 1, dob, s.qStride, vb, s.kvWide, 0, ds, T)
 			for t := 0; t < T; t++ {
 				pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
 				sum := kernels.Dot(pr, dr)
@@ -210,34 +163,8 @@ func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
 					dr[j] = pj * (dr[j] - sum) * scale
 				}
 			}
-			sgemmSerial(false, false, T, s.hd, T, 1, ds, T, kb, s.kvWide, 0, dqb, s.qStride)
-			sgemmSerial(true, false, T, s.hd, T, 1, ds, T, qb, s.qStride, beta, dkb, s.kvWide)
+			kernels.SgemmRef(false, false, T, s.hd, T, 1, ds, T, kb, s.kvWide, 0, dqb, s.qStride)
+			kernels.SgemmRef(true, false, T, s.hd, T, 1, ds, T, qb, s.qStride, beta, dkb, s.kvWide)
 		}
 	})
-}
-
-// sgemmSerial is a single-threaded GEMM for work that is already split across goroutines.
-var sgemmSerial = kernels.SgemmRef
-
-// softmaxInPlace normalises x to probabilities; −Inf entries become 0, and a row of
-// only −Inf becomes all zeros (a query with no visible key).
-func softmaxInPlace(x []float32) {
-	mx := float32(math.Inf(-1))
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	if math.IsInf(float64(mx), -1) {
-		clear(x)
-		return
-	}
-	var sum float32
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - mx)))
-		x[i] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for i := range x {
-		x[i] *= inv
-	}
 }

@@ -2,7 +2,9 @@ package train
 
 import (
 	"fmt"
-	"math"
+	"runtime"
+
+	"github.com/aegis-safety/aegis/kernels"
 )
 
 // IgnoreIndex is the conventional target id for positions that carry no
@@ -29,44 +31,27 @@ func CrossEntropy(logits []float32, vocab int, targets []int32, ignore int32, dl
 	if err != nil {
 		return 0, 0, err
 	}
-	for r, t := range targets {
-		x := logits[r*vocab : (r+1)*vocab]
-		var d []float32
-		if dlogits != nil {
-			d = dlogits[r*vocab : (r+1)*vocab]
-		}
-		if t == ignore {
-			clear(d)
-			continue
-		}
-		maxv := x[0]
-		for _, v := range x[1:] {
-			maxv = max(maxv, v)
-		}
-		m := float64(maxv) // float64 so x - max is exact
-		// Sum of exp(x - max); keep the float32 exps in d to turn them into
-		// probabilities below without a second pass of exp.
+	// Rows are independent: split them across cores, each chunk summing its own loss.
+	workers := runtime.GOMAXPROCS(0)
+	sums := make([]float64, workers)
+	chunk := (len(targets) + workers - 1) / workers
+	kernels.ParallelRange(len(targets), vocab, func(lo, hi int) {
 		var sum float64
-		if d == nil {
-			for _, v := range x {
-				sum += math.Exp(float64(v) - m)
+		for r := lo; r < hi; r++ {
+			var d []float32
+			if dlogits != nil {
+				d = dlogits[r*vocab : (r+1)*vocab]
 			}
-		} else {
-			for i, v := range x {
-				e := math.Exp(float64(v) - m)
-				d[i] = float32(e)
-				sum += e
+			if targets[r] == ignore {
+				clear(d)
+				continue
 			}
+			sum += float64(kernels.CrossEntropyRow(logits[r*vocab:(r+1)*vocab], int(targets[r]), d, float32(gradScale)))
 		}
-		// -log p[t] = log(sum) - (x[t] - max)
-		loss += math.Log(sum) - (float64(x[t]) - m)
-		if d != nil {
-			c := float32(gradScale / sum)
-			for i := range d {
-				d[i] *= c
-			}
-			d[t] -= float32(gradScale)
-		}
+		sums[lo/max(chunk, 1)] += sum
+	})
+	for _, s := range sums {
+		loss += s
 	}
 	return loss, n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aegis-safety/aegis/kernels"
 	"github.com/aegis-safety/aegis/native/model"
 )
 
@@ -77,22 +78,15 @@ func (o *AdamW) Step(params []*model.Param, lr float64) {
 		// with Python-float scalars applied to float32 tensors.
 		bc1 := 1 - math.Pow(o.Beta1, float64(s.t))
 		bc2 := 1 - math.Pow(o.Beta2, float64(s.t))
-		decay := float32(1 - lr*o.WeightDecay)
-		b1, c1 := float32(o.Beta1), float32(1-o.Beta1)
-		b2, c2 := float32(o.Beta2), float32(1-o.Beta2)
-		stepSize := float32(lr / bc1)
-		bc2Sqrt := float32(math.Sqrt(bc2))
-		eps := float32(o.Eps)
-
-		w, g, m, v := p.Data, p.Grad, s.m, s.v
-		for i := range w {
-			gi := g[i]
-			w[i] *= decay
-			m[i] = b1*m[i] + c1*gi
-			v[i] = b2*v[i] + c2*gi*gi
-			denom := float32(math.Sqrt(float64(v[i])))/bc2Sqrt + eps
-			w[i] -= stepSize * (m[i] / denom)
+		// The kernel rounds as the loop in its doc does. Large tensors split across
+		// cores; small ones skip the closure, so a step of them allocates nothing.
+		if len(p.Data) < 1<<14 {
+			kernels.AdamW(p.Data, p.Grad, s.m, s.v, lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, bc1, bc2)
+			continue
 		}
+		kernels.ParallelRange(len(p.Data), 8, func(lo, hi int) {
+			kernels.AdamW(p.Data[lo:hi], p.Grad[lo:hi], s.m[lo:hi], s.v[lo:hi], lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, bc1, bc2)
+		})
 	}
 }
 
