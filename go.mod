@@ -4,4 +4,7 @@ go 1.26.0
 
 require golang.org/x/sys v0.49.0
 
-require golang.org/x/text v0.43.0 // indirect
+require (
+	github.com/ardanlabs/jinja v1.8.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+)

@@ -137,7 +137,33 @@ async function chatGoldens() {
   console.log(`golden_chat.jsonl: ${lines.length} renderings`);
 }
 
+// Variants: the trained test tokenizer or Llama-2's with components replaced, to cover
+// what the three real files do not use (added-token flags, Digits, Split behaviours,
+// Metaspace, TemplateProcessing).
+async function variantGoldens() {
+  const variants = JSON.parse(fs.readFileSync(path.join(out, "variants.json"), "utf8"));
+  const bases = {
+    train: path.join(out, "train", "tokenizer.json"),
+    llama2: path.join(ref, "node_modules", tokenizers.llama2, "tokenizer.json"),
+  };
+  const list = fixed.concat(["a <mask> b", "x   <mask>  y", "<mask>x", "END [END]   next", "cat catalog concat cat.", "Dog DOG dog hotdog",
+    "12345 and 6789", " leading", "two  spaces", "ab cd", "AbC dEf"]);
+  const lines = [];
+  for (const v of variants) {
+    const json = { ...JSON.parse(fs.readFileSync(bases[v.base], "utf8")), ...v.patch };
+    const tok = Tokenizer.fromString(JSON.stringify(json));
+    for (const text of list) {
+      const ids = Array.from((await tok.encode(text, null, { addSpecialTokens: false })).getIds());
+      const special = Array.from((await tok.encode(text, null, { addSpecialTokens: true })).getIds());
+      lines.push(JSON.stringify({ variant: v.name, text, ids, ids_special: special, decoded: await tok.decode(ids, false) }));
+    }
+  }
+  fs.writeFileSync(path.join(out, "golden_variants.jsonl"), lines.join("\n") + "\n");
+  console.log(`golden_variants.jsonl: ${variants.length} variants x ${list.length} texts`);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await goldens();
   await chatGoldens();
+  await variantGoldens();
 }

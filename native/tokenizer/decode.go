@@ -96,20 +96,21 @@ func (d stripDec) chain(toks []string) []string {
 	return out
 }
 
+// metaspaceDec turns the replacement back into spaces; in the first token HF drops every
+// replacement instead (unless prepend_scheme is "never").
 type metaspaceDec struct {
 	repl     rune
-	stripOne bool // prepend_scheme is not "never": the first token's leading space goes
+	stripOne bool
 }
 
 func (d metaspaceDec) chain(toks []string) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		if i == 0 && d.stripOne {
-			if rs := string(d.repl); strings.HasPrefix(t, rs) {
-				t = t[len(rs):]
-			}
+			out[i] = strings.ReplaceAll(t, string(d.repl), "")
+		} else {
+			out[i] = strings.ReplaceAll(t, string(d.repl), " ")
 		}
-		out[i] = strings.ReplaceAll(t, string(d.repl), " ")
 	}
 	return out
 }

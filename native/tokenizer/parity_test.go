@@ -110,3 +110,51 @@ func TestParity(t *testing.T) {
 		})
 	}
 }
+
+type chatGolden struct {
+	Template            string          `json:"template"`
+	Tokenizer           string          `json:"tokenizer"`
+	Messages            json.RawMessage `json:"messages"`
+	AddGenerationPrompt bool            `json:"add_generation_prompt"`
+	Text                string          `json:"text"`
+	IDs                 []int32         `json:"ids"`
+}
+
+// TestChatParity renders the chat templates in testdata/chat and compares the text with
+// @huggingface/jinja (transformers' settings: trim_blocks, lstrip_blocks) and the ids of
+// that text with HF tokenizers.
+func TestChatParity(t *testing.T) {
+	rows := readJSONL[chatGolden](t, filepath.Join("testdata", "golden_chat.jsonl"))
+	bos := map[string]string{"llama3": "<|begin_of_text|>"}
+	eos := map[string]string{"llama3": "<|eot_id|>", "qwen3": "<|im_end|>"}
+	for i, g := range rows {
+		src, err := os.ReadFile(filepath.Join("testdata", "chat", g.Template+".jinja"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := &Tokenizer{Config: &Config{BOSToken: bos[g.Tokenizer], EOSToken: eos[g.Tokenizer]}}
+		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: string(src),
+			AddGenerationPrompt: g.AddGenerationPrompt, Vars: map[string]any{"date_string": "26 Jul 2024"}})
+		if err != nil {
+			t.Fatalf("%s #%d: %v", g.Template, i, err)
+		}
+		if text != g.Text {
+			t.Errorf("%s #%d:\n got %q\nwant %q", g.Template, i, text, g.Text)
+		}
+	}
+	t.Logf("%d renderings compared", len(rows))
+	for _, name := range []string{"llama3", "qwen3"} {
+		if _, err := os.Stat(filepath.Join("..", "..", "scripts", "tokenizer_ref", "node_modules", refDirs[name], "tokenizer.json")); err != nil {
+			t.Logf("ids not compared: %s not installed (%s)", name, refInstall)
+			continue
+		}
+		tk := refTokenizer(t, name)
+		for _, g := range rows {
+			if g.Tokenizer == name {
+				if ids := tk.Encode(g.Text, false); !slices.Equal(ids, g.IDs) {
+					t.Errorf("%s ids of %q:\n got %v\nwant %v", g.Template, g.Text, ids, g.IDs)
+				}
+			}
+		}
+	}
+}

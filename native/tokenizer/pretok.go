@@ -156,7 +156,7 @@ func (q metaspacePre) split(dst []piece, p piece) []piece {
 	return emitSpans(dst, np, charSpans(s, func(r rune) bool { return r == q.repl }), splitMergedWithNext)
 }
 
-// digitsPre is HF's Digits pre-tokenizer (ASCII digits).
+// digitsPre is HF's Digits pre-tokenizer (Rust's char::is_numeric: any Unicode number).
 type digitsPre struct{ individual bool }
 
 func (q digitsPre) split(dst []piece, p piece) []piece {
@@ -165,7 +165,7 @@ func (q digitsPre) split(dst []piece, p piece) []piece {
 	if q.individual {
 		b = splitIsolated
 	}
-	return emitSpans(dst, p, charSpans(p.s, func(r rune) bool { return r >= '0' && r <= '9' }), b)
+	return emitSpans(dst, p, charSpans(p.s, unicode.IsNumber), b)
 }
 
 // whitespaceSplitPre is HF's WhitespaceSplit: split on white space, dropping it.

@@ -111,15 +111,22 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if len(f.Model) == 0 || string(f.Model) == "null" {
 		return nil, errors.New("no model")
 	}
+	var mt struct {
+		Type   string
+		Merges json.RawMessage
+	}
+	if err := json.Unmarshal(f.Model, &mt); err != nil {
+		return nil, fmt.Errorf("model: %v", err)
+	}
+	if mt.Type == "" && mt.Merges != nil {
+		mt.Type = "BPE" // old files omit the type
+	}
+	if mt.Type != "BPE" {
+		return nil, fmt.Errorf("unsupported model %q (only BPE)", mt.Type)
+	}
 	var mj modelJSON
 	if err := json.Unmarshal(f.Model, &mj); err != nil {
 		return nil, fmt.Errorf("model: %v", err)
-	}
-	if mj.Type == "" && mj.Merges != nil {
-		mj.Type = "BPE" // old files omit the type
-	}
-	if mj.Type != "BPE" {
-		return nil, fmt.Errorf("unsupported model %q (only BPE)", mj.Type)
 	}
 	if mj.Dropout != nil && *mj.Dropout != 0 {
 		return nil, fmt.Errorf("unsupported model option dropout %v (BPE dropout is random; use null)", *mj.Dropout)
