@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,35 +18,72 @@ type addedToken struct {
 }
 
 // addedMatcher finds added tokens in text leftmost-longest, as HF's Aho-Corasick
-// automaton (MatchKind::LeftmostLongest) does, then applies the tokens' flags.
+// automaton (MatchKind::LeftmostLongest) does, then applies the tokens' flags. It walks a
+// byte trie from each position where some token could start.
 type addedMatcher struct {
-	first [256][]*addedToken // candidates by first byte, longest first
+	first [256]bool
+	nodes []trieNode
 	any   bool
 }
 
+type trieNode struct {
+	edges []trieEdge
+	tok   *addedToken // a token ends here
+}
+
+type trieEdge struct {
+	b    byte
+	next int32
+}
+
 func newAddedMatcher(toks []*addedToken) *addedMatcher {
-	m := &addedMatcher{}
+	m := &addedMatcher{nodes: []trieNode{{}}}
 	for _, t := range toks {
 		if t.Content == "" {
 			continue
 		}
-		m.first[t.Content[0]] = append(m.first[t.Content[0]], t)
+		m.first[t.Content[0]] = true
 		m.any = true
-	}
-	for i := range m.first {
-		sort.SliceStable(m.first[i], func(a, b int) bool { return len(m.first[i][a].Content) > len(m.first[i][b].Content) })
+		n := int32(0)
+	bytes:
+		for i := 0; i < len(t.Content); i++ {
+			c := t.Content[i]
+			for _, e := range m.nodes[n].edges {
+				if e.b == c {
+					n = e.next
+					continue bytes
+				}
+			}
+			m.nodes = append(m.nodes, trieNode{})
+			next := int32(len(m.nodes) - 1)
+			m.nodes[n].edges = append(m.nodes[n].edges, trieEdge{c, next})
+			n = next
+		}
+		if m.nodes[n].tok == nil { // the first of duplicate contents wins
+			m.nodes[n].tok = t
+		}
 	}
 	return m
 }
 
 // longestAt returns the longest token that s[i:] starts with.
 func (m *addedMatcher) longestAt(s string, i int) *addedToken {
-	for _, t := range m.first[s[i]] {
-		if strings.HasPrefix(s[i:], t.Content) {
-			return t
+	var best *addedToken
+	n := int32(0)
+walk:
+	for ; i < len(s); i++ {
+		for _, e := range m.nodes[n].edges {
+			if e.b == s[i] {
+				n = e.next
+				if t := m.nodes[n].tok; t != nil {
+					best = t
+				}
+				continue walk
+			}
 		}
+		break
 	}
-	return nil
+	return best
 }
 
 // split cuts p into pieces and added tokens; it calls text for each stretch of plain text
@@ -60,7 +96,7 @@ func (m *addedMatcher) split(p piece, text func(piece), tok func(*addedToken)) {
 	}
 	startOff := 0
 	for i := 0; i < len(s); {
-		if m.first[s[i]] == nil {
+		if !m.first[s[i]] {
 			i++
 			continue
 		}

@@ -235,9 +235,10 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 	}
 	next[n-1] = -1
 	type cand struct {
-		rank uint64
-		pos  int
-		id   int32
+		rank        uint64
+		pos         int
+		id          int32
+		left, right int32 // the pair it merges, to spot stale entries without a lookup
 	}
 	var h []cand
 	less := func(a, b cand) bool { return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
@@ -278,7 +279,7 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 			return
 		}
 		if v, ok := m.merges[pairKey(s[i], s[next[i]])]; ok {
-			push(cand{v >> 32, i, int32(uint32(v))})
+			push(cand{v >> 32, i, int32(uint32(v)), s[i], s[next[i]]})
 		}
 	}
 	for i := 0; i+1 < n; i++ {
@@ -290,7 +291,7 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 		if !alive[c.pos] || j < 0 {
 			continue
 		}
-		if v, ok := m.merges[pairKey(s[c.pos], s[j])]; !ok || int32(uint32(v)) != c.id {
+		if s[c.pos] != c.left || s[j] != c.right {
 			continue // stale: a neighbour changed since this candidate was queued
 		}
 		s[c.pos] = c.id

@@ -191,3 +191,53 @@ func (q sequencePre) split(dst []piece, p piece) []piece {
 	}
 	return append(dst, cur...)
 }
+
+// fastSplit is a pre-tokenizer that only cuts text with one isolating matcher, optionally
+// followed by the byte-level mapping: GPT-2's ByteLevel, or Llama-3's and Qwen2's
+// Sequence[Split, ByteLevel]. It feeds words to the model without building pieces.
+type fastSplit struct {
+	m   matcher
+	raw bool
+}
+
+func fastPath(p preTokenizer) *fastSplit {
+	switch q := p.(type) {
+	case byteLevelPre:
+		if !q.addPrefixSpace && q.useRegex {
+			return &fastSplit{gpt2Scanner{}, true}
+		}
+	case splitPre:
+		if q.behavior == splitIsolated && !q.invert {
+			return &fastSplit{q.m, false}
+		}
+	case sequencePre:
+		if len(q) != 2 {
+			return nil
+		}
+		sp, ok1 := q[0].(splitPre)
+		bl, ok2 := q[1].(byteLevelPre)
+		if ok1 && ok2 && sp.behavior == splitIsolated && !sp.invert && !bl.addPrefixSpace && !bl.useRegex {
+			return &fastSplit{sp.m, true}
+		}
+	}
+	return nil
+}
+
+func (f *fastSplit) encode(dst []int32, m *bpe, s string) []int32 {
+	prev := 0
+	for i := 0; i < len(s); {
+		a, b := f.m.next(s, i)
+		if a < 0 {
+			break
+		}
+		if a > prev {
+			dst = m.appendWord(dst, s[prev:a], f.raw)
+		}
+		dst = m.appendWord(dst, s[a:b], f.raw)
+		prev, i = b, b
+	}
+	if prev < len(s) {
+		dst = m.appendWord(dst, s[prev:], f.raw)
+	}
+	return dst
+}

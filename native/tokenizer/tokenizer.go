@@ -22,6 +22,7 @@ type Tokenizer struct {
 	added   []*addedToken
 	byID    map[int32]*addedToken
 	byText  map[string]*addedToken
+	fast    *fastSplit    // set when the pre-tokenizer is one isolating split (the common case)
 	rawTrie *addedMatcher // tokens matched in the input text
 	nrmTrie *addedMatcher // tokens matched after normalization
 	size    int
@@ -156,6 +157,7 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if byteLevel {
 		t.model.enableBytes()
 	}
+	t.fast = fastPath(t.pre)
 	if t.dec, err = buildDecoder(f.Decoder); err != nil {
 		return nil, err
 	}
@@ -183,8 +185,8 @@ func Parse(data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-// parseMerges accepts both merge forms: "a b" strings (split at the first space that is
-// not the first character, as HF does) and ["a", "b"] pairs.
+// parseMerges accepts both merge forms: "a b" strings (split at the first space, as HF
+// does) and ["a", "b"] pairs.
 func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -205,8 +207,8 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	pairs := make([][2]string, len(lines))
 	for i, l := range lines {
 		k := strings.IndexByte(l, ' ')
-		if k < 0 || strings.Count(l, " ") != 1 {
-			return nil, fmt.Errorf("merge %d (%q) is not two tokens separated by one space", i, l)
+		if k < 0 {
+			return nil, fmt.Errorf("merge %d (%q) is not two tokens separated by a space", i, l)
 		}
 		pairs[i] = [2]string{l[:k], l[k+1:]}
 	}
@@ -266,6 +268,10 @@ func (t *Tokenizer) AppendEncode(dst []int32, text string) []int32 {
 			p.s = t.norm.normalize(p.s)
 		}
 		t.nrmTrie.split(p, func(q piece) {
+			if t.fast != nil {
+				dst = t.fast.encode(dst, t.model, q.s)
+				return
+			}
 			if t.pre == nil {
 				dst = t.model.appendWord(dst, q.s, false)
 				return
