@@ -112,6 +112,18 @@ const conversations = [
     ],
     add_generation_prompt: true,
   },
+  {
+    tools: [{ type: "function", function: { name: "get_weather", description: "Weather for a city.",
+      parameters: { type: "object", properties: { city: { type: "string", description: "City name" }, days: { type: "integer" } }, required: ["city"] } } }],
+    messages: [
+      { role: "system", content: "You can call tools." },
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: "", tool_calls: [{ type: "function", function: { name: "get_weather", arguments: { city: "Paris", days: 2 } } }] },
+      { role: "tool", content: "{\"temp\": 21, \"sky\": \"clear\"}" },
+      { role: "user", content: "Thanks! Unicode: é 中文 😀 \"quotes\" <tags> & amp" },
+    ],
+    add_generation_prompt: true,
+  },
 ];
 
 // Chat templates: the name, where the template comes from, and the tokenizer whose ids to record.
@@ -130,7 +142,7 @@ async function chatGoldens() {
       // date_string pins Llama 3.x's "Today Date" (transformers would call strftime_now).
       const text = tmpl.render({ ...conv, bos_token: c.bos, eos_token: c.eos, date_string: "26 Jul 2024" });
       const ids = Array.from((await tok.encode(text, null, { addSpecialTokens: false })).getIds());
-      lines.push(JSON.stringify({ template: c.name, tokenizer: c.tok, ...conv, text, ids }));
+      lines.push(JSON.stringify({ template: c.name, tokenizer: c.tok, tools: null, ...conv, text, ids }));
     }
   }
   fs.writeFileSync(path.join(out, "golden_chat.jsonl"), lines.join("\n") + "\n");

@@ -167,6 +167,7 @@ type chatGolden struct {
 	Template            string          `json:"template"`
 	Tokenizer           string          `json:"tokenizer"`
 	Messages            json.RawMessage `json:"messages"`
+	Tools               json.RawMessage `json:"tools"`
 	AddGenerationPrompt bool            `json:"add_generation_prompt"`
 	Text                string          `json:"text"`
 	IDs                 []int32         `json:"ids"`
@@ -185,7 +186,10 @@ func TestChatParity(t *testing.T) {
 			t.Fatal(err)
 		}
 		tk := &Tokenizer{Config: &Config{BOSToken: bos[g.Tokenizer], EOSToken: eos[g.Tokenizer]}}
-		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: string(src),
+		if string(g.Tools) == "null" {
+			g.Tools = nil
+		}
+		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: string(src), Tools: g.Tools,
 			AddGenerationPrompt: g.AddGenerationPrompt, Vars: map[string]any{"date_string": "26 Jul 2024"}})
 		if err != nil {
 			t.Fatalf("%s #%d: %v", g.Template, i, err)
