@@ -124,6 +124,21 @@ const conversations = [
     ],
     add_generation_prompt: true,
   },
+  {
+    vars: { enable_thinking: false },
+    messages: [
+      { role: "user", content: "Quick answer please." },
+      { role: "assistant", content: "Sure.", reasoning_content: "The user wants brevity." },
+      { role: "user", content: "Two tools at once." },
+      { role: "assistant", content: "Calling.", tool_calls: [
+        { type: "function", function: { name: "a", arguments: "{\"x\": 1}" } },
+        { type: "function", function: { name: "b", arguments: { y: [1, 2.5, "z"], nested: { k: null, t: true } } } },
+      ] },
+      { role: "tool", content: "A done" },
+      { role: "tool", content: "B done" },
+    ],
+    add_generation_prompt: true,
+  },
 ];
 
 // Chat templates: the name, where the template comes from, and the tokenizer whose ids to record.
@@ -140,9 +155,16 @@ async function chatGoldens() {
     const tok = loadTokenizer(c.tok);
     for (const conv of conversations) {
       // date_string pins Llama 3.x's "Today Date" (transformers would call strftime_now).
-      const text = tmpl.render({ ...conv, bos_token: c.bos, eos_token: c.eos, date_string: "26 Jul 2024" });
+      let text;
+      try {
+        text = tmpl.render({ ...conv, ...(conv.vars || {}), bos_token: c.bos, eos_token: c.eos, date_string: "26 Jul 2024" });
+      } catch (e) {
+        // The template refuses this conversation (raise_exception): record the message.
+        lines.push(JSON.stringify({ template: c.name, tokenizer: c.tok, tools: null, vars: null, ...conv, error: e.message }));
+        continue;
+      }
       const ids = Array.from((await tok.encode(text, null, { addSpecialTokens: false })).getIds());
-      lines.push(JSON.stringify({ template: c.name, tokenizer: c.tok, tools: null, ...conv, text, ids }));
+      lines.push(JSON.stringify({ template: c.name, tokenizer: c.tok, tools: null, vars: null, ...conv, text, ids }));
     }
   }
   fs.writeFileSync(path.join(out, "golden_chat.jsonl"), lines.join("\n") + "\n");

@@ -25,7 +25,9 @@ func runTokenize(args []string, stdout io.Writer) error {
 Text gets no special tokens unless --add-special-tokens (the tokenizer's post-processor,
 e.g. a leading BOS). Messages are rendered with the chat template (tokenizer_config.json's
 chat_template, or --chat-template) and the text is tokenized without adding special
-tokens, as transformers' apply_chat_template(tokenize=True) does. Blank lines are skipped.`, stdout)
+tokens, as transformers' apply_chat_template(tokenize=True) does. A messages line may also
+carry "tools" (a list of tool definitions) and "chat_template_kwargs" (extra template
+variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json, or a model folder holding it (and tokenizer_config.json)")
 	addSpecial := fs.Bool("add-special-tokens", false, "apply the post-processor to {\"text\"} inputs (e.g. add BOS)")
 	tmplFlag := fs.String("chat-template", "", "chat template: a built-in name ("+strings.Join(tokenizer.BuiltinTemplates(), ", ")+") or a .jinja file; default: the tokenizer's")
@@ -102,6 +104,7 @@ func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial bool, tmpl st
 		Messages            json.RawMessage `json:"messages"`
 		AddGenerationPrompt bool            `json:"add_generation_prompt"`
 		Tools               json.RawMessage `json:"tools"`
+		Kwargs              map[string]any  `json:"chat_template_kwargs"`
 	}
 	if err := json.Unmarshal(line, &in); err != nil {
 		return tokenizeOut{}, fmt.Errorf("not a JSON object: %v", err)
@@ -109,7 +112,7 @@ func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial bool, tmpl st
 	switch {
 	case in.Messages != nil:
 		text, err := tk.ApplyChatTemplateJSON(in.Messages, tokenizer.ChatOptions{
-			AddGenerationPrompt: in.AddGenerationPrompt, Template: tmpl, Tools: in.Tools})
+			AddGenerationPrompt: in.AddGenerationPrompt, Template: tmpl, Tools: in.Tools, Vars: in.Kwargs})
 		if err != nil {
 			return tokenizeOut{}, err
 		}

@@ -140,3 +140,16 @@ func TestTokenizerTrainCLI(t *testing.T) {
 		t.Errorf("unknown subcommand: exit %d, want 2", code)
 	}
 }
+
+func TestTokenizeTemplateFileAndKwargs(t *testing.T) {
+	tmpl := filepath.Join(t.TempDir(), "t.jinja")
+	os.WriteFile(tmpl, []byte("{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}{{ flavour }}{% if tools %}{{ tools | length }}{% endif %}"), 0o644)
+	in := `{"messages": [{"role": "user", "content": "a"}], "tools": [{"name": "f"}], "chat_template_kwargs": {"flavour": "mint"}}` + "\n"
+	out, errOut, code := tokenizeWith(t, in, "--tokenizer", filepath.Join(tokTestdata, "train", "tokenizer.json"), "--chat-template", tmpl)
+	if code != 0 || !strings.HasPrefix(out, `{"text":"user:a;mint1","ids":[`) {
+		t.Errorf("exit %d %s: %s", code, errOut, out)
+	}
+	if _, errOut, code = tokenizeWith(t, in, "--tokenizer", filepath.Join(tokTestdata, "train", "tokenizer.json"), "--chat-template", "nope"); code != 2 {
+		t.Errorf("unknown template: exit %d %s", code, errOut)
+	}
+}

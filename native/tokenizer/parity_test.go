@@ -168,9 +168,11 @@ type chatGolden struct {
 	Tokenizer           string          `json:"tokenizer"`
 	Messages            json.RawMessage `json:"messages"`
 	Tools               json.RawMessage `json:"tools"`
+	Vars                map[string]any  `json:"vars"`
 	AddGenerationPrompt bool            `json:"add_generation_prompt"`
 	Text                string          `json:"text"`
 	IDs                 []int32         `json:"ids"`
+	Error               string          `json:"error"`
 }
 
 // TestChatParity renders the chat templates in testdata/chat and compares the text with
@@ -186,11 +188,21 @@ func TestChatParity(t *testing.T) {
 			t.Fatal(err)
 		}
 		tk := &Tokenizer{Config: &Config{BOSToken: bos[g.Tokenizer], EOSToken: eos[g.Tokenizer]}}
+		vars := map[string]any{"date_string": "26 Jul 2024"}
+		for k, v := range g.Vars {
+			vars[k] = v
+		}
 		if string(g.Tools) == "null" {
 			g.Tools = nil
 		}
 		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: string(src), Tools: g.Tools,
-			AddGenerationPrompt: g.AddGenerationPrompt, Vars: map[string]any{"date_string": "26 Jul 2024"}})
+			AddGenerationPrompt: g.AddGenerationPrompt, Vars: vars})
+		if g.Error != "" {
+			if err == nil || !strings.Contains(err.Error(), g.Error) {
+				t.Errorf("%s #%d: error %v, want %q", g.Template, i, err, g.Error)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s #%d: %v", g.Template, i, err)
 		}
@@ -207,7 +219,7 @@ func TestChatParity(t *testing.T) {
 			continue
 		}
 		for _, g := range rows {
-			if g.Tokenizer == name {
+			if g.Tokenizer == name && g.Error == "" {
 				if ids := tk.Encode(g.Text, false); !slices.Equal(ids, g.IDs) {
 					t.Errorf("%s ids of %q:\n got %v\nwant %v", g.Template, g.Text, ids, g.IDs)
 				}
