@@ -4,6 +4,11 @@
 // aegis's own encoder on the same file.
 //
 //   cd scripts/tokenizer_ref && npm ci && cd .. && node tokenizer_train_golden.mjs
+//
+// It also trains Hugging Face's own BpeTrainer (the model's default trainer: min_frequency
+// 0, no vocabulary limit reached) with a ByteLevel pre-tokenizer on the same corpus and
+// writes its merges to train/hf_merges.json; the Go tests check that TrainBPE with
+// MinFrequency 1 learns the same merges in the same order.
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -13,7 +18,8 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, "..");
 const require = createRequire(path.join(here, "tokenizer_ref", "package.json"));
-const { Tokenizer } = require("@anush008/tokenizers");
+const hf = require("@anush008/tokenizers");
+const { Tokenizer } = hf;
 const dir = path.join(root, "native", "tokenizer", "testdata", "train");
 
 execFileSync("go", ["run", "./cmd/aegis", "tokenizer", "train", "--in", path.join(dir, "corpus.txt"),
@@ -32,3 +38,13 @@ for (const text of texts) {
 }
 fs.writeFileSync(path.join(dir, "golden.jsonl"), lines.join("\n") + "\n");
 console.log(`train/golden.jsonl: ${lines.length} texts encoded by HF tokenizers with the trained tokenizer.json`);
+
+const trainer = new Tokenizer(hf.BPE.empty());
+trainer.setPreTokenizer(hf.byteLevelPreTokenizer(false, true));
+trainer.train([path.join(dir, "corpus.txt")]);
+const saved = path.join(dir, "hf_trained.tmp.json");
+trainer.save(saved, false);
+const merges = JSON.parse(fs.readFileSync(saved, "utf8")).model.merges.map((m) => (typeof m === "string" ? m.split(/ (.*)/s).slice(0, 2) : m));
+fs.rmSync(saved);
+fs.writeFileSync(path.join(dir, "hf_merges.json"), "[\n" + merges.map((m) => JSON.stringify(m)).join(",\n") + "\n]\n");
+console.log(`train/hf_merges.json: ${merges.length} merges learned by HF's BpeTrainer`);

@@ -261,3 +261,37 @@ func TestChatBuiltins(t *testing.T) {
 		t.Errorf("missing template: %v", err)
 	}
 }
+
+// TestTrainMatchesHFTrainer: with MinFrequency 1 and room to spare, TrainBPE learns the
+// merges Hugging Face's BpeTrainer learned on the same corpus, in the same order
+// (testdata/train/hf_merges.json, from scripts/tokenizer_train_golden.mjs).
+func TestTrainMatchesHFTrainer(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "train", "corpus.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := TrainBPE(f, TrainOptions{VocabSize: 1 << 20, MinFrequency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Model struct{ Merges [][2]string }
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want [][2]string
+	b, _ := os.ReadFile(filepath.Join("testdata", "train", "hf_merges.json"))
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Model.Merges) != len(want) {
+		t.Errorf("%d merges, HF learned %d", len(got.Model.Merges), len(want))
+	}
+	for i := range min(len(want), len(got.Model.Merges)) {
+		if got.Model.Merges[i] != want[i] {
+			t.Fatalf("merge %d: got %q, HF %q", i, got.Model.Merges[i], want[i])
+		}
+	}
+}
