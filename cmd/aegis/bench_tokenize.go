@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -60,6 +61,8 @@ func benchTokenize(args []string, stdout io.Writer) error {
 	for _, d := range docs {
 		nbytes += len(d)
 	}
+	// One thread, garbage collector included, as the reference is measured.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	best := 0.0
 	var ntok int
 	var hash uint32
