@@ -37,3 +37,25 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeDocs encodes 2 KB documents: for Llama-2 (no pre-tokenizer) each is one
+// long BPE word, the slow path.
+func BenchmarkEncodeDocs(b *testing.B) {
+	text := benchText(b)
+	var docs []string
+	for i := 0; i+2048 <= len(text); i += 2048 {
+		docs = append(docs, strings.ToValidUTF8(text[i:i+2048], ""))
+	}
+	for _, name := range []string{"llama3", "llama2"} {
+		b.Run(name, func(b *testing.B) {
+			tk := refTokenizer(b, name)
+			b.SetBytes(int64(len(docs) * 2048))
+			var ids []int32
+			for b.Loop() {
+				for _, d := range docs {
+					ids = tk.AppendEncode(ids[:0], d)
+				}
+			}
+		})
+	}
+}

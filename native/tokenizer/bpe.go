@@ -11,7 +11,7 @@ import (
 type bpe struct {
 	vocab  map[string]int32 // token text (as in tokenizer.json) → id
 	tokens []string         // id → token text ("" for gaps)
-	merges map[uint64]uint64
+	merges *pairTable
 
 	unk                   int32 // -1 when there is no unk_token
 	fuseUnk, byteFallback bool
@@ -21,6 +21,7 @@ type bpe struct {
 	byteIDs               [256]int32 // byte-level rune of each byte, -1 when absent
 	rawVocab              map[string]int32
 	rawOK                 bool // every byte has a byteIDs entry: the fast byte path is exact
+	metaSplit             bool // no token has "▁" after another character: see appendWord
 	cacheMu               sync.RWMutex
 	cache                 map[string][]int32
 	cacheCap              int
@@ -35,7 +36,7 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 
 // newBPE builds the model; merges are pairs of token texts in rank order.
 func newBPE(vocab map[string]int32, merges [][2]string, unk string, fuseUnk, byteFallback, ignoreMerges bool, prefix, suffix string) (*bpe, error) {
-	m := &bpe{vocab: vocab, merges: make(map[uint64]uint64, len(merges)), unk: -1,
+	m := &bpe{vocab: vocab, merges: newPairTable(len(merges)), unk: -1,
 		fuseUnk: fuseUnk, byteFallback: byteFallback, ignoreMerges: ignoreMerges,
 		prefix: prefix, suffix: suffix, cache: map[string][]int32{}, cacheCap: cacheCap}
 	maxID := int32(-1)
@@ -70,9 +71,18 @@ func newBPE(vocab map[string]int32, merges [][2]string, unk string, fuseUnk, byt
 		if !ok {
 			return nil, fmt.Errorf("merge %d (%q %q) makes %q, which is not in the vocabulary", i, mg[0], mg[1], mg[0]+right)
 		}
-		k := pairKey(a, b)
-		if _, dup := m.merges[k]; !dup { // the first (best) rank wins, as in HF
-			m.merges[k] = uint64(i)<<32 | uint64(uint32(n))
+		m.merges.put(pairKey(a, b), uint64(i)<<32|uint64(uint32(n))) // the first (best) rank wins, as in HF
+	}
+	m.metaSplit = prefix == "" && suffix == ""
+	if _, ok := vocab[meta]; !ok {
+		m.metaSplit = false
+	}
+	for t := range vocab {
+		if !m.metaSplit {
+			break
+		}
+		if k := strings.Index(t, meta); k >= 0 {
+			m.metaSplit = !strings.Contains(strings.TrimLeft(t, meta), meta)
 		}
 	}
 	for b := 0; b < 256; b++ {
@@ -120,6 +130,25 @@ func (m *bpe) appendWord(dst []int32, w string, raw bool) []int32 {
 		if id, ok := v[w]; ok {
 			return append(dst, id)
 		}
+	}
+	if !raw && m.metaSplit && len(w) >= cacheMaxWord {
+		// SentencePiece-style text reaches the model as one long word. When no token
+		// holds "▁" after another character, no merge can cross a "▁" that follows
+		// another character, so the pieces cut there encode independently (and cache).
+		for len(w) > 0 {
+			k := nextMetaCut(w)
+			dst = m.encodeWord(dst, w[:k], false)
+			w = w[k:]
+		}
+		return dst
+	}
+	return m.encodeWord(dst, w, raw)
+}
+
+// encodeWord is appendWord for one word that is not cut further.
+func (m *bpe) encodeWord(dst []int32, w string, raw bool) []int32 {
+	if w == "" {
+		return dst
 	}
 	cacheable := len(w) < cacheMaxWord
 	if cacheable {
@@ -210,7 +239,7 @@ func (m *bpe) mergeAll(s []int32) []int32 {
 	for len(s) > 1 {
 		best, bestRank, bestNew := -1, uint64(1<<63), int32(0)
 		for i := 0; i+1 < len(s); i++ {
-			if v, ok := m.merges[pairKey(s[i], s[i+1])]; ok && v>>32 < bestRank {
+			if v, ok := m.merges.get(pairKey(s[i], s[i+1])); ok && v>>32 < bestRank {
 				best, bestRank, bestNew = i, v>>32, int32(uint32(v))
 			}
 		}
@@ -278,7 +307,7 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 		if i < 0 || next[i] < 0 {
 			return
 		}
-		if v, ok := m.merges[pairKey(s[i], s[next[i]])]; ok {
+		if v, ok := m.merges.get(pairKey(s[i], s[next[i]])); ok {
 			push(cand{v >> 32, i, int32(uint32(v)), s[i], s[next[i]]})
 		}
 	}
@@ -308,4 +337,25 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 		out = append(out, s[i])
 	}
 	return out
+}
+
+// meta is SentencePiece's space marker.
+const meta = "\u2581"
+
+// nextMetaCut returns the end of w's first piece: up to the first "▁" that follows a
+// character other than "▁", or all of w. Pieces are kept under cacheMaxWord bytes only
+// when the text allows; a longer piece still encodes correctly, just uncached.
+func nextMetaCut(w string) int {
+	for i := 1; i < len(w); {
+		k := strings.Index(w[i:], meta)
+		if k < 0 {
+			return len(w)
+		}
+		i += k
+		if !strings.HasSuffix(w[:i], meta) {
+			return i
+		}
+		i += len(meta)
+	}
+	return len(w)
 }

@@ -227,3 +227,32 @@ func TestChatParity(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaSplit: cutting SentencePiece-style words at "▁" gives the ids of the uncut
+// word, on long documents built from the goldens and on uncuttable runs.
+func TestMetaSplit(t *testing.T) {
+	tk := refTokenizer(t, "llama2")
+	if !tk.model.metaSplit {
+		t.Fatal("Llama-2's vocabulary should allow cutting at ▁")
+	}
+	rows := readJSONL[golden](t, filepath.Join("testdata", "golden_llama2.jsonl"))
+	var docs []string
+	var b strings.Builder
+	for _, g := range rows {
+		b.WriteString(g.Text)
+		if b.Len() > 1500 {
+			docs = append(docs, b.String())
+			b.Reset()
+		}
+	}
+	docs = append(docs, b.String(), strings.Repeat(" ", 700), strings.Repeat("a", 700), strings.Repeat("▁x", 400), strings.Repeat("😀 ", 300))
+	for _, d := range docs {
+		got := tk.Encode(d, false)
+		tk.model.metaSplit = false
+		want := tk.Encode(d, false)
+		tk.model.metaSplit = true
+		if !slices.Equal(got, want) {
+			t.Errorf("cut and uncut ids differ for %q...", d[:min(len(d), 60)])
+		}
+	}
+}
