@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -45,12 +47,19 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 	if err != nil {
 		return err
 	}
+	// Ctrl-C stops after the current line with everything done so far written out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	in := bufio.NewReaderSize(tokenizeInput, 1<<16)
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for n := 1; ; n++ {
+		if ctx.Err() != nil {
+			w.Flush()
+			return fmt.Errorf("interrupted after %d lines", n-1)
+		}
 		line, err := in.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
 			out, lerr := tokenizeLine(tk, line, *addSpecial, tmpl)
