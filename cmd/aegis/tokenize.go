@@ -24,6 +24,7 @@ func runTokenize(args []string, stdout io.Writer) error {
   {"text": "..."}                    -> {"ids": [...]}
   {"messages": [{"role": "user", "content": "..."}], "add_generation_prompt": true}
                                      -> {"text": "<rendered chat>", "ids": [...]}
+  {"ids": [...]}                     -> {"text": "..."}  (decoding)
 Text gets no special tokens unless --add-special-tokens (the tokenizer's post-processor,
 e.g. a leading BOS). Messages are rendered with the chat template (tokenizer_config.json's
 chat_template, or --chat-template) and the text is tokenized without adding special
@@ -32,6 +33,7 @@ carry "tools" (a list of tool definitions) and "chat_template_kwargs" (extra tem
 variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json, or a model folder holding it (and tokenizer_config.json)")
 	addSpecial := fs.Bool("add-special-tokens", false, "apply the post-processor to {\"text\"} inputs (e.g. add BOS)")
+	skipSpecial := fs.Bool("skip-special-tokens", false, "leave special tokens out when decoding {\"ids\"} inputs")
 	tmplFlag := fs.String("chat-template", "", "chat template: a built-in name ("+strings.Join(tokenizer.BuiltinTemplates(), ", ")+") or a .jinja file; default: the tokenizer's")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -62,7 +64,7 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 		}
 		line, err := in.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			out, lerr := tokenizeLine(tk, line, *addSpecial, tmpl)
+			out, lerr := tokenizeLine(tk, line, *addSpecial, *skipSpecial, tmpl)
 			if lerr != nil {
 				w.Flush()
 				return fmt.Errorf("line %d: %v", n, lerr)
@@ -102,13 +104,9 @@ func readTemplateFlag(v string) (string, error) {
 	return string(b), nil
 }
 
-type tokenizeOut struct {
-	Text *string `json:"text,omitempty"`
-	IDs  []int32 `json:"ids"`
-}
-
-func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial bool, tmpl string) (tokenizeOut, error) {
+func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial, skipSpecial bool, tmpl string) (any, error) {
 	var in struct {
+		IDs                 []int32         `json:"ids"`
 		Text                *string         `json:"text"`
 		Messages            json.RawMessage `json:"messages"`
 		AddGenerationPrompt bool            `json:"add_generation_prompt"`
@@ -116,20 +114,34 @@ func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial bool, tmpl st
 		Kwargs              map[string]any  `json:"chat_template_kwargs"`
 	}
 	if err := json.Unmarshal(line, &in); err != nil {
-		return tokenizeOut{}, fmt.Errorf("not a JSON object: %v", err)
+		return nil, fmt.Errorf("not a JSON object: %v", err)
 	}
 	switch {
 	case in.Messages != nil:
 		text, err := tk.ApplyChatTemplateJSON(in.Messages, tokenizer.ChatOptions{
 			AddGenerationPrompt: in.AddGenerationPrompt, Template: tmpl, Tools: in.Tools, Vars: in.Kwargs})
 		if err != nil {
-			return tokenizeOut{}, err
+			return nil, err
 		}
-		return tokenizeOut{Text: &text, IDs: nonNil(tk.Encode(text, false))}, nil
+		return struct {
+			Text string  `json:"text"`
+			IDs  []int32 `json:"ids"`
+		}{text, nonNil(tk.Encode(text, false))}, nil
 	case in.Text != nil:
-		return tokenizeOut{IDs: nonNil(tk.Encode(*in.Text, addSpecial))}, nil
+		return struct {
+			IDs []int32 `json:"ids"`
+		}{nonNil(tk.Encode(*in.Text, addSpecial))}, nil
+	case in.IDs != nil:
+		for _, id := range in.IDs {
+			if id < 0 || int(id) >= tk.VocabSize() {
+				return nil, fmt.Errorf("token id %d is outside the vocabulary (%d)", id, tk.VocabSize())
+			}
+		}
+		return struct {
+			Text string `json:"text"`
+		}{tk.Decode(in.IDs, skipSpecial)}, nil
 	}
-	return tokenizeOut{}, errors.New(`need "text" or "messages"`)
+	return nil, errors.New(`need "text", "messages" or "ids"`)
 }
 
 func nonNil(ids []int32) []int32 {

@@ -153,3 +153,18 @@ func TestTokenizeTemplateFileAndKwargs(t *testing.T) {
 		t.Errorf("unknown template: exit %d %s", code, errOut)
 	}
 }
+
+func TestTokenizeDecode(t *testing.T) {
+	tok := filepath.Join(tokTestdata, "train", "tokenizer.json")
+	out, errOut, code := tokenizeWith(t, `{"text": "<|endoftext|>Hello, world 😀"}`+"\n", "--tokenizer", tok)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code = tokenizeWith(t, out, "--tokenizer", tok)
+	if code != 0 || out != `{"text":"<|endoftext|>Hello, world 😀"}`+"\n" {
+		t.Errorf("exit %d %s: %q", code, errOut, out)
+	}
+	if _, errOut, code = tokenizeWith(t, `{"ids": [1, 99999]}`, "--tokenizer", tok); code != 1 || !strings.Contains(errOut, "outside the vocabulary") {
+		t.Errorf("bad id: exit %d %s", code, errOut)
+	}
+}

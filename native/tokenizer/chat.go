@@ -122,6 +122,15 @@ func (t *Tokenizer) ApplyChatTemplate(messages []Message, opt ChatOptions) (stri
 	return t.ApplyChatTemplateJSON(b, opt)
 }
 
+// EncodeChat renders messages and tokenizes the text without adding special tokens (the
+// template writes them), as apply_chat_template(tokenize=True) does.
+func (t *Tokenizer) EncodeChat(messages []Message, opt ChatOptions) (ids []int32, text string, err error) {
+	if text, err = t.ApplyChatTemplate(messages, opt); err != nil {
+		return nil, "", err
+	}
+	return t.Encode(text, false), text, nil
+}
+
 // ApplyChatTemplateJSON is ApplyChatTemplate for messages given as a JSON list, which may
 // carry fields beyond role and content (tool_calls, reasoning_content, ...); object key
 // order is kept, as Python dicts keep it.
