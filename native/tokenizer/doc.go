@@ -21,5 +21,15 @@
 // normalization follow Go's Unicode version, which can differ from Rust's for characters
 // added recently. Split patterns other than the three known ones are run by Go's RE2
 // after mapping \s to Unicode white space; RE2 has no lookaround or backreferences, so
-// such patterns are refused at load time.
+// such patterns are refused at load time. Words of up to 255 bytes are cached (as HF
+// does), so repeated text encodes fast; the cache is bounded.
+//
+// Chat templates (ApplyChatTemplate, EncodeChat) run on github.com/ardanlabs/jinja with
+// transformers' settings (trim_blocks, lstrip_blocks) and context (messages,
+// add_generation_prompt, tools, documents, the special tokens, strftime_now);
+// `x | tojson(indent=N)` is rewritten to a Python-compatible encoder. Built-in templates
+// (llama3, chatml, mistral) serve models whose tokenizer_config.json has none.
+//
+// TrainBPE learns a byte-level BPE vocabulary with HF BpeTrainer's algorithm and
+// tie-breaking and writes a tokenizer.json.
 package tokenizer
