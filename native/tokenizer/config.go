@@ -15,6 +15,9 @@ type Config struct {
 	PADToken  string
 	UNKToken  string
 	AddBOS    *bool // add_bos_token, when present
+	AddEOS    *bool // add_eos_token, when present
+	// TokenizerClass is transformers' tokenizer_class (e.g. "LlamaTokenizerFast").
+	TokenizerClass string
 }
 
 // ParseConfig reads the contents of a tokenizer_config.json.
@@ -26,11 +29,13 @@ func ParseConfig(data []byte) (*Config, error) {
 		PAD          json.RawMessage `json:"pad_token"`
 		UNK          json.RawMessage `json:"unk_token"`
 		AddBOS       *bool           `json:"add_bos_token"`
+		AddEOS       *bool           `json:"add_eos_token"`
+		Class        string          `json:"tokenizer_class"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("not a tokenizer_config.json: %v", err)
 	}
-	c := &Config{AddBOS: raw.AddBOS}
+	c := &Config{AddBOS: raw.AddBOS, AddEOS: raw.AddEOS, TokenizerClass: raw.Class}
 	if len(raw.ChatTemplate) > 0 && string(raw.ChatTemplate) != "null" {
 		var s string
 		if json.Unmarshal(raw.ChatTemplate, &s) == nil {
@@ -62,4 +67,38 @@ func tokenText(b json.RawMessage) string {
 		return o.Content
 	}
 	return ""
+}
+
+// llamaPost is what transformers' LlamaTokenizerFast does at load time: it replaces the
+// post-processor with BOS (add_bos_token, default true) + text + EOS (add_eos_token,
+// default false). Other tokenizer classes keep tokenizer.json's post-processor.
+func (t *Tokenizer) llamaPost() error {
+	c := t.Config
+	switch c.TokenizerClass {
+	case "LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast":
+	default:
+		return nil
+	}
+	var p templatePost
+	add := func(name, tok string) error {
+		id, ok := t.TokenID(tok)
+		if tok == "" || !ok {
+			return fmt.Errorf("%s is set but %s %q is not a token", map[string]string{"bos": "add_bos_token", "eos": "add_eos_token"}[name], name+"_token", tok)
+		}
+		p.items = append(p.items, []int32{id})
+		return nil
+	}
+	if c.AddBOS == nil || *c.AddBOS {
+		if err := add("bos", c.BOSToken); err != nil {
+			return err
+		}
+	}
+	p.items = append(p.items, nil)
+	if c.AddEOS != nil && *c.AddEOS {
+		if err := add("eos", c.EOSToken); err != nil {
+			return err
+		}
+	}
+	t.post = p
+	return nil
 }

@@ -30,6 +30,10 @@
 // `x | tojson(indent=N)` is rewritten to a Python-compatible encoder. Built-in templates
 // (llama3, chatml, mistral) serve models whose tokenizer_config.json has none.
 //
+// Load also reads tokenizer_config.json beside tokenizer.json: its chat template and
+// special tokens, and, for Llama tokenizer classes, add_bos_token/add_eos_token, which
+// transformers' LlamaTokenizerFast turns into the post-processor at load time.
+//
 // TrainBPE learns a byte-level BPE vocabulary with HF BpeTrainer's algorithm and
 // tie-breaking and writes a tokenizer.json.
 package tokenizer

@@ -56,6 +56,9 @@ func Load(path string) (*Tokenizer, error) {
 		if t.Config, err = ParseConfig(cdata); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
+		if err := t.llamaPost(); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}

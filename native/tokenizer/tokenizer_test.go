@@ -295,3 +295,42 @@ func TestTrainMatchesHFTrainer(t *testing.T) {
 		}
 	}
 }
+
+// TestLlamaConfigPost: for Llama tokenizer classes, add_bos_token and add_eos_token in
+// tokenizer_config.json decide the special tokens, as in transformers.
+func TestLlamaConfigPost(t *testing.T) {
+	dir := t.TempDir()
+	raw, _ := os.ReadFile(filepath.Join("testdata", "train", "tokenizer.json"))
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), raw, 0o644)
+	cases := []struct {
+		cfg  string
+		want []int32 // around the text's ids
+	}{
+		{`{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<|endoftext|>", "eos_token": "<|pad|>", "add_eos_token": true}`, []int32{0, -1, 1}},
+		{`{"tokenizer_class": "LlamaTokenizer", "bos_token": "<|endoftext|>", "add_bos_token": false}`, []int32{-1}},
+		{`{"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|endoftext|>", "add_eos_token": true}`, []int32{-1}},
+	}
+	for _, c := range cases {
+		os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(c.cfg), 0o644)
+		tk, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := tk.Encode("hi", false)
+		var want []int32
+		for _, w := range c.want {
+			if w < 0 {
+				want = append(want, text...)
+			} else {
+				want = append(want, w)
+			}
+		}
+		if got := tk.Encode("hi", true); !slices.Equal(got, want) {
+			t.Errorf("%s: got %v want %v", c.cfg, got, want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<nope>"}`), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "add_bos_token") {
+		t.Errorf("bad bos: %v", err)
+	}
+}
