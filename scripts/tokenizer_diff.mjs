@@ -48,5 +48,32 @@ for (const [name, dir] of Object.entries(models)) {
   }
   console.log(`${name}: ${texts.length - bad}/${texts.length} identical`);
   failed += bad;
+
+  // Decoding: random id sequences, mixing ordinary, added and (for Llama-2) byte tokens.
+  const size = tok.getVocabSize(true);
+  const added = Object.values(JSON.parse(require("node:fs").readFileSync(path.join(full, "tokenizer.json"), "utf8")).added_tokens).map((a) => a.id);
+  const idLists = [];
+  for (let i = 0; i < N / 4; i++) {
+    const n = 1 + Math.floor(rnd() * 12);
+    const ids = [];
+    for (let k = 0; k < n; k++) {
+      const r = rnd();
+      ids.push(r < 0.15 ? added[Math.floor(rnd() * added.length)] : r < 0.3 ? 3 + Math.floor(rnd() * 256) : Math.floor(rnd() * size));
+    }
+    idLists.push(ids);
+  }
+  for (const skip of [false, true]) {
+    const args = ["tokenize", "--tokenizer", full].concat(skip ? ["--skip-special-tokens"] : []);
+    const dec = execFileSync(bin, args, { input: idLists.map((ids) => JSON.stringify({ ids })).join("\n") + "\n", maxBuffer: 1 << 28 })
+      .toString().trim().split("\n");
+    let dbad = 0;
+    for (let i = 0; i < idLists.length; i++) {
+      const want = await tok.decode(idLists[i], skip);
+      const got = JSON.parse(dec[i]).text;
+      if (got !== want && dbad++ < 5) console.log(`${name} decode${skip ? " (skip special)" : ""} ${JSON.stringify(idLists[i])}\n  aegis ${JSON.stringify(got)}\n  hf    ${JSON.stringify(want)}`);
+    }
+    console.log(`${name}: decode${skip ? " skipping special tokens" : ""} ${idLists.length - dbad}/${idLists.length} identical`);
+    failed += dbad;
+  }
 }
 process.exit(failed ? 1 : 0);
