@@ -334,3 +334,20 @@ func TestLlamaConfigPost(t *testing.T) {
 		t.Errorf("bad bos: %v", err)
 	}
 }
+
+func TestVocabAccessors(t *testing.T) {
+	tk := loadTrained(t)
+	if id, ok := tk.TokenID("<|pad|>"); !ok || id != 1 || !tk.IsSpecial(1) || tk.Token(1) != "<|pad|>" {
+		t.Errorf("<|pad|>: %d %v %v %q", id, ok, tk.IsSpecial(1), tk.Token(1))
+	}
+	if id, ok := tk.TokenID("Ġthe"); !ok || tk.Token(id) != "Ġthe" || tk.IsSpecial(id) {
+		t.Errorf("Ġthe: %d %v", id, ok)
+	}
+	if _, ok := tk.TokenID("no such token"); ok || tk.Token(-1) != "" || tk.Token(1<<20) != "" {
+		t.Error("missing tokens found")
+	}
+	ids, text, err := tk.EncodeChat([]Message{{"user", "hi"}}, ChatOptions{Template: "chatml"})
+	if err != nil || text != "<|im_start|>user\nhi<|im_end|>\n" || tk.Decode(ids, false) != text {
+		t.Errorf("EncodeChat: %q %v %v", text, ids, err)
+	}
+}
