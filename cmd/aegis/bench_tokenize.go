@@ -22,7 +22,7 @@ import (
 // tokenizers (Rust, through its Node binding) on the same documents.
 func benchTokenize(args []string, stdout io.Writer) error {
 	fs := newFlags("bench tokenize", "--tokenizer FILE|DIR [--text FILE] [--mb N] [--rounds R] [--hf=false] [--json]",
-		"Encodes a few MB of mixed text (English, code, numbers, whitespace runs, CJK, Cyrillic,\nArabic, emoji; or --text FILE, one document per blank-line-separated paragraph) one\ndocument at a time on one thread, and prints MB/s and tokens/s, the best of --rounds\npasses (cold_*: the first pass, with empty caches). With --hf (the default) it runs scripts/tokenizer_bench.mjs on the same\ndocuments (Node and `npm ci` in scripts/tokenizer_ref; RAYON_NUM_THREADS=1 so HF is\nsingle-threaded too), checks that both produced the same ids, and prints the ratio.", stdout)
+		"Encodes a few MB of mixed text (English, code, numbers, whitespace runs, CJK, Cyrillic,\nArabic, emoji; or --text FILE, one document per blank-line-separated paragraph) one\ndocument at a time on one thread, and prints MB/s and tokens/s: the best of --rounds\npasses, and cold_* for the first pass (empty caches). With --hf (the default) it runs\nscripts/tokenizer_bench.mjs on the same documents (Node and `npm ci` in\nscripts/tokenizer_ref; RAYON_NUM_THREADS=1 so HF is single-threaded too), checks that\nboth produced the same ids, and prints the ratios.", stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json or a folder holding it")
 	textFile := fs.String("text", "", "text to encode instead of the generated mix")
 	mb := fs.Float64("mb", 4, "megabytes of generated text")

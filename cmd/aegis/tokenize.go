@@ -19,7 +19,7 @@ import (
 var tokenizeInput io.Reader = os.Stdin
 
 func runTokenize(args []string, stdout io.Writer) error {
-	fs := newFlags("tokenize", "--tokenizer FILE|DIR [--add-special-tokens] [--chat-template NAME|FILE] < in.jsonl",
+	fs := newFlags("tokenize", "--tokenizer FILE|DIR [--add-special-tokens] [--chat-template NAME|FILE] [--skip-special-tokens] < in.jsonl",
 		`Reads JSONL on stdin and writes one JSONL line per input line, in order:
   {"text": "..."}                    -> {"ids": [...]}
   {"messages": [{"role": "user", "content": "..."}], "add_generation_prompt": true}
