@@ -21,6 +21,7 @@ import (
 func runBench(args []string, stdout io.Writer) error {
 	subs := map[string]func([]string, io.Writer) error{
 		"gemm": benchGEMM, "train": benchTrain, "generate": benchGenerate,
+		"tokenize": benchTokenize,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
 		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate [flags] [--json]

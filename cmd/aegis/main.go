@@ -22,6 +22,9 @@ var commands = map[string]command{
 	"logits":   {"print the raw logits of a model for a sequence of token ids", runLogits},
 	"generate": {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
 	"bench":    {"measure GEMM, training and decoding throughput on this machine", runBench},
+
+	"tokenize":  {"tokenize JSONL text or chat messages with a tokenizer.json", runTokenize},
+	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

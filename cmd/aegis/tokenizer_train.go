@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aegis-safety/aegis/native/tokenizer"
+)
+
+// runTokenizerCmd is `aegis tokenizer SUB`: tools that make tokenizers.
+func runTokenizerCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] != "train" {
+		fmt.Fprint(stdout, `Usage: aegis tokenizer train --in corpus.txt --vocab-size N --out tokenizer.json
+
+  train  learn a byte-level BPE tokenizer (as Hugging Face's BpeTrainer with ByteLevel)
+
+Run 'aegis tokenizer train --help' for its flags.
+`)
+		if len(args) > 0 && args[0] != "--help" && args[0] != "-h" {
+			return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
+		}
+		return nil
+	}
+	fs := newFlags("tokenizer train", "--in corpus.txt --vocab-size N --out tokenizer.json [--special-tokens A,B] [--min-frequency 2]",
+		"Learns a byte-level BPE tokenizer from a text corpus (read line by line; GPT-2 split, the\n256 bytes as the initial alphabet, then the most frequent pairs merged) and writes a\ntokenizer.json that Hugging Face tokenizers loads and encodes identically.", stdout)
+	in := fs.String("in", "", "training corpus, UTF-8 text")
+	out := fs.String("out", "", "where to write tokenizer.json")
+	size := fs.Int("vocab-size", 0, "vocabulary size, including the 256 bytes and the special tokens")
+	minFreq := fs.Int("min-frequency", 2, "merge only pairs seen at least this often")
+	special := fs.String("special-tokens", "", "comma-separated special tokens, given the first ids (e.g. \"<|endoftext|>\")")
+	if err := fs.parse(args[1:]); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" || *size <= 0 {
+		return fmt.Errorf("%w: --in, --out and --vocab-size are required", errUsage)
+	}
+	if *minFreq < 1 {
+		return fmt.Errorf("%w: --min-frequency must be at least 1", errUsage)
+	}
+	var specials []string
+	if *special != "" {
+		specials = strings.Split(*special, ",")
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var bar *progress
+	data, err := tokenizer.TrainBPE(f, tokenizer.TrainOptions{VocabSize: *size, MinFrequency: *minFreq, SpecialTokens: specials,
+		Progress: func(done, total int) {
+			if bar == nil {
+				bar = newProgress(os.Stderr, "tokenizer train", total, "merges")
+			}
+			bar.Add(1)
+		}})
+	if bar != nil {
+		bar.Done()
+	}
+	if err != nil {
+		return err
+	}
+	// Check the result loads before writing it.
+	tk, err := tokenizer.Parse(data)
+	if err != nil {
+		return fmt.Errorf("trained tokenizer does not load: %v", err)
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d tokens\n", *out, tk.VocabSize())
+	return nil
+}
