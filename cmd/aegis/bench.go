@@ -24,12 +24,13 @@ func runBench(args []string, stdout io.Writer) error {
 		"tokenize": benchTokenize,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
-		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate [flags] [--json]
+		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
 
 Measures throughput on this machine:
   gemm      float32 matrix multiply, GFLOP/s
   train     training steps (forward, backward, AdamW) on random tokens, tokens/s
   generate  KV-cache decoding, tokens/s
+  tokenize  encoding MB/s, against Hugging Face tokenizers (Rust) when Node has it
 
 Run 'aegis bench SUB --help' for a benchmark's flags.
 `)

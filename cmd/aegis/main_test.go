@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/safetensors"
+	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
 const goldenDir = "../../native/model/testdata/golden"
@@ -192,5 +194,73 @@ func TestHelp(t *testing.T) {
 	out, _, code = aegis(t, "logits", "--help")
 	if code != 0 || !strings.Contains(out, "--model") && !strings.Contains(out, "-model") {
 		t.Fatalf("logits --help: exit %d, %q", code, out)
+	}
+}
+
+// chatModel writes a small random model with a trained byte-level tokenizer and a chatml
+// template into a folder.
+func chatModel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	corpus := strings.Repeat("the quick brown fox jumps over the lazy dog. hello world! ", 40)
+	tj, err := tokenizer.TrainBPE(strings.NewReader(corpus), tokenizer.TrainOptions{VocabSize: 300,
+		SpecialTokens: []string{"<|im_start|>", "<|im_end|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"eos_token": "<|im_end|>", "chat_template": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"}`), 0o644)
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 32, IntermediateSize: 64,
+		NumLayers: 2, NumHeads: 4, NumKVHeads: 2, RMSNormEps: 1e-5, InitializerRange: 0.5}, 3, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(dir, "float32"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGeneratePrompt: --prompt renders the chat template, tokenizes it, and prints the
+// decoded continuation: the same tokens --ids gives for the same prompt ids.
+func TestGeneratePrompt(t *testing.T) {
+	dir := chatModel(t)
+	tok, _ := tokenizer.Load(dir)
+	ids, _, err := tok.EncodeChat([]tokenizer.Message{{Role: "user", Content: "hello fox"}}, tokenizer.ChatOptions{AddGenerationPrompt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, fmt.Sprint(id))
+	}
+	out, errOut, code := aegis(t, "generate", "--model", dir, "--ids", strings.Join(parts, ","), "--max-new-tokens", "12", "--stop-ids", "-1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var byIDs struct{ IDs []int32 }
+	json.Unmarshal([]byte(out), &byIDs)
+	text, errOut, code := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "-1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if want := tok.Decode(byIDs.IDs, true) + "\n"; text != want {
+		t.Fatalf("--prompt printed %q, want %q", text, want)
+	}
+	js, _, _ := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "-1", "--json")
+	var got struct {
+		Text string
+		IDs  []int32
+	}
+	json.Unmarshal([]byte(js), &got)
+	if fmt.Sprint(got.IDs) != fmt.Sprint(byIDs.IDs) || got.Text+"\n" != text {
+		t.Fatalf("--json gave %+v, want ids %v", got, byIDs.IDs)
+	}
+	if _, errOut, code := aegis(t, "generate", "--model", dir, "--prompt", "x", "--ids", "1"); code != 2 {
+		t.Fatalf("--prompt with --ids: exit %d %s", code, errOut)
 	}
 }

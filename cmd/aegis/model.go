@@ -2,13 +2,18 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
 // modelFlags are the flags every command that loads a local model shares.
@@ -108,46 +113,134 @@ func appendFloat32(b []byte, x float32) []byte {
 }
 
 func runGenerate(args []string, stdout io.Writer) error {
-	fs := newFlags("generate", "--model DIR --ids 1,2,3 [--max-new-tokens N] [--temperature T] [--top-p P]",
-		"Continues the token ids with the model, decoding with a KV cache, and prints\n{\"ids\": [...]}: the new token ids. Temperature 0 (the default) is greedy.", stdout)
+	fs := newFlags("generate", "--model DIR (--prompt TEXT | --ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-p P]",
+		"Continues a prompt with the model, decoding with a KV cache. --prompt is tokenized with the\n"+
+			"model's tokenizer.json and, when the tokenizer has a chat template (or --template names a\n"+
+			"built-in one with --chat-template), sent as one user message (--system adds a system message; --raw encodes the\n"+
+			"text as is); the answer streams to stdout as text. --ids takes token ids and prints\n"+
+			"{\"ids\": [...]}, the new ids (with --json, --prompt prints {\"text\", \"ids\"} too).\n"+
+			"Temperature 0 (the default) is greedy; generation stops at the model's eos token.", stdout)
 	var mf modelFlags
 	mf.register(fs)
-	idsFlag := fs.String("ids", "", "comma-separated prompt token ids")
+	prompt := fs.String("prompt", "", "the prompt text")
+	system := fs.String("system", "", "a system message before the prompt (chat templates only)")
+	raw := fs.Bool("raw", false, "encode --prompt as is, without the chat template")
+	template := fs.String("chat-template", "", "chat template: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
+	idsFlag := fs.String("ids", "", "comma-separated prompt token ids (instead of --prompt)")
 	maxNew := fs.Int("max-new-tokens", 64, "most tokens to generate")
 	temp := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
 	topP := fs.Float64("top-p", 1, "nucleus sampling: keep the most likely tokens up to this probability")
 	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0: all)")
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the config's eos_token_id)")
+	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token)")
+	asJSON := fs.Bool("json", false, "with --prompt: print {\"text\", \"ids\"} instead of streaming text")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	ids, err := parseIDs(*idsFlag)
-	if err != nil {
-		return err
+	if (*prompt == "") == (*idsFlag == "") {
+		return fmt.Errorf("%w: give exactly one of --prompt and --ids", errUsage)
 	}
 	if *maxNew < 0 || *temp < 0 || *topP <= 0 || *topP > 1 || *topK < 0 {
 		return fmt.Errorf("%w: need --max-new-tokens >= 0, --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0", errUsage)
+	}
+	var ids []int32
+	var err error
+	if *idsFlag != "" {
+		if ids, err = parseIDs(*idsFlag); err != nil {
+			return err
+		}
 	}
 	m, err := mf.load()
 	if err != nil {
 		return err
 	}
 	stopIDs := eosIDs(m.Config.EOSTokenID)
+	var tok *tokenizer.Tokenizer
+	if *prompt != "" {
+		if tok, err = tokenizer.Load(mf.dir); err != nil {
+			return err
+		}
+		if ids, err = encodePrompt(tok, *prompt, *system, *template, *raw); err != nil {
+			return err
+		}
+		if tok.Config != nil {
+			if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stopIDs, id) {
+				stopIDs = append(stopIDs, id)
+			}
+		}
+	}
 	if *stop != "" {
 		if stopIDs, err = parseIDs(*stop); err != nil {
 			return err
 		}
 	}
-	out, err := m.Generate(ids, model.GenerateOptions{MaxNewTokens: *maxNew, Seed: *seed, StopIDs: stopIDs,
-		Sampling: model.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK}})
+	opts := model.GenerateOptions{MaxNewTokens: *maxNew, Seed: *seed, StopIDs: stopIDs,
+		Sampling: model.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK}}
+	if tok != nil && !*asJSON {
+		// Stream: print what the new ids decode to so far, minus what is already out.
+		// A token that ends mid-character decodes to U+FFFD and waits for the next one.
+		// Ctrl-C ends generation; what was generated so far is printed.
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		var out []int32
+		printed := ""
+		w := bufio.NewWriter(stdout)
+		opts.OnToken = func(id int32) bool {
+			out = append(out, id)
+			if slices.Contains(stopIDs, id) {
+				return true
+			}
+			text := tok.Decode(out, true)
+			if strings.HasPrefix(text, printed) && !strings.HasSuffix(text, "\uFFFD") {
+				w.WriteString(text[len(printed):])
+				w.Flush()
+				printed = text
+			}
+			return ctx.Err() == nil
+		}
+		if _, err := m.Generate(ids, opts); err != nil {
+			return err
+		}
+		if text := tok.Decode(out, true); strings.HasPrefix(text, printed) {
+			w.WriteString(text[len(printed):])
+		}
+		w.WriteString("\n")
+		return w.Flush()
+	}
+	out, err := m.Generate(ids, opts)
 	if err != nil {
 		return err
 	}
 	if out == nil {
 		out = []int32{}
 	}
+	if tok != nil {
+		return json.NewEncoder(stdout).Encode(map[string]any{"text": tok.Decode(out, true), "ids": out})
+	}
 	return json.NewEncoder(stdout).Encode(map[string]any{"ids": out})
+}
+
+// encodePrompt turns a user prompt into ids: through the chat template when there is one
+// (or one is named), else as plain text with the tokenizer's special tokens.
+func encodePrompt(tok *tokenizer.Tokenizer, prompt, system, template string, raw bool) ([]int32, error) {
+	hasTemplate := template != "" || tok.Config != nil && (tok.Config.ChatTemplate != "" || len(tok.Config.Templates) > 0)
+	if raw || !hasTemplate {
+		if system != "" {
+			return nil, fmt.Errorf("%w: --system needs a chat template", errUsage)
+		}
+		return tok.Encode(prompt, true), nil
+	}
+	template, err := readTemplateFlag(template)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []tokenizer.Message
+	if system != "" {
+		msgs = append(msgs, tokenizer.Message{Role: "system", Content: system})
+	}
+	msgs = append(msgs, tokenizer.Message{Role: "user", Content: prompt})
+	ids, _, err := tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: template})
+	return ids, err
 }
 
 // eosIDs reads config.json's eos_token_id, a number or a list of numbers.
