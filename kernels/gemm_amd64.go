@@ -46,3 +46,15 @@ func gemmKernelFor(isa string) *gemmKernel {
 	}
 	return gemmGeneric
 }
+
+// Packing loops (gemm_pack_amd64.s), AVX2: see transposeF32, transposeBF16, widenBF16.
+const gemmAsmPack = true
+
+//go:noescape
+func gemmTransposeF32(dst *float32, ldd int, src *float32, lds int, rows, n int)
+
+//go:noescape
+func gemmTransposeBF16(dst *float32, ldd int, src *uint16, lds int, rows, n int)
+
+//go:noescape
+func gemmWidenBF16(dst *float32, src *uint16, n int)

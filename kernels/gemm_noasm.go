@@ -4,3 +4,9 @@ package kernels
 
 // gemmKernelFor returns the pure-Go kernel: there is no assembly for this target.
 func gemmKernelFor(string) *gemmKernel { return gemmGeneric }
+
+const gemmAsmPack = false
+
+func gemmTransposeF32(*float32, int, *float32, int, int, int) { panic("unreachable") }
+func gemmTransposeBF16(*float32, int, *uint16, int, int, int) { panic("unreachable") }
+func gemmWidenBF16(*float32, *uint16, int)                    { panic("unreachable") }

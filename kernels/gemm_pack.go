@@ -5,28 +5,48 @@ import "math"
 // Packing copies a block of op(A) or op(B) into the order the microkernel reads it, so
 // the kernel walks memory sequentially whatever the layout: this is where the transposes
 // are absorbed. Missing rows or columns of a partial micro-panel are zero-filled.
+//
+// Transposing is the costly case (a gather in Go); on amd64 it is done eight rows at a
+// time by AVX2 assembly, which keeps packing to a few percent of a large product.
 
 // packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of op(A) into mr-row micro-panels:
 // panel r holds ap[r*kc*mr + p*mr + i] = op(A)[i0+r*mr+i, p0+p].
 func packA(ap, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
+	if trans {
+		packAT(ap, a, lda, i0, mc, p0, kc, mr)
+		return
+	}
 	for r := 0; r*mr < mc; r++ {
 		rows := min(mr, mc-r*mr)
 		dst := ap[r*kc*mr:][:kc*mr]
 		if rows < mr {
 			clear(dst)
 		}
+		// op(A)[i, p] = a[i*lda+p]: the rows are transposed into steps.
 		ib := i0 + r*mr
-		if trans { // op(A)[i, p] = a[p*lda+i]: each step is a contiguous run of rows
-			for p := 0; p < kc; p++ {
-				copy(dst[p*mr:p*mr+rows], a[(p0+p)*lda+ib:])
+		transposeF32(dst, mr, a[ib*lda+p0:], lda, rows, kc)
+	}
+}
+
+// packAT is packA for op(A) = Aᵀ: op(A)[i, p] = a[p*lda+i], so each step of every panel
+// is a contiguous run of a row of a. Rows of a are read one at a time, start to end,
+// and dealt out to the panels, which keeps the reads sequential even when lda is a
+// large power of two.
+func packAT(ap, a []float32, lda int, i0, mc, p0, kc, mr int) {
+	full := mc / mr * mr
+	if full < mc {
+		clear(ap[full*kc : (full+mr)*kc])
+	}
+	for p := 0; p < kc; p++ {
+		row := a[(p0+p)*lda+i0:][:mc]
+		i := 0
+		if mr == 8 {
+			for ; i < full; i += 8 {
+				*(*[8]float32)(ap[i*kc+p*8:]) = [8]float32(row[i:])
 			}
-			continue
 		}
-		for i := 0; i < rows; i++ { // op(A)[i, p] = a[i*lda+p]: rows are scattered
-			src := a[(ib+i)*lda+p0:][:kc]
-			for p, v := range src {
-				dst[p*mr+i] = v
-			}
+		for ; i < mc; i += mr {
+			copy(ap[i*kc+p*mr:][:min(mr, mc-i)], row[i:])
 		}
 	}
 }
@@ -40,30 +60,116 @@ func (b *gemmB) pack(dst []float32, p0, kc, j0, cols, nr int) {
 	}
 	switch {
 	case b.f32 != nil && !b.trans: // contiguous rows of B
-		for p := 0; p < kc; p++ {
-			copy(dst[p*nr:p*nr+cols], b.f32[(p0+p)*b.ld+j0:])
-		}
+		copyRows(dst, nr, b.f32[p0*b.ld+j0:], b.ld, kc, cols)
 	case b.f32 != nil: // op(B)[p, j] = b[j*ld+p]
-		for j := 0; j < cols; j++ {
-			src := b.f32[(j0+j)*b.ld+p0:][:kc]
-			for p, v := range src {
-				dst[p*nr+j] = v
-			}
-		}
+		transposeF32(dst, nr, b.f32[j0*b.ld+p0:], b.ld, cols, kc)
 	case !b.trans:
 		for p := 0; p < kc; p++ {
-			src := b.bf16[(p0+p)*b.ld+j0:][:cols]
-			d := dst[p*nr:][:cols]
-			for j, h := range src {
-				d[j] = math.Float32frombits(uint32(h) << 16)
-			}
+			widenBF16(dst[p*nr:p*nr+cols], b.bf16[(p0+p)*b.ld+j0:])
 		}
 	default:
-		for j := 0; j < cols; j++ {
-			src := b.bf16[(j0+j)*b.ld+p0:][:kc]
-			for p, h := range src {
-				dst[p*nr+j] = math.Float32frombits(uint32(h) << 16)
-			}
+		transposeBF16(dst, nr, b.bf16[j0*b.ld+p0:], b.ld, cols, kc)
+	}
+}
+
+// copyRows sets dst[p*ld+i] = src[p*lds+i] for p < n, i < cols. Full micro-panel rows
+// are copied as arrays, which compiles to inline vector moves instead of a memmove call
+// per row.
+func copyRows(dst []float32, ld int, src []float32, lds, n, cols int) {
+	switch {
+	case cols == 8 && ld == 8:
+		for p := 0; p < n; p++ {
+			*(*[8]float32)(dst[p*8:]) = [8]float32(src[p*lds:])
 		}
+	case cols == 16 && ld == 16:
+		for p := 0; p < n; p++ {
+			*(*[16]float32)(dst[p*16:]) = [16]float32(src[p*lds:])
+		}
+	case cols == 32 && ld == 32:
+		for p := 0; p < n; p++ {
+			*(*[32]float32)(dst[p*32:]) = [32]float32(src[p*lds:])
+		}
+	default:
+		for p := 0; p < n; p++ {
+			copy(dst[p*ld:p*ld+cols], src[p*lds:])
+		}
+	}
+}
+
+// transposeF32 sets dst[p*ld+i] = src[i*lds+p] for i < rows, p < n.
+func transposeF32(dst []float32, ld int, src []float32, lds, rows, n int) {
+	i := 0
+	if gemmAsmPack && isa != Generic && n >= 8 {
+		n8 := n &^ 7
+		if i = rows &^ 7; i > 0 {
+			_, _ = src[(i-1)*lds+n8-1], dst[(n8-1)*ld+i-1] // the assembly trusts these bounds
+			gemmTransposeF32(&dst[0], ld, &src[0], lds, i, n8)
+		}
+		transposeGo(dst[n8*ld:], ld, src[n8:], lds, i, n-n8)
+	}
+	if i < rows {
+		transposeGo(dst[i:], ld, src[i*lds:], lds, rows-i, n)
+	}
+}
+
+func transposeGo(dst []float32, ld int, src []float32, lds, rows, n int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	i := 0
+	for ; i+4 <= rows; i += 4 { // four rows at a time: fewer passes over dst
+		s0 := src[i*lds:][:n]
+		s1 := src[(i+1)*lds:][:n]
+		s2 := src[(i+2)*lds:][:n]
+		s3 := src[(i+3)*lds:][:n]
+		for p := range s0 {
+			d := dst[p*ld+i:][:4]
+			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; i < rows; i++ {
+		for p, v := range src[i*lds:][:n] {
+			dst[p*ld+i] = v
+		}
+	}
+}
+
+// transposeBF16 is transposeF32 from bfloat16, widening.
+func transposeBF16(dst []float32, ld int, src []uint16, lds, rows, n int) {
+	i := 0
+	if gemmAsmPack && isa != Generic && n >= 8 {
+		n8 := n &^ 7
+		if i = rows &^ 7; i > 0 {
+			_, _ = src[(i-1)*lds+n8-1], dst[(n8-1)*ld+i-1]
+			gemmTransposeBF16(&dst[0], ld, &src[0], lds, i, n8)
+		}
+		transposeBF16Go(dst[n8*ld:], ld, src[n8:], lds, i, n-n8)
+	}
+	if i < rows {
+		transposeBF16Go(dst[i:], ld, src[i*lds:], lds, rows-i, n)
+	}
+}
+
+func transposeBF16Go(dst []float32, ld int, src []uint16, lds, rows, n int) {
+	if n == 0 {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		for p, h := range src[i*lds:][:n] {
+			dst[p*ld+i] = math.Float32frombits(uint32(h) << 16)
+		}
+	}
+}
+
+// widenBF16 sets dst[i] = float32(src[i]) for i < len(dst).
+func widenBF16(dst []float32, src []uint16) {
+	src = src[:len(dst)]
+	i := 0
+	if gemmAsmPack && isa != Generic && len(dst) >= 16 {
+		i = len(dst) &^ 15
+		gemmWidenBF16(&dst[0], &src[0], i)
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = math.Float32frombits(uint32(src[i]) << 16)
 	}
 }
