@@ -159,6 +159,11 @@ const (
 	gemmPackBudget = 4 << 20
 )
 
+var (
+	gemmItemsPerWorker = 2
+	gemmMinRows        = 32
+)
+
 // gemmB is the B operand: float32 or bfloat16, as stored.
 type gemmB struct {
 	f32   []float32
@@ -192,8 +197,8 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 	nBlocks := ceilDiv(n, nc)
 	nc = ceilDiv(ceilDiv(n, nBlocks), nr) * nr
 
-	bbuf := gemmPool.Get().(*gemmBuf)
-	defer gemmPool.Put(bbuf)
+	bbuf := gemmPoolB.Get().(*gemmBuf)
+	defer gemmPoolB.Put(bbuf)
 	bp := bbuf.floats(ceilDiv(nc, nr) * nr * k)
 
 	for jc := 0; jc < n; jc += nc {
@@ -217,15 +222,16 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 		// Cut the m×ncb block into items; workers take them in turn. There are at least
 		// two items per worker when the shape allows, so a worker slowed by other load
 		// does not hold up the rest for long.
-		mChunks := ceilDiv(m, kern.mc)
-		if workers > 1 && mChunks < 2*workers {
-			mChunks = min(2*workers, ceilDiv(m, mr))
+		want := 1
+		if workers > 1 {
+			want = workers * gemmItemsPerWorker
 		}
+		mChunks := max(ceilDiv(m, kern.mc), min(want, ceilDiv(m, gemmMinRows)))
 		mcw := ceilDiv(ceilDiv(m, mChunks), mr) * mr
 		mChunks = ceilDiv(m, mcw)
 		nChunks := 1
-		if workers > 1 && mChunks < 2*workers {
-			nChunks = min(ceilDiv(2*workers, mChunks), panels)
+		if mChunks < want {
+			nChunks = min(ceilDiv(want, mChunks), panels)
 		}
 		npw := ceilDiv(panels, nChunks)
 		nChunks = ceilDiv(panels, npw)
@@ -233,8 +239,8 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 
 		var next atomic.Int64
 		gemmParallel(min(workers, items), func(int, int) {
-			wb := gemmPool.Get().(*gemmBuf)
-			defer gemmPool.Put(wb)
+			wb := gemmPoolA.Get().(*gemmBuf)
+			defer gemmPoolA.Put(wb)
 			ap := wb.floats(mcw*kc + mr*nr)
 			tile := ap[mcw*kc:]
 			for {
@@ -332,7 +338,12 @@ func gemmParallel(workers int, f func(w, workers int)) {
 // gemmBuf is a reusable, 64-byte aligned packing buffer.
 type gemmBuf struct{ buf []float32 }
 
-var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+// Packed B blocks (megabytes, one per call) and packed A blocks (one per worker) are
+// pooled apart so that neither is handed out where the other is needed.
+var (
+	gemmPoolB = sync.Pool{New: func() any { return new(gemmBuf) }}
+	gemmPoolA = sync.Pool{New: func() any { return new(gemmBuf) }}
+)
 
 // floats returns n floats starting on a cache line, reusing the buffer when it is big
 // enough. The contents are garbage.

@@ -47,7 +47,7 @@ func gemmKernelFor(isa string) *gemmKernel {
 	return gemmGeneric
 }
 
-// Packing loops (gemm_pack_amd64.s), AVX2: see transposeF32, transposeBF16, widenBF16.
+// Packing loops (gemm_pack_amd64.s), AVX2: see transposeF32, copyRows, widenRows.
 const gemmAsmPack = true
 
 //go:noescape
@@ -57,4 +57,7 @@ func gemmTransposeF32(dst *float32, ldd int, src *float32, lds int, rows, n int)
 func gemmTransposeBF16(dst *float32, ldd int, src *uint16, lds int, rows, n int)
 
 //go:noescape
-func gemmWidenBF16(dst *float32, src *uint16, n int)
+func gemmCopyRows(dst *float32, ldd, cstride int, src *float32, lds, n, cols int)
+
+//go:noescape
+func gemmWidenRows(dst *float32, ldd int, src *uint16, lds, n, cols int)

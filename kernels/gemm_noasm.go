@@ -7,6 +7,7 @@ func gemmKernelFor(string) *gemmKernel { return gemmGeneric }
 
 const gemmAsmPack = false
 
-func gemmTransposeF32(*float32, int, *float32, int, int, int) { panic("unreachable") }
-func gemmTransposeBF16(*float32, int, *uint16, int, int, int) { panic("unreachable") }
-func gemmWidenBF16(*float32, *uint16, int)                    { panic("unreachable") }
+func gemmTransposeF32(*float32, int, *float32, int, int, int)  { panic("unreachable") }
+func gemmTransposeBF16(*float32, int, *uint16, int, int, int)  { panic("unreachable") }
+func gemmCopyRows(*float32, int, int, *float32, int, int, int) { panic("unreachable") }
+func gemmWidenRows(*float32, int, *uint16, int, int, int)      { panic("unreachable") }

@@ -28,26 +28,25 @@ func packA(ap, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 	}
 }
 
-// packAT is packA for op(A) = Aᵀ: op(A)[i, p] = a[p*lda+i], so each step of every panel
-// is a contiguous run of a row of a. Rows of a are read one at a time, start to end,
-// and dealt out to the panels, which keeps the reads sequential even when lda is a
-// large power of two.
+// packAT is packA for op(A) = Aᵀ: op(A)[i, p] = a[p*lda+i], so each step of a panel is
+// a contiguous run of a row of a. Two panels are filled at a time, so that each read
+// takes a whole cache line of a row.
 func packAT(ap, a []float32, lda int, i0, mc, p0, kc, mr int) {
-	full := mc / mr * mr
-	if full < mc {
-		clear(ap[full*kc : (full+mr)*kc])
+	i := 0
+	if gemmAsmPack && isa != Generic && mr == 8 {
+		for ; i+16 <= mc; i += 16 {
+			src, dst := a[p0*lda+i0+i:], ap[i*kc:]
+			_, _ = src[(kc-1)*lda+15], dst[kc*16-1] // the assembly trusts these bounds
+			gemmCopyRows(&dst[0], 8, kc*8, &src[0], lda, kc, 16)
+		}
 	}
-	for p := 0; p < kc; p++ {
-		row := a[(p0+p)*lda+i0:][:mc]
-		i := 0
-		if mr == 8 {
-			for ; i < full; i += 8 {
-				*(*[8]float32)(ap[i*kc+p*8:]) = [8]float32(row[i:])
-			}
+	for ; i < mc; i += mr {
+		rows := min(mr, mc-i)
+		panel := ap[i*kc:][:kc*mr]
+		if rows < mr {
+			clear(panel)
 		}
-		for ; i < mc; i += mr {
-			copy(ap[i*kc+p*mr:][:min(mr, mc-i)], row[i:])
-		}
+		copyRows(panel, mr, a[p0*lda+i0+i:], lda, kc, rows)
 	}
 }
 
@@ -64,34 +63,26 @@ func (b *gemmB) pack(dst []float32, p0, kc, j0, cols, nr int) {
 	case b.f32 != nil: // op(B)[p, j] = b[j*ld+p]
 		transposeF32(dst, nr, b.f32[j0*b.ld+p0:], b.ld, cols, kc)
 	case !b.trans:
-		for p := 0; p < kc; p++ {
-			widenBF16(dst[p*nr:p*nr+cols], b.bf16[(p0+p)*b.ld+j0:])
-		}
+		widenRows(dst, nr, b.bf16[p0*b.ld+j0:], b.ld, kc, cols)
 	default:
 		transposeBF16(dst, nr, b.bf16[j0*b.ld+p0:], b.ld, cols, kc)
 	}
 }
 
-// copyRows sets dst[p*ld+i] = src[p*lds+i] for p < n, i < cols. Full micro-panel rows
-// are copied as arrays, which compiles to inline vector moves instead of a memmove call
-// per row.
+// copyRows sets dst[p*ld+i] = src[p*lds+i] for p < n, i < cols.
 func copyRows(dst []float32, ld int, src []float32, lds, n, cols int) {
-	switch {
-	case cols == 8 && ld == 8:
+	if n == 0 {
+		return
+	}
+	c8 := 0
+	if gemmAsmPack && isa != Generic && cols >= 8 {
+		c8 = cols &^ 7
+		_, _ = src[(n-1)*lds+c8-1], dst[(n-1)*ld+c8-1] // the assembly trusts these bounds
+		gemmCopyRows(&dst[0], ld, 8, &src[0], lds, n, c8)
+	}
+	if c8 < cols {
 		for p := 0; p < n; p++ {
-			*(*[8]float32)(dst[p*8:]) = [8]float32(src[p*lds:])
-		}
-	case cols == 16 && ld == 16:
-		for p := 0; p < n; p++ {
-			*(*[16]float32)(dst[p*16:]) = [16]float32(src[p*lds:])
-		}
-	case cols == 32 && ld == 32:
-		for p := 0; p < n; p++ {
-			*(*[32]float32)(dst[p*32:]) = [32]float32(src[p*lds:])
-		}
-	default:
-		for p := 0; p < n; p++ {
-			copy(dst[p*ld:p*ld+cols], src[p*lds:])
+			copy(dst[p*ld+c8:p*ld+cols], src[p*lds+c8:])
 		}
 	}
 }
@@ -161,15 +152,24 @@ func transposeBF16Go(dst []float32, ld int, src []uint16, lds, rows, n int) {
 	}
 }
 
-// widenBF16 sets dst[i] = float32(src[i]) for i < len(dst).
-func widenBF16(dst []float32, src []uint16) {
-	src = src[:len(dst)]
-	i := 0
-	if gemmAsmPack && isa != Generic && len(dst) >= 16 {
-		i = len(dst) &^ 15
-		gemmWidenBF16(&dst[0], &src[0], i)
+// widenRows sets dst[p*ld+i] = float32(src[p*lds+i]) for p < n, i < cols, widening
+// bfloat16.
+func widenRows(dst []float32, ld int, src []uint16, lds, n, cols int) {
+	if n == 0 {
+		return
 	}
-	for ; i < len(dst); i++ {
-		dst[i] = math.Float32frombits(uint32(src[i]) << 16)
+	c8 := 0
+	if gemmAsmPack && isa != Generic && cols >= 8 {
+		c8 = cols &^ 7
+		_, _ = src[(n-1)*lds+c8-1], dst[(n-1)*ld+c8-1] // the assembly trusts these bounds
+		gemmWidenRows(&dst[0], ld, &src[0], lds, n, c8)
+	}
+	if c8 < cols {
+		for p := 0; p < n; p++ {
+			d := dst[p*ld+c8 : p*ld+cols]
+			for i, h := range src[p*lds+c8:][:len(d)] {
+				d[i] = math.Float32frombits(uint32(h) << 16)
+			}
+		}
 	}
 }

@@ -303,7 +303,13 @@ var gemmBenchShapes = []struct {
 	{"NN/1024x256x688", false, false, 1024, 256, 688},
 	{"TN/256x256x1024", true, false, 256, 256, 1024},
 	{"TN/688x256x1024", true, false, 688, 256, 1024},
+	{"NN/256x256x1024", false, false, 256, 256, 1024},
 	{"NT/64x64x64", false, true, 64, 64, 64},
+	{"NT/1x4864x896", false, true, 1, 4864, 896},   // one token of generation
+	{"NT/4x896x896", false, true, 4, 896, 896},     // a few rows of generation
+	{"NT/1024x16x896", false, true, 1024, 16, 896}, // LoRA down
+	{"NT/1024x896x16", false, true, 1024, 896, 16}, // LoRA up
+	{"TN/16x896x1024", true, false, 16, 896, 1024}, // LoRA A gradient
 }
 
 func BenchmarkSgemm(b *testing.B) {
