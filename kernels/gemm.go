@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -182,8 +183,7 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 		return
 	}
 	kern := gemmKernelFor(isa)
-	mr, nr := kern.mr, kern.nr
-
+	nr := kern.nr
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < gemmSerialWork {
 		workers = 1
@@ -192,79 +192,162 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 	// k is cut into equal blocks of at most kc, and n into equal blocks of at most nc
 	// (whole micro-panels), so no block is a sliver.
 	kBlocks := ceilDiv(k, kern.kc)
-	kc := ceilDiv(k, kBlocks)
 	nc := min(kern.nc, max(nr, gemmPackBudget/k/nr*nr))
 	nBlocks := ceilDiv(n, nc)
+	j := &gemmJob{
+		kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, c: c, ldc: ldc,
+		kc: ceilDiv(k, kBlocks), kBlocks: kBlocks,
+		phases: make([]gemmPhase, 2*nBlocks),
+	}
 	nc = ceilDiv(ceilDiv(n, nBlocks), nr) * nr
+	for i := range nBlocks {
+		j.plan(j.phases[2*i:2*i+2], i*nc, min(nc, n-i*nc), workers)
+	}
 
 	bbuf := gemmPoolB.Get().(*gemmBuf)
 	defer gemmPoolB.Put(bbuf)
-	bp := bbuf.floats(ceilDiv(nc, nr) * nr * k)
+	j.bp = bbuf.floats(ceilDiv(nc, nr) * nr * k)
+	gemmTeamRun(j, workers)
+}
 
-	for jc := 0; jc < n; jc += nc {
-		ncb := min(nc, n-jc)
-		panels := ceilDiv(ncb, nr)
+// A gemmJob is one product, cut into phases of units of work that any number of
+// workers claim in turn: for each block of nc columns, packing op(B) (one unit per
+// micro-panel and k block), then computing (one unit per item, a block of C).
+type gemmJob struct {
+	kern        *gemmKernel
+	transA      bool
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	lda         int
+	b           gemmB
+	c           []float32
+	ldc         int
+	kc, kBlocks int
+	bp          []float32 // packed op(B) for the current column block
+	phases      []gemmPhase
+	seq         uint64 // number in the team's sequence of jobs
+}
 
-		// Pack op(B)[:, jc:jc+ncb]: k blocks × panels micro-panels, shared by all workers.
-		// Block pb starts at pb*kc*panels*nr; its micro-panel j at j*kcb*nr within it.
-		units := kBlocks * panels
-		gemmParallel(min(workers, units), func(w, nw int) {
-			for u := w * units / nw; u < (w+1)*units/nw; u++ {
-				pb, j := u/panels, u%panels
-				p0 := pb * kc
-				kcb := min(kc, k-p0)
-				j0 := j * nr
-				dst := bp[pb*kc*panels*nr+j*kcb*nr:][:kcb*nr]
-				b.pack(dst, p0, kcb, jc+j0, min(nr, ncb-j0), nr)
-			}
-		})
+type gemmPhase struct {
+	pack       bool
+	jc, ncb    int // the column block
+	panels     int // its micro-panels
+	units      int
+	mcw, npw   int // an item's rows and micro-panels
+	nChunks    int // items across the block
+	next, done atomic.Int64
+	_          [64]byte // keep the next phase's counters off this cache line
+}
 
-		// Cut the m×ncb block into items; workers take them in turn. There are at least
-		// two items per worker when the shape allows, so a worker slowed by other load
-		// does not hold up the rest for long.
-		want := 1
-		if workers > 1 {
-			want = workers * gemmItemsPerWorker
+// plan fills in the pack and compute phases of the column block [jc, jc+ncb).
+func (j *gemmJob) plan(ph []gemmPhase, jc, ncb, workers int) {
+	mr, nr := j.kern.mr, j.kern.nr
+	panels := ceilDiv(ncb, nr)
+	// The packed block is k blocks × panels micro-panels: block pb starts at
+	// pb*kc*panels*nr, its micro-panel q at q*kcb*nr within it.
+	ph[0] = gemmPhase{pack: true, jc: jc, ncb: ncb, panels: panels, units: j.kBlocks * panels}
+
+	// Cut the m×ncb block into items. With several workers there are a few items per
+	// worker when the shape allows, so one slowed by other load, or late to start,
+	// does not hold up the rest for long. Items split m first (no work is repeated);
+	// when m is too short, they split the columns too, each packing its own copy of A.
+	want := 1
+	if workers > 1 {
+		want = workers * gemmItemsPerWorker
+	}
+	m := j.m
+	mChunks := max(ceilDiv(m, j.kern.mc), min(want, ceilDiv(m, gemmMinRows)))
+	mcw := ceilDiv(ceilDiv(m, mChunks), mr) * mr
+	mChunks = ceilDiv(m, mcw)
+	nChunks := 1
+	if mChunks < want {
+		nChunks = min(ceilDiv(want, mChunks), panels)
+	}
+	npw := ceilDiv(panels, nChunks)
+	nChunks = ceilDiv(panels, npw)
+	ph[1] = gemmPhase{jc: jc, ncb: ncb, panels: panels, units: mChunks * nChunks,
+		mcw: mcw, npw: npw, nChunks: nChunks}
+}
+
+// work claims and does units until there are none left. Between phases it waits for
+// the previous phase to finish, as the phases depend on each other.
+func (j *gemmJob) work() {
+	var abuf *gemmBuf
+	for i := range j.phases {
+		ph := &j.phases[i]
+		if i > 0 {
+			j.phases[i-1].wait()
 		}
-		mChunks := max(ceilDiv(m, kern.mc), min(want, ceilDiv(m, gemmMinRows)))
-		mcw := ceilDiv(ceilDiv(m, mChunks), mr) * mr
-		mChunks = ceilDiv(m, mcw)
-		nChunks := 1
-		if mChunks < want {
-			nChunks = min(ceilDiv(want, mChunks), panels)
-		}
-		npw := ceilDiv(panels, nChunks)
-		nChunks = ceilDiv(panels, npw)
-		items := mChunks * nChunks
-
-		var next atomic.Int64
-		gemmParallel(min(workers, items), func(int, int) {
-			wb := gemmPoolA.Get().(*gemmBuf)
-			defer gemmPoolA.Put(wb)
-			ap := wb.floats(mcw*kc + mr*nr)
-			tile := ap[mcw*kc:]
-			for {
-				it := int(next.Add(1) - 1)
-				if it >= items {
-					return
-				}
-				i0 := it / nChunks * mcw
-				mcb := min(mcw, m-i0)
-				j0 := it % nChunks * npw * nr
-				ncw := min(npw*nr, ncb-j0)
-				for pb := 0; pb < kBlocks; pb++ {
-					p0 := pb * kc
-					kcb := min(kc, k-p0)
-					packA(ap, a, lda, transA, i0, mcb, p0, kcb, mr)
-					bb := bp[pb*kc*panels*nr+j0*kcb:]
-					betaB := beta
-					if pb > 0 {
-						betaB = 1
-					}
-					kern.macro(ap, bb, mcb, ncw, kcb, alpha, betaB, c[i0*ldc+jc+j0:], ldc, tile)
-				}
+		for {
+			u := int(ph.next.Add(1) - 1)
+			if u >= ph.units {
+				break
 			}
-		})
+			if ph.pack {
+				j.packB(ph, u)
+			} else {
+				if abuf == nil {
+					abuf = gemmPoolA.Get().(*gemmBuf)
+				}
+				j.compute(ph, u, abuf)
+			}
+			ph.done.Add(1)
+		}
+	}
+	if abuf != nil {
+		gemmPoolA.Put(abuf)
+	}
+}
+
+// packB packs micro-panel u of the phase's column block of op(B).
+func (j *gemmJob) packB(ph *gemmPhase, u int) {
+	nr := j.kern.nr
+	pb, q := u/ph.panels, u%ph.panels
+	p0 := pb * j.kc
+	kcb := min(j.kc, j.k-p0)
+	j0 := q * nr
+	dst := j.bp[pb*j.kc*ph.panels*nr+q*kcb*nr:][:kcb*nr]
+	j.b.pack(dst, p0, kcb, ph.jc+j0, min(nr, ph.ncb-j0), nr)
+}
+
+// compute does item u: rows [i0, i0+mcb) × columns [j0, j0+ncw) of the column block,
+// over all of k.
+func (j *gemmJob) compute(ph *gemmPhase, u int, abuf *gemmBuf) {
+	kern := j.kern
+	mr, nr, kc := kern.mr, kern.nr, j.kc
+	ap := abuf.floats(ph.mcw*kc + mr*nr)
+	tile := ap[ph.mcw*kc:]
+	i0 := u / ph.nChunks * ph.mcw
+	mcb := min(ph.mcw, j.m-i0)
+	j0 := u % ph.nChunks * ph.npw * nr
+	ncw := min(ph.npw*nr, ph.ncb-j0)
+	c := j.c[i0*j.ldc+ph.jc+j0:]
+	for pb := 0; pb < j.kBlocks; pb++ {
+		p0 := pb * kc
+		kcb := min(kc, j.k-p0)
+		packA(ap, j.a, j.lda, j.transA, i0, mcb, p0, kcb, mr)
+		bp := j.bp[pb*kc*ph.panels*nr+j0*kcb:]
+		beta := j.beta
+		if pb > 0 {
+			beta = 1
+		}
+		kern.macro(ap, bp, mcb, ncw, kcb, j.alpha, beta, c, j.ldc, tile)
+	}
+}
+
+// wait returns once every unit of the phase is done. The wait is short (the rest of a
+// unit another worker is doing), so it spins, yielding the processor, and only falls
+// back to sleeping if the other worker seems to have lost its CPU.
+func (ph *gemmPhase) wait() {
+	start := time.Now()
+	for i := 0; ph.done.Load() != int64(ph.units); i++ {
+		if i%64 == 63 && time.Since(start) > gemmSpinWait {
+			time.Sleep(20 * time.Microsecond)
+		} else {
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -315,24 +398,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 			}
 		}
 	}
-}
-
-// gemmParallel runs f(w, workers) for w in [0, workers) and waits; the caller is worker 0.
-func gemmParallel(workers int, f func(w, workers int)) {
-	if workers <= 1 {
-		f(0, 1)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			f(w, workers)
-		}()
-	}
-	f(0, workers)
-	wg.Wait()
 }
 
 // gemmBuf is a reusable, 64-byte aligned packing buffer.
