@@ -161,7 +161,7 @@ const (
 )
 
 var (
-	gemmItemsPerWorker = 2
+	gemmItemsPerWorker = 4
 	gemmMinRows        = 32
 )
 

@@ -25,7 +25,7 @@ func sgemmKernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // Zen 4 has a 32 KiB L1d and 1 MiB L2 per core: a kc×32 B micro-panel of 16-32 KiB sits
 // in L1 while it sweeps an mc×kc A block in L2.
 var (
-	gemmAVX512 = &gemmKernel{name: AVX512, mr: 8, nr: 32, kc: 128, mc: 256, nc: 4096,
+	gemmAVX512 = &gemmKernel{name: AVX512, mr: 8, nr: 32, kc: 512, mc: 256, nc: 4096,
 		tile: func(k int, ap, bp, c []float32, ldc int, alpha, beta float32) {
 			_, _, _ = ap[8*k-1], bp[32*k-1], c[7*ldc+31] // the kernel trusts these bounds
 			sgemmKernel8x32AVX512(k, &ap[0], &bp[0], &c[0], ldc, alpha, beta)
