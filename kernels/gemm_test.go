@@ -82,22 +82,6 @@ func TestSgemmLayouts(t *testing.T) {
 	}
 }
 
-// forEachISA runs f once under every instruction set this CPU supports.
-func forEachISA(t testing.TB, f func(t testing.TB)) {
-	saved := ISA()
-	defer SetISA(saved)
-	for _, name := range Supported() {
-		if err := SetISA(name); err != nil {
-			t.Fatal(err)
-		}
-		if tt, ok := t.(*testing.T); ok {
-			tt.Run(name, func(t *testing.T) { f(t) })
-		} else {
-			f(t)
-		}
-	}
-}
-
 // gemmCase is one product: shape, layout, scalars and padding of the leading dimensions.
 type gemmCase struct {
 	m, n, k     int
@@ -188,7 +172,7 @@ func gemmEdgeSizes() []int {
 
 func TestSgemmEdges(t *testing.T) {
 	sizes := gemmEdgeSizes()
-	forEachISA(t, func(t testing.TB) {
+	forEachISA(testing.TB(t), func(t testing.TB) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, m := range sizes {
 			for _, n := range sizes {
@@ -206,7 +190,7 @@ func TestSgemmEdges(t *testing.T) {
 }
 
 func TestSgemmScalars(t *testing.T) {
-	forEachISA(t, func(t testing.TB) {
+	forEachISA(testing.TB(t), func(t testing.TB) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for _, shape := range [][3]int{{1, 1, 1}, {37, 45, 70}, {70, 100, 300}, {9, 33, 257}} {
 			for _, tA := range []bool{false, true} {
@@ -230,7 +214,7 @@ func TestSgemmLarge(t *testing.T) {
 	if testing.Short() {
 		shapes = shapes[:1]
 	}
-	forEachISA(t, func(t testing.TB) {
+	forEachISA(testing.TB(t), func(t testing.TB) {
 		r := rand.New(rand.NewPCG(7, 8))
 		for i, s := range shapes {
 			g := gemmCase{m: s[0], n: s[1], k: s[2], tA: i&1 != 0, tB: i&2 == 0, alpha: 0.5, beta: float32(i % 2), pad: i}
@@ -240,7 +224,7 @@ func TestSgemmLarge(t *testing.T) {
 }
 
 func TestSgemmBF16(t *testing.T) {
-	forEachISA(t, func(t testing.TB) {
+	forEachISA(testing.TB(t), func(t testing.TB) {
 		r := rand.New(rand.NewPCG(9, 10))
 		for _, s := range [][3]int{{1, 1, 1}, {17, 31, 33}, {100, 70, 300}, {8, 600, 64}} {
 			for _, tA := range []bool{false, true} {

@@ -21,19 +21,6 @@ var vecLengths = func() []int {
 	return append(ns, 1000, 4096, 100000)
 }()
 
-// forEachISA runs f once per supported instruction set, with SetISA applied.
-func forEachISA(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	old := ISA()
-	defer SetISA(old)
-	for _, name := range Supported() {
-		if err := SetISA(name); err != nil {
-			t.Fatal(err)
-		}
-		t.Run(name, f)
-	}
-}
-
 // guardBits fills the memory just past a slice, to catch reads (a NaN that would
 // spread into sums) and writes (a changed pattern) beyond its end.
 const guardBits = 0x7fc0dead
