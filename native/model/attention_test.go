@@ -57,7 +57,7 @@ func TestAttentionGEMMMatchesLoops(t *testing.T) {
 		probs = append(probs[:0], s.probs...)
 		dout := rnd(len(out))
 		dq, dk, dv := make([]float32, len(q)), rnd(len(k)), rnd(len(v)) // dk, dv garbage: must be overwritten
-		s.dprobs = make([]float32, c.B*c.kv*c.T*c.T)
+		s.dprobs = make([]float32, c.T*c.T)
 		attnBackward(&s, dq, dk, dv, dout, q, k, v)
 		wq, wk, wv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
 		s.probs = probs

@@ -146,9 +146,9 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 		la.rstd1, la.ln1 = grow(&la.rstd1, n), grow(&la.ln1, n*H)
 		rmsnormForward(la.ln1, la.rstd1, x, L.InputNorm.Data, n, H, cfg.RMSNormEps)
 		la.q, la.k, la.v = grow(&la.q, n*qw), grow(&la.k, n*kvw), grow(&la.v, n*kvw)
-		L.Q.forward(la.ln1, la.q, n, &m.scratchW, &m.scratchTmp)
-		L.K.forward(la.ln1, la.k, n, &m.scratchW, &m.scratchTmp)
-		L.V.forward(la.ln1, la.v, n, &m.scratchW, &m.scratchTmp)
+		L.Q.forward(la.ln1, la.q, n, &m.scratchTmp)
+		L.K.forward(la.ln1, la.k, n, &m.scratchTmp)
+		L.V.forward(la.ln1, la.v, n, &m.scratchTmp)
 		ropeApply(la.q, a.cos, a.sin, n, cfg.NumHeads, cfg.HeadDim, false)
 		ropeApply(la.k, a.cos, a.sin, n, cfg.NumKVHeads, cfg.HeadDim, false)
 		kk, vv := la.k, la.v
@@ -164,7 +164,7 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 		s := m.attnShape(l, B, T, a.P, kcap, keyMask, la.probs)
 		attnForward(&s, la.ctx, la.q, kk, vv)
 		la.attnOut = grow(&la.attnOut, n*H)
-		L.O.forward(la.ctx, la.attnOut, n, &m.scratchW, &m.scratchTmp)
+		L.O.forward(la.ctx, la.attnOut, n, &m.scratchTmp)
 		la.x2 = grow(&la.x2, n*H)
 		for i := range la.x2 {
 			la.x2[i] = x[i] + la.attnOut[i]
@@ -172,11 +172,11 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 		la.rstd2, la.ln2 = grow(&la.rstd2, n), grow(&la.ln2, n*H)
 		rmsnormForward(la.ln2, la.rstd2, la.x2, L.PostNorm.Data, n, H, cfg.RMSNormEps)
 		la.gate, la.up, la.act = grow(&la.gate, n*I), grow(&la.up, n*I), grow(&la.act, n*I)
-		L.Gate.forward(la.ln2, la.gate, n, &m.scratchW, &m.scratchTmp)
-		L.Up.forward(la.ln2, la.up, n, &m.scratchW, &m.scratchTmp)
+		L.Gate.forward(la.ln2, la.gate, n, &m.scratchTmp)
+		L.Up.forward(la.ln2, la.up, n, &m.scratchTmp)
 		swigluForward(la.act, la.gate, la.up)
 		la.mlpOut = grow(&la.mlpOut, n*H)
-		L.Down.forward(la.act, la.mlpOut, n, &m.scratchW, &m.scratchTmp)
+		L.Down.forward(la.act, la.mlpOut, n, &m.scratchTmp)
 		var next []float32
 		if l+1 < len(m.Layers) {
 			next = grow(&a.layers[l+1].x, n*H)
@@ -203,7 +203,7 @@ func (m *Model) run(ids []int32, mask []bool, B, T int, c *Cache, all bool) []fl
 	a.rstdF, a.hf = grow(&a.rstdF, rows), grow(&a.hf, rows*H)
 	rmsnormForward(a.hf, a.rstdF, src, m.Norm.Data, rows, H, cfg.RMSNormEps)
 	a.logits = grow(&a.logits, rows*V)
-	m.head().forward(a.hf, a.logits, rows, &m.scratchW, &m.scratchTmp)
+	m.head().forward(a.hf, a.logits, rows, &m.scratchTmp)
 	return a.logits
 }
 
@@ -249,27 +249,27 @@ func (m *Model) Backward(dlogits []float32) error {
 		return nil
 	}
 
-	m.head().backward(a.hf, dlogits, dhf, n, tb, false, &m.scratchW, &m.scratchTmp)
+	m.head().backward(a.hf, dlogits, dhf, n, tb, false, &m.scratchTmp)
 	rmsnormBackward(dres, grad(m.Norm), dhf, a.xf, m.Norm.Data, a.rstdF, n, H, false)
 
 	for l := len(m.Layers) - 1; l >= 0; l-- {
 		L, la := m.Layers[l], &a.layers[l]
 		// MLP: x3 = x2 + down(silu(gate(ln2)) * up(ln2)); dres holds dL/dx3.
-		L.Down.backward(la.act, dres, dact, n, tb, false, &m.scratchW, &m.scratchTmp)
+		L.Down.backward(la.act, dres, dact, n, tb, false, &m.scratchTmp)
 		swigluBackward(dgate, dup, dact, la.gate, la.up)
-		L.Gate.backward(la.ln2, dgate, dln, n, tb, false, &m.scratchW, &m.scratchTmp)
-		L.Up.backward(la.ln2, dup, dln, n, tb, true, &m.scratchW, &m.scratchTmp)
+		L.Gate.backward(la.ln2, dgate, dln, n, tb, false, &m.scratchTmp)
+		L.Up.backward(la.ln2, dup, dln, n, tb, true, &m.scratchTmp)
 		rmsnormBackward(dres, grad(L.PostNorm), dln, la.x2, L.PostNorm.Data, la.rstd2, n, H, true)
 		// Attention: x2 = x + o(attn(rope(q(ln1)), rope(k(ln1)), v(ln1))); dres holds dL/dx2.
-		L.O.backward(la.ctx, dres, dctx, n, tb, false, &m.scratchW, &m.scratchTmp)
+		L.O.backward(la.ctx, dres, dctx, n, tb, false, &m.scratchTmp)
 		s := m.attnShape(l, a.B, a.T, 0, a.T, a.keyMask, la.probs)
-		s.dprobs = grow(&a.dprobs, a.B*cfg.NumKVHeads*a.T*a.T)
+		s.dprobs = grow(&a.dprobs, a.T*a.T)
 		attnBackward(&s, dq, dk, dv, dctx, la.q, la.k, la.v)
 		ropeApply(dq, a.cos, a.sin, n, cfg.NumHeads, cfg.HeadDim, true)
 		ropeApply(dk, a.cos, a.sin, n, cfg.NumKVHeads, cfg.HeadDim, true)
-		L.Q.backward(la.ln1, dq, dln, n, tb, false, &m.scratchW, &m.scratchTmp)
-		L.K.backward(la.ln1, dk, dln, n, tb, true, &m.scratchW, &m.scratchTmp)
-		L.V.backward(la.ln1, dv, dln, n, tb, true, &m.scratchW, &m.scratchTmp)
+		L.Q.backward(la.ln1, dq, dln, n, tb, false, &m.scratchTmp)
+		L.K.backward(la.ln1, dk, dln, n, tb, true, &m.scratchTmp)
+		L.V.backward(la.ln1, dv, dln, n, tb, true, &m.scratchTmp)
 		rmsnormBackward(dres, grad(L.InputNorm), dln, la.x, L.InputNorm.Data, la.rstd1, n, H, true)
 	}
 	if tb {

@@ -31,18 +31,14 @@ func newLinear(name string, in, out int, bias bool) *Linear {
 	return l
 }
 
-// weight returns W as float32, widening a bfloat16 weight into scratch.
-func (l *Linear) weight(scratch *[]float32) []float32 {
-	if l.wbf16 == nil {
-		return l.W.Data
+// gemmW computes C = alpha·op(X)·op(W) + beta·C with W as held: float32, or bfloat16
+// widened inside the GEMM's packing (no float32 copy of W is made).
+func (l *Linear) gemmW(transA, transB bool, m, n, k int, alpha float32, x []float32, ldx int, ldw int, beta float32, c []float32, ldc int) {
+	if l.wbf16 != nil {
+		kernels.SgemmBF16(transA, transB, m, n, k, alpha, x, ldx, l.wbf16, ldw, beta, c, ldc)
+		return
 	}
-	n := l.In * l.Out
-	if cap(*scratch) < n {
-		*scratch = make([]float32, n)
-	}
-	w := (*scratch)[:n]
-	kernels.WidenBF16(w, l.wbf16)
-	return w
+	kernels.Sgemm(transA, transB, m, n, k, alpha, x, ldx, l.W.Data, ldw, beta, c, ldc)
 }
 
 // row writes row i of W (as float32) to dst: the embedding lookup.
@@ -55,9 +51,8 @@ func (l *Linear) row(dst []float32, i int) {
 }
 
 // forward computes y[n, Out] from x[n, In].
-func (l *Linear) forward(x, y []float32, n int, scratch *[]float32, tmp *[]float32) {
-	w := l.weight(scratch)
-	kernels.Sgemm(false, true, n, l.Out, l.In, 1, x, l.In, w, l.In, 0, y, l.Out)
+func (l *Linear) forward(x, y []float32, n int, tmp *[]float32) {
+	l.gemmW(false, true, n, l.Out, l.In, 1, x, l.In, l.In, 0, y, l.Out)
 	if l.B != nil {
 		for i := 0; i < n; i++ {
 			kernels.Axpy(1, l.B.Data, y[i*l.Out:(i+1)*l.Out])
@@ -76,7 +71,7 @@ func (l *Linear) forward(x, y []float32, n int, scratch *[]float32, tmp *[]float
 
 // backward accumulates the parameter gradients from dy[n, Out] (base ones only when
 // trainBase) and writes dx[n, In], adding to it when accumulate is set.
-func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool, scratch *[]float32, tmp *[]float32) {
+func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool, tmp *[]float32) {
 	beta := float32(0)
 	if accumulate {
 		beta = 1
@@ -90,8 +85,7 @@ func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool
 		}
 	}
 	if dx != nil {
-		w := l.weight(scratch)
-		kernels.Sgemm(false, false, n, l.In, l.Out, 1, dy, l.Out, w, l.In, beta, dx, l.In)
+		l.gemmW(false, false, n, l.In, l.Out, 1, dy, l.Out, l.In, beta, dx, l.In)
 	}
 	for _, lo := range l.loras {
 		if !lo.Set.Enabled {

@@ -20,7 +20,6 @@ type Model struct {
 	adapters   []*Adapter
 	trainBase  bool
 	acts       *activations
-	scratchW   []float32 // bf16 weights widened for one GEMM
 	scratchTmp []float32 // LoRA intermediates
 }
 

@@ -88,7 +88,7 @@ type attnShape struct {
 	hd, window      int
 	keyMask         []bool    // [B, kcap]; keyMask[b*kcap+j] says key j is a real token
 	probs           []float32 // [B, heads, T, P+T] softmax probabilities, kept for backward
-	dprobs          []float32 // backward scratch: [B*kvHeads, T, T]
+	dprobs          []float32 // backward scratch: [T, T]
 	qStride, kvWide int       // q row width heads*hd, kv row width kvHeads*hd
 }
 
@@ -105,19 +105,20 @@ func (s *attnShape) keyRange(i int) (lo, hi int) {
 // [B, kcap, kvHeads*hd], saving softmax probabilities in s.probs. Query head h reads KV
 // head h/(heads/kvHeads), as repeat_interleave does in transformers. Per (sequence, head)
 // it is two GEMMs, S = q kᵀ/√hd and out = softmax(S) v, with the causal, window and
-// padding masks applied between them; a query with no visible key outputs zeros.
+// padding masks applied between them; a query with no visible key outputs zeros. The
+// (sequence, head) pairs run one after another, each GEMM spreading over the cores.
 func attnForward(s *attnShape, out, q, k, v []float32) {
 	tk := s.P + s.T
 	group := s.heads / s.kvHeads
 	scale := float32(1 / math.Sqrt(float64(s.hd)))
-	kernels.ParallelFor(s.B*s.heads, func(bh int) {
+	for bh := 0; bh < s.B*s.heads; bh++ {
 		b, h := bh/s.heads, bh%s.heads
 		kvh := h / group
 		qb := q[b*s.T*s.qStride+h*s.hd:]
 		kb := k[b*s.kcap*s.kvWide+kvh*s.hd:]
 		vb := v[b*s.kcap*s.kvWide+kvh*s.hd:]
 		p := s.probs[bh*s.T*tk : (bh+1)*s.T*tk]
-		kernels.SgemmRef(false, true, s.T, tk, s.hd, scale, qb, s.qStride, kb, s.kvWide, 0, p, tk)
+		kernels.Sgemm(false, true, s.T, tk, s.hd, scale, qb, s.qStride, kb, s.kvWide, 0, p, tk)
 		mask := s.keyMask[b*s.kcap : b*s.kcap+tk]
 		for t := 0; t < s.T; t++ {
 			row := p[t*tk : (t+1)*tk]
@@ -129,23 +130,23 @@ func attnForward(s *attnShape, out, q, k, v []float32) {
 			}
 			kernels.SoftmaxInPlace(row)
 		}
-		kernels.SgemmRef(false, false, s.T, s.hd, tk, 1, p, tk, vb, s.kvWide, 0, out[b*s.T*s.qStride+h*s.hd:], s.qStride)
-	})
+		kernels.Sgemm(false, false, s.T, s.hd, tk, 1, p, tk, vb, s.kvWide, 0, out[b*s.T*s.qStride+h*s.hd:], s.qStride)
+	}
 }
 
 // attnBackward computes dq [B*T, heads*hd] and dk, dv [B, T, kvHeads*hd] from dout, for
-// P == 0 (training passes have no cache). Work is split by (sequence, KV head) so that the
-// query heads sharing a KV head accumulate into dk and dv without races. Per query head:
-// dv += pᵀ dout; dp = dout vᵀ; ds = p ⊙ (dp − Σ p dp)/√hd; dq = ds k; dk += dsᵀ q.
+// P == 0 (training passes have no cache). Per query head, with the heads that share a
+// KV head accumulating into its dk and dv: dv += pᵀ dout; dp = dout vᵀ;
+// ds = p ⊙ (dp − Σ p dp)/√hd; dq = ds k; dk += dsᵀ q.
 func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
 	T := s.T
 	group := s.heads / s.kvHeads
 	scale := float32(1 / math.Sqrt(float64(s.hd)))
-	kernels.ParallelFor(s.B*s.kvHeads, func(bk int) {
+	for bk := 0; bk < s.B*s.kvHeads; bk++ {
 		b, kvh := bk/s.kvHeads, bk%s.kvHeads
 		kb, vb := k[b*T*s.kvWide+kvh*s.hd:], v[b*T*s.kvWide+kvh*s.hd:]
 		dkb, dvb := dk[b*T*s.kvWide+kvh*s.hd:], dv[b*T*s.kvWide+kvh*s.hd:]
-		ds := s.dprobs[bk*T*T : (bk+1)*T*T]
+		ds := s.dprobs[:T*T]
 		for h := kvh * group; h < (kvh+1)*group; h++ {
 			beta := float32(1)
 			if h == kvh*group {
@@ -154,8 +155,8 @@ func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
 			p := s.probs[(b*s.heads+h)*T*T : (b*s.heads+h+1)*T*T]
 			off := b*T*s.qStride + h*s.hd
 			dob, qb, dqb := dout[off:], q[off:], dq[off:]
-			kernels.SgemmRef(true, false, T, s.hd, T, 1, p, T, dob, s.qStride, beta, dvb, s.kvWide)
-			kernels.SgemmRef(false, true, T, T, s.hd, 1, dob, s.qStride, vb, s.kvWide, 0, ds, T)
+			kernels.Sgemm(true, false, T, s.hd, T, 1, p, T, dob, s.qStride, beta, dvb, s.kvWide)
+			kernels.Sgemm(false, true, T, T, s.hd, 1, dob, s.qStride, vb, s.kvWide, 0, ds, T)
 			for t := 0; t < T; t++ {
 				pr, dr := p[t*T:(t+1)*T], ds[t*T:(t+1)*T]
 				sum := kernels.Dot(pr, dr)
@@ -163,8 +164,8 @@ func attnBackward(s *attnShape, dq, dk, dv, dout, q, k, v []float32) {
 					dr[j] = pj * (dr[j] - sum) * scale
 				}
 			}
-			kernels.SgemmRef(false, false, T, s.hd, T, 1, ds, T, kb, s.kvWide, 0, dqb, s.qStride)
-			kernels.SgemmRef(true, false, T, s.hd, T, 1, ds, T, qb, s.qStride, beta, dkb, s.kvWide)
+			kernels.Sgemm(false, false, T, s.hd, T, 1, ds, T, kb, s.kvWide, 0, dqb, s.qStride)
+			kernels.Sgemm(true, false, T, s.hd, T, 1, ds, T, qb, s.qStride, beta, dkb, s.kvWide)
 		}
-	})
+	}
 }
