@@ -11,7 +11,7 @@ import (
 // Attack runs an attack module on one prompt.
 func (m *Module) Attack(ctx context.Context, in shared.AttackInput) ([]shared.AttackVariant, error) {
 	if m.manifest.Kind != shared.KindAttack {
-		return nil, &Error{m.name, fmt.Errorf("is a %s module, not an attack module", m.manifest.Kind)}
+		return nil, &Error{m.name, fmt.Errorf("is %s module, not an attack module", article(m.manifest.Kind))}
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -31,7 +31,7 @@ func (m *Module) Attack(ctx context.Context, in shared.AttackInput) ([]shared.At
 // Judge runs a judge module on one response.
 func (m *Module) Judge(ctx context.Context, in shared.JudgeInput) (shared.JudgeOutput, error) {
 	if m.manifest.Kind != shared.KindJudge {
-		return shared.JudgeOutput{}, &Error{m.name, fmt.Errorf("is a %s module, not a judge module", m.manifest.Kind)}
+		return shared.JudgeOutput{}, &Error{m.name, fmt.Errorf("is %s module, not a judge module", article(m.manifest.Kind))}
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -49,4 +49,12 @@ func (m *Module) Judge(ctx context.Context, in shared.JudgeInput) (shared.JudgeO
 		o.Categories = []string{}
 	}
 	return o, nil
+}
+
+// article returns "an attack" or "a judge": module kinds in error messages.
+func article(kind string) string {
+	if kind == shared.KindAttack {
+		return "an " + kind
+	}
+	return "a " + kind
 }
