@@ -25,6 +25,10 @@ var commands = map[string]command{
 
 	"tokenize":  {"tokenize JSONL text or chat messages with a tokenizer.json", runTokenize},
 	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},
+
+	"attack":  {"rewrite prompts into jailbreak variants with a sandboxed attack module", runAttack},
+	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
+	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/aegis-safety/aegis/shared"
+)
+
+// attackRow is a line of `aegis attack --in`.
+type attackRow struct {
+	ID       string `json:"id"`
+	Prompt   string `json:"prompt"`
+	Category string `json:"category"`
+}
+
+// variantRow is a line of `aegis attack --out`.
+type variantRow struct {
+	ID       string `json:"id"`
+	BaseID   string `json:"base_id"`
+	Prompt   string `json:"prompt"`
+	Attack   string `json:"attack"`
+	Category string `json:"category"`
+}
+
+func runAttack(args []string, stdout io.Writer) error {
+	fs := newFlags("attack", "--module NAME|FILE.wasm --in prompts.jsonl --out variants.jsonl [--styles a,b] [--variants N] [--seed S]",
+		`Rewrites every prompt with an attack module, running module instances concurrently in
+the WebAssembly sandbox. Input rows are {"id","prompt","category"}; output rows are
+{"id","base_id","prompt","attack","category"}, one per variant, in input order, with id
+BASE_ID/STYLE (BASE_ID/STYLE/K when --variants > 1). Each prompt's seed is derived from
+--seed and its id, so output does not depend on concurrency. Ctrl-C stops early and keeps
+every row already written. 'aegis modules' lists the built-in styles.`, stdout)
+	var mf moduleFlags
+	mf.register(fs, shared.KindAttack)
+	in := fs.String("in", "", "input JSONL of prompts")
+	out := fs.String("out", "", "output JSONL of variants")
+	styles := fs.String("styles", "", "comma-separated style ids (default: all the module has)")
+	variants := fs.Int("variants", 1, "variants per style")
+	seed := fs.Uint64("seed", 0, "base seed")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	rows, err := readJSONL(*in, func(r *attackRow) error {
+		switch {
+		case r.ID == "":
+			return errors.New(`missing "id"`)
+		case r.Prompt == "":
+			return errors.New(`missing "prompt"`)
+		case r.Category != "" && !shared.ValidCategory(r.Category):
+			return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", r.Category)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	params := &shared.AttackParams{Variants: *variants}
+	if *styles != "" {
+		params.Styles = strings.Split(*styles, ",")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	m, closeHost, err := mf.open(ctx, shared.KindAttack)
+	if err != nil {
+		return err
+	}
+	defer closeHost()
+	f, err := createOut(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	prog := newProgress(progressOut, "attack", len(rows), "prompts")
+	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+		r := rows[i].row
+		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: *seed ^ fnv64(r.ID), Params: params})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rows[i].pos, err)
+		}
+		out := make([]any, len(vs))
+		count := map[string]int{}
+		for j, v := range vs {
+			id := r.ID + "/" + v.Style
+			if *variants > 1 {
+				id = fmt.Sprintf("%s/%d", id, count[v.Style])
+			}
+			count[v.Style]++
+			out[j] = variantRow{ID: id, BaseID: r.ID, Prompt: v.Prompt, Attack: v.Style, Category: r.Category}
+		}
+		return out, nil
+	}, f, prog)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// fnv64 hashes a row id into its seed.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/sandbox"
+	"github.com/aegis-safety/aegis/shared"
+	"github.com/aegis-safety/aegis/wasm"
+)
+
+// moduleFlags are the flags of every command that runs WebAssembly modules.
+type moduleFlags struct {
+	module      string
+	pages       uint
+	timeout     time.Duration
+	maxOutput   int
+	maxModule   int
+	concurrency int
+}
+
+func (f *moduleFlags) register(fs *flagSet, kind string) {
+	d := sandbox.DefaultLimits
+	fs.StringVar(&f.module, "module", "", "a built-in "+kind+" module ("+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
+	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
+	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
+	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")
+	fs.IntVar(&f.maxModule, "max-module-bytes", d.MaxModule, "largest .wasm file accepted, in bytes")
+	fs.IntVar(&f.concurrency, "concurrency", runtime.GOMAXPROCS(0), "module instances running at once")
+}
+
+func (f *moduleFlags) limits() sandbox.Limits {
+	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput,
+		MaxModule: f.maxModule, MaxInstances: max(1, f.concurrency)}
+}
+
+// open resolves --module (a built-in name or a .wasm path), loads it in a new host and
+// checks its kind.
+func (f *moduleFlags) open(ctx context.Context, kind string) (*sandbox.Module, func(), error) {
+	if f.module == "" {
+		return nil, nil, fmt.Errorf("%w: --module is required", errUsage)
+	}
+	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
+		return nil, nil, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", errUsage)
+	}
+	name, code, err := readModule(f.module, f.maxModule)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := sandbox.NewHost(ctx, f.limits(), sandbox.CacheDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	closeHost := func() { h.Close(context.Background()) }
+	m, err := h.Load(ctx, name, code)
+	if err != nil {
+		closeHost()
+		return nil, nil, err
+	}
+	if k := m.Manifest().Kind; k != kind {
+		closeHost()
+		return nil, nil, fmt.Errorf("%w: module %s is %s module, not %s module", errUsage, name, article(k), article(kind))
+	}
+	return m, closeHost, nil
+}
+
+// readModule returns a built-in module or reads a .wasm file, refusing oversized files
+// before reading them.
+func readModule(v string, maxBytes int) (name string, code []byte, err error) {
+	if b, ok := wasm.Builtin(v); ok {
+		return v, b, nil
+	}
+	if !strings.HasSuffix(v, ".wasm") && !strings.ContainsRune(v, os.PathSeparator) {
+		return "", nil, fmt.Errorf("%w: --module %q is neither a built-in module (%s) nor a .wasm file", errUsage, v, strings.Join(wasm.Builtins(), ", "))
+	}
+	fh, err := os.Open(v)
+	if err != nil {
+		return "", nil, err
+	}
+	defer fh.Close()
+	code, err = io.ReadAll(io.LimitReader(fh, int64(maxBytes)+1))
+	if err != nil {
+		return "", nil, err
+	}
+	name = filepath.Base(v)
+	if len(code) > maxBytes {
+		return "", nil, fmt.Errorf("module %s: file is above the module size limit of %d bytes (--max-module-bytes)", name, maxBytes)
+	}
+	return name, code, nil
+}
+
+// inputLine is one parsed JSONL row and where it came from.
+type inputLine[T any] struct {
+	pos string // FILE:LINE
+	row T
+}
+
+// readJSONL parses every non-blank line of path with check, reporting the first bad line
+// as FILE:LINE before any module runs.
+func readJSONL[T any](path string, check func(*T) error) ([]inputLine[T], error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: --in is required", errUsage)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []inputLine[T]
+	r := bufio.NewReaderSize(f, 1<<16)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			var v T
+			pos := fmt.Sprintf("%s:%d", path, n)
+			dec := json.NewDecoder(bytes.NewReader(line))
+			if derr := dec.Decode(&v); derr != nil {
+				return nil, fmt.Errorf("%s: not a JSON object of the expected shape: %v", pos, derr)
+			}
+			if cerr := check(&v); cerr != nil {
+				return nil, fmt.Errorf("%s: %v", pos, cerr)
+			}
+			rows = append(rows, inputLine[T]{pos, v})
+		}
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// runOrdered calls work on rows 0..n-1 from `workers` goroutines and writes each row's
+// output lines in input order as soon as every earlier row is done. On an error or Ctrl-C
+// it stops handing out rows, lets the running ones finish, and writes what is contiguous:
+// finished work is never lost. It returns how many rows were written.
+func runOrdered(ctx context.Context, n, workers int, work func(ctx context.Context, i int) ([]any, error), w io.Writer, prog *progress) (int, error) {
+	results := make([][]any, n)
+	ready := make([]bool, n)
+	var (
+		mu       sync.Mutex
+		next     int // first row not yet handed out
+		written  int // rows written so far
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	flush := func() { // with mu held
+		for written < n && ready[written] {
+			for _, v := range results[written] {
+				if err := enc.Encode(v); err != nil && firstErr == nil {
+					firstErr = err
+				}
+			}
+			results[written] = nil
+			written++
+		}
+	}
+	for g := 0; g < max(1, workers); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= n || firstErr != nil || ctx.Err() != nil {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				out, err := work(ctx, i)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil && ctx.Err() == nil {
+						firstErr = err
+					}
+				} else {
+					results[i], ready[i] = out, true
+					flush()
+					prog.Add(1)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	prog.Done()
+	if err := bw.Flush(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("interrupted: the first %d of %d rows are written", written, n)
+	}
+	return written, firstErr
+}
+
+// createOut opens --out for writing.
+func createOut(path string) (*os.File, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: --out is required", errUsage)
+	}
+	return os.Create(path)
+}
+
+// progressOut is where progress bars go (tests replace it).
+var progressOut io.Writer = os.Stderr
+
+func runModules(args []string, stdout io.Writer) error {
+	fs := newFlags("modules", "[--json]",
+		"Lists the built-in WebAssembly modules with their manifests (each is loaded in the sandbox\nto read it). Write your own: see wasm/README.md.", stdout)
+	asJSON := fs.Bool("json", false, "print the manifests as a JSON array")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	h, err := sandbox.NewHost(ctx, sandbox.Limits{}, sandbox.CacheDir())
+	if err != nil {
+		return err
+	}
+	defer h.Close(ctx)
+	var ms []shared.Manifest
+	for _, name := range wasm.Builtins() {
+		b, _ := wasm.Builtin(name)
+		m, err := h.Load(ctx, name, b)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m.Manifest())
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ms)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tABI\tDESCRIPTION")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", m.Name, m.Kind, m.Version, m.ABI, m.Description)
+	}
+	tw.Flush()
+	for _, m := range ms {
+		if len(m.Styles) > 0 {
+			fmt.Fprintf(stdout, "\n%s styles (%d): %s\n", m.Name, len(m.Styles), strings.Join(m.Styles, ", "))
+		}
+	}
+	return nil
+}
+
+// article returns "an attack" or "a judge": module kinds in error messages.
+func article(kind string) string {
+	if kind == shared.KindAttack {
+		return "an " + kind
+	}
+	return "a " + kind
+}
