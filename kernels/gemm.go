@@ -182,6 +182,10 @@ func gemm(transA bool, m, n, k int, alpha float32, a []float32, lda int, b gemmB
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if m <= gemvMaxRows && b.trans && !transA {
+		gemvNT(m, n, k, alpha, a, lda, b, beta, c, ldc)
+		return
+	}
 	kern := gemmKernelFor(isa)
 	nr := kern.nr
 	workers := runtime.GOMAXPROCS(0)

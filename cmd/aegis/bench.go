@@ -188,17 +188,11 @@ func benchTrain(args []string, stdout io.Writer) error {
 	if _, _, err := tr.Step(b, targets, 1e-4); err != nil { // warm-up: buffers, page faults
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	bar := newProgress(os.Stderr, "bench train", *steps, "steps")
 	var loss float64
 	var total time.Duration
@@ -232,6 +226,7 @@ func benchGenerate(args []string, stdout io.Writer) error {
 	newTokens := fs.Int("new-tokens", 64, "tokens to decode")
 	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decoding to this file (go tool pprof)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -266,6 +261,11 @@ func benchGenerate(args []string, stdout io.Writer) error {
 	prefill := time.Since(t0)
 	V := m.Config.VocabSize
 	next := make([]int32, B)
+	stopProfile, err := startProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	bar := newProgress(os.Stderr, "bench generate", *newTokens, "tokens")
 	t0 = time.Now()
 	for i := 0; i < *newTokens; i++ {
@@ -282,6 +282,23 @@ func benchGenerate(args []string, stdout io.Writer) error {
 	return report(stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
 		map[string]any{"tokens_per_s": float64(B**newTokens) / decode.Seconds(), "prefill_s": prefill.Seconds(),
 			"decode_s": decode.Seconds(), "batch": B, "threads": t, "isa": kernels.ISA()})
+}
+
+// startProfile starts a CPU profile into path (nothing when path is empty) and returns
+// the function that stops it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) from /proc, or 0 where there
