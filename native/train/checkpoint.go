@@ -1,0 +1,305 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/safetensors"
+)
+
+// A checkpoint is a folder checkpoint-<step> in the run folder holding
+// trainable.safetensors (the trainable tensors by name), optimizer.safetensors (the
+// optimizer's state) and trainer_state.json (the step and the data cursor with its RNG).
+// It is written under a temporary name and renamed into place, so a crash leaves either
+// the old checkpoint or the new one, never half of one.
+
+type trainerState struct {
+	Step   int    `json:"global_step"`
+	Total  int    `json:"max_steps"`
+	Method string `json:"method"`
+	Cursor cursor `json:"cursor"`
+}
+
+// Checkpoint writes the run's state as checkpoint-<step>, then drops the oldest
+// checkpoints beyond SaveLimit (0 keeps them all).
+func (t *Trainer) Checkpoint() error {
+	name := fmt.Sprintf("checkpoint-%d", t.step)
+	final := filepath.Join(t.Dir, name)
+	tmp := filepath.Join(t.Dir, ".tmp-"+name)
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	var ts []safetensors.Tensor
+	for _, p := range t.params {
+		ts = append(ts, safetensors.Tensor{Name: p.Name, DType: safetensors.F32, Shape: p.Shape, F32: p.Data})
+	}
+	if err := safetensors.Write(filepath.Join(tmp, "trainable.safetensors"), ts, nil); err != nil {
+		return err
+	}
+	ts = ts[:0]
+	st := t.opt.State()
+	keys := make([]string, 0, len(st))
+	for k := range st {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: []int{len(st[k])}, F32: st[k]})
+	}
+	if err := safetensors.Write(filepath.Join(tmp, "optimizer.safetensors"), ts, nil); err != nil {
+		return err
+	}
+	cur := t.cur
+	var err error
+	if cur.RNG, err = t.cur.rng.MarshalBinary(); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(&trainerState{Step: t.step, Total: t.total, Method: t.Cfg.Method, Cursor: cur})
+	if err := os.WriteFile(filepath.Join(tmp, "trainer_state.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	os.RemoveAll(final)
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	if t.Cfg.SaveLimit > 0 {
+		steps := checkpoints(t.Dir)
+		for len(steps) > t.Cfg.SaveLimit {
+			os.RemoveAll(filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", steps[0])))
+			steps = steps[1:]
+		}
+	}
+	return nil
+}
+
+// checkpoints lists the steps of the run folder's checkpoints, ascending.
+func checkpoints(dir string) []int {
+	ents, _ := os.ReadDir(dir)
+	var steps []int
+	for _, e := range ents {
+		if s, ok := strings.CutPrefix(e.Name(), "checkpoint-"); ok && e.IsDir() {
+			if n, err := strconv.Atoi(s); err == nil {
+				steps = append(steps, n)
+			}
+		}
+	}
+	slices.Sort(steps)
+	return steps
+}
+
+// Resume restores the latest checkpoint of the run folder: trainable tensors, optimizer
+// state, step and data cursor; events.jsonl is cut back to that step. The run then
+// continues exactly as if it had not stopped. It returns the step resumed from.
+func (t *Trainer) Resume() (int, error) {
+	steps := checkpoints(t.Dir)
+	if len(steps) == 0 {
+		return 0, fmt.Errorf("%s has no checkpoint to resume from", t.Dir)
+	}
+	dir := filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", steps[len(steps)-1]))
+	b, err := os.ReadFile(filepath.Join(dir, "trainer_state.json"))
+	if err != nil {
+		return 0, err
+	}
+	var st trainerState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return 0, fmt.Errorf("%s: %v", dir, err)
+	}
+	if st.Method != t.Cfg.Method {
+		return 0, fmt.Errorf("%s was a %s run, not %s", t.Dir, st.Method, t.Cfg.Method)
+	}
+	set, err := safetensors.OpenSet(filepath.Join(dir, "trainable.safetensors"))
+	if err != nil {
+		return 0, err
+	}
+	defer set.Close()
+	for _, p := range t.params {
+		if err := loadInto(set, p); err != nil {
+			return 0, fmt.Errorf("%s: %v", dir, err)
+		}
+	}
+	oset, err := safetensors.OpenSet(filepath.Join(dir, "optimizer.safetensors"))
+	if err != nil {
+		return 0, err
+	}
+	defer oset.Close()
+	state := map[string][]float32{}
+	for _, name := range oset.Names() {
+		if state[name], err = oset.Float32(name); err != nil {
+			return 0, err
+		}
+	}
+	if err := t.opt.LoadState(state); err != nil {
+		return 0, fmt.Errorf("%s: %v", dir, err)
+	}
+	t.cur = st.Cursor
+	t.cur.rng = new(rand.PCG)
+	if err := t.cur.rng.UnmarshalBinary(st.Cursor.RNG); err != nil {
+		return 0, fmt.Errorf("%s: RNG state: %v", dir, err)
+	}
+	if len(t.cur.Perm) != len(t.Data) {
+		return 0, fmt.Errorf("%s: the checkpoint is for %d examples, the data has %d", dir, len(t.cur.Perm), len(t.Data))
+	}
+	t.step = st.Step
+	return t.step, truncateEvents(filepath.Join(t.Dir, "events.jsonl"), t.step)
+}
+
+func loadInto(set *safetensors.Set, p *model.Param) error {
+	info, ok := set.Info(p.Name)
+	if !ok {
+		return fmt.Errorf("missing tensor %q", p.Name)
+	}
+	if !slices.Equal(info.Shape, p.Shape) {
+		return fmt.Errorf("tensor %q has shape %v, want %v", p.Name, info.Shape, p.Shape)
+	}
+	d, err := set.Float32(p.Name)
+	if err != nil {
+		return err
+	}
+	copy(p.Data, d)
+	return nil
+}
+
+// truncateEvents keeps the events of steps up to step, dropping those a crash or
+// interruption logged after the checkpoint.
+func truncateEvents(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var keep bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<26)
+	for sc.Scan() {
+		var e struct{ Step int }
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Step <= step {
+			keep.Write(sc.Bytes())
+			keep.WriteByte('\n')
+		}
+	}
+	return writeAtomic(path, keep.Bytes())
+}
+
+// writeAtomic writes a file under a temporary name and renames it into place.
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// syncDir flushes a folder's files to disk before it is renamed into place.
+func syncDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tokenizerFiles are copied from the model folder into a full-model result.
+var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "chat_template.jinja"}
+
+// SaveFinal writes the result to dir (replacing it atomically): the fitted security
+// vector, or the LoRA adapter, as a PEFT folder; with Full or merge, an HF model folder
+// (model.safetensors in float32, config.json, and the tokenizer files found in
+// modelDir). A security vector used during training is never part of the result.
+func (t *Trainer) SaveFinal(dir string, merge bool, modelDir string) error {
+	tmp := filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
+	os.RemoveAll(tmp)
+	m := t.Model
+	var err error
+	switch {
+	case t.Cfg.Method == "secvec":
+		err = m.SaveAdapter(tmp, SecurityVectorName)
+	case !t.Cfg.Full && !merge:
+		err = m.SaveAdapter(tmp, AdapterName)
+	default:
+		if m.Adapter(SecurityVectorName) != nil {
+			if err := m.RemoveAdapter(SecurityVectorName); err != nil {
+				return err
+			}
+		}
+		if !t.Cfg.Full {
+			if err := m.MergeAdapter(AdapterName); err != nil {
+				return err
+			}
+		}
+		if err = m.Save(tmp, "float32"); err != nil {
+			break
+		}
+		for _, f := range tokenizerFiles {
+			if err = copyFile(filepath.Join(modelDir, f), filepath.Join(tmp, f)); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	os.RemoveAll(dir)
+	return os.Rename(tmp, dir)
+}
+
+// copyFile copies src to dst; a missing src is not an error.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

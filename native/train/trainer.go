@@ -1,0 +1,460 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/align"
+	"github.com/aegis-safety/aegis/native/model"
+)
+
+// Adapter names the trainer uses: the adapter it fits, and the frozen security vector.
+const (
+	AdapterName        = "default"
+	SecurityVectorName = "security_vector"
+)
+
+// Config is a training run's settings; it is written to the run folder's config.json.
+type Config struct {
+	Method      string   `json:"method"` // sft, dpo, ipo, ptalign, secvec
+	Model       string   `json:"model"`
+	Data        string   `json:"data"`
+	Full        bool     `json:"full"`
+	LoRARank    int      `json:"lora_rank"`
+	LoRAAlpha   float64  `json:"lora_alpha"`
+	LoRATargets []string `json:"lora_targets"`
+	Optimizer   string   `json:"optimizer"` // adamw, sgd
+	LR          float64  `json:"learning_rate"`
+	WeightDecay float64  `json:"weight_decay"`
+	Momentum    float64  `json:"momentum"`
+	Schedule    string   `json:"lr_scheduler_type"` // linear, cosine, constant
+	Warmup      int      `json:"warmup_steps"`
+	Steps       int      `json:"max_steps"` // 0: Epochs over the data
+	Epochs      int      `json:"num_train_epochs"`
+	BatchSize   int      `json:"per_device_train_batch_size"`
+	GradAccum   int      `json:"gradient_accumulation_steps"`
+	Beta        float64  `json:"beta"`
+	Alpha       float64  `json:"alpha"`
+	MaxGradNorm float64  `json:"max_grad_norm"`
+	Seed        uint64   `json:"seed"`
+	Shuffle     bool     `json:"shuffle"`
+	SaveSteps   int      `json:"save_steps"`
+	SaveLimit   int      `json:"save_total_limit"`
+	SecVec      string   `json:"security_vectors,omitempty"`
+}
+
+// Pairs reports whether the method trains on preference pairs.
+func (c *Config) Pairs() bool { return c.Method == "dpo" || c.Method == "ipo" || c.Method == "ptalign" }
+
+func (c *Config) validate() error {
+	switch c.Method {
+	case "sft", "dpo", "ipo", "ptalign", "secvec":
+	default:
+		return fmt.Errorf("unknown method %q (want sft, dpo, ipo, ptalign or secvec)", c.Method)
+	}
+	switch {
+	case c.Optimizer != "adamw" && c.Optimizer != "sgd":
+		return fmt.Errorf("unknown optimizer %q (want adamw or sgd)", c.Optimizer)
+	case c.Schedule != "linear" && c.Schedule != "cosine" && c.Schedule != "constant":
+		return fmt.Errorf("unknown lr schedule %q (want linear, cosine or constant)", c.Schedule)
+	case c.Method == "secvec" && c.Full:
+		return fmt.Errorf("security vectors are a LoRA adapter on a frozen base; --full does not apply")
+	case !c.Full && c.LoRARank <= 0:
+		return fmt.Errorf("LoRA rank must be positive")
+	case c.BatchSize <= 0 || c.GradAccum <= 0:
+		return fmt.Errorf("batch size and gradient accumulation must be positive")
+	case c.Steps < 0 || c.Epochs < 0 || (c.Steps == 0 && c.Epochs == 0):
+		return fmt.Errorf("need a positive number of steps or epochs")
+	case !(c.LR >= 0) || c.Warmup < 0:
+		return fmt.Errorf("learning rate and warmup must not be negative")
+	case (c.Method == "dpo" || c.Method == "ipo") && !(c.Beta > 0):
+		return fmt.Errorf("beta must be positive")
+	}
+	return nil
+}
+
+// Event is one line of events.jsonl: one optimizer step. The DPO fields use TRL's
+// names and are means over the step's pairs; MLE and UL are PT-ALIGN's two terms.
+type Event struct {
+	Step     int     `json:"step"`
+	Epoch    float64 `json:"epoch"`
+	Loss     float64 `json:"loss"`
+	LR       float64 `json:"lr"`
+	GradNorm float64 `json:"grad_norm"`
+	Tokens   int     `json:"tokens"`
+	Seconds  float64 `json:"seconds"`
+
+	RewardsChosen     *float64 `json:"rewards/chosen,omitempty"`
+	RewardsRejected   *float64 `json:"rewards/rejected,omitempty"`
+	RewardsMargins    *float64 `json:"rewards/margins,omitempty"`
+	RewardsAccuracies *float64 `json:"rewards/accuracies,omitempty"`
+	LogpsChosen       *float64 `json:"logps/chosen,omitempty"`
+	LogpsRejected     *float64 `json:"logps/rejected,omitempty"`
+	MLE               *float64 `json:"mle,omitempty"`
+	UL                *float64 `json:"ul,omitempty"`
+}
+
+// Trainer runs one method over a data set into a run folder. A Trainer is not safe for
+// concurrent use.
+type Trainer struct {
+	Cfg   Config
+	Model *model.Model
+	Data  []Example
+	Dir   string
+	// OnStep, if set, sees every event after it is written.
+	OnStep func(Event)
+
+	opt    Optimizer
+	params []*model.Param
+	ref    []float64 // DPO/IPO reference: chosen then rejected summed log-probs, per example
+	cur    cursor
+	step   int
+	total  int
+
+	dlogits []float32
+}
+
+// cursor is the data position: the epoch, its order, and how far into it the run is.
+type cursor struct {
+	Epoch int    `json:"epoch"`
+	Pos   int    `json:"pos"`
+	Perm  []int  `json:"perm"`
+	RNG   []byte `json:"rng"` // the shuffling generator's state after Perm was drawn
+	rng   *rand.PCG
+}
+
+// NewTrainer prepares m for cfg: it makes the base trainable (Full) or attaches a fresh
+// LoRA adapter, and builds the optimizer. A security-vector adapter already loaded on m
+// stays enabled and frozen.
+func NewTrainer(m *model.Model, data []Example, cfg Config, dir string) (*Trainer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("no training data")
+	}
+	t := &Trainer{Cfg: cfg, Model: m, Data: data, Dir: dir}
+	if cfg.Full {
+		if err := m.SetBaseTrainable(true); err != nil {
+			return nil, err
+		}
+	} else {
+		name := AdapterName
+		if cfg.Method == "secvec" {
+			name = SecurityVectorName
+		}
+		if _, err := m.AddAdapter(name, cfg.LoRARank, cfg.LoRAAlpha, cfg.LoRATargets, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	t.params = m.Params()
+	if len(t.params) == 0 {
+		return nil, fmt.Errorf("the model has no trainable parameters")
+	}
+	if cfg.Optimizer == "sgd" {
+		t.opt = &SGD{Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay}
+	} else {
+		o := NewAdamW()
+		o.WeightDecay = cfg.WeightDecay
+		t.opt = o
+	}
+	per := (len(data) + cfg.BatchSize*cfg.GradAccum - 1) / (cfg.BatchSize * cfg.GradAccum)
+	t.total = cfg.Steps
+	if t.total == 0 {
+		t.total = cfg.Epochs * per
+	}
+	t.cur.rng = rand.NewPCG(cfg.Seed, 0x7472616e)
+	t.cur.Epoch = -1
+	return t, nil
+}
+
+// TotalSteps is the number of optimizer steps the run takes.
+func (t *Trainer) TotalSteps() int { return t.total }
+
+// StepsDone is the number of optimizer steps taken (including before a resume).
+func (t *Trainer) StepsDone() int { return t.step }
+
+// LR is the learning rate of optimizer step s (0-based) as transformers' schedulers
+// give it: a linear warmup from 0 over Warmup steps, then linear decay to 0, a cosine
+// to 0, or constant. With no warmup the first step uses the full rate.
+func LR(base float64, s, total, warmup int, kind string) float64 {
+	if s < warmup {
+		return base * float64(s) / float64(max(1, warmup))
+	}
+	prog := float64(s-warmup) / float64(max(1, total-warmup))
+	switch kind {
+	case "linear":
+		return base * max(0, float64(total-s)/float64(max(1, total-warmup)))
+	case "cosine":
+		return base * max(0, 0.5*(1+math.Cos(math.Pi*prog)))
+	}
+	return base
+}
+
+// next returns the examples of the next optimizer step: up to BatchSize×GradAccum from
+// the current epoch, starting a new (reshuffled) epoch when the last is used up.
+func (t *Trainer) next() []Example {
+	c := &t.cur
+	if c.Epoch < 0 || c.Pos >= len(t.Data) {
+		c.Epoch++
+		c.Pos = 0
+		c.Perm = make([]int, len(t.Data))
+		for i := range c.Perm {
+			c.Perm[i] = i
+		}
+		if t.Cfg.Shuffle {
+			rand.New(c.rng).Shuffle(len(c.Perm), func(i, j int) { c.Perm[i], c.Perm[j] = c.Perm[j], c.Perm[i] })
+		}
+	}
+	n := min(t.Cfg.BatchSize*t.Cfg.GradAccum, len(t.Data)-c.Pos)
+	out := make([]Example, n)
+	for i := range out {
+		out[i] = t.Data[c.Perm[c.Pos+i]]
+		out[i].idx = c.Perm[c.Pos+i]
+	}
+	c.Pos += n
+	return out
+}
+
+// micro is one forward pass: a padded batch, the target of each row and, for pairs, the
+// sequence of each row and PT-ALIGN's toxic flags.
+type micro struct {
+	b       model.Batch
+	targets []int32
+	seq     []int32
+	toxic   []bool
+	pairs   int
+	nPos    int // scored chosen (or completion) tokens
+	nTox    int // scored flagged toxic tokens
+	tokens  int
+}
+
+// build lays out examples as TRL's concatenated forward does: chosen sequences, then
+// (for pairs) rejected ones, right-padded to the longest.
+func (t *Trainer) build(exs []Example) *micro {
+	type sq struct {
+		prompt, resp []int32
+		toxic        []bool
+		rejected     bool
+	}
+	var seqs []sq
+	for _, e := range exs {
+		seqs = append(seqs, sq{prompt: e.Prompt, resp: e.Chosen})
+	}
+	if t.Cfg.Pairs() {
+		for _, e := range exs {
+			m := e.ToxicMask
+			if m == nil && t.Cfg.Method == "ptalign" {
+				m = align.ToxicMask(e.Chosen, e.Rejected)
+			}
+			seqs = append(seqs, sq{prompt: e.Prompt, resp: e.Rejected, toxic: m, rejected: true})
+		}
+	}
+	T := 0
+	for _, s := range seqs {
+		T = max(T, len(s.prompt)+len(s.resp))
+	}
+	B := len(seqs)
+	mb := &micro{b: model.Batch{B: B, T: T, IDs: make([]int32, B*T), Mask: make([]bool, B*T)},
+		targets: make([]int32, B*T), seq: make([]int32, B*T), toxic: make([]bool, B*T), pairs: len(exs)}
+	for r, s := range seqs {
+		row := r * T
+		copy(mb.b.IDs[row:], s.prompt)
+		copy(mb.b.IDs[row+len(s.prompt):], s.resp)
+		L := len(s.prompt) + len(s.resp)
+		mb.tokens += L
+		for i := 0; i < T; i++ {
+			mb.b.Mask[row+i] = i < L
+			mb.targets[row+i] = align.Ignore
+			mb.seq[row+i] = int32(r)
+		}
+		// Position len(prompt)-1+j predicts response token j.
+		for j, id := range s.resp {
+			i := row + len(s.prompt) - 1 + j
+			switch {
+			case !s.rejected:
+				mb.targets[i] = id
+				mb.nPos++
+			case t.Cfg.Method != "ptalign":
+				mb.targets[i] = id
+			case s.toxic[j]:
+				mb.targets[i] = id
+				mb.toxic[i] = true
+				mb.nTox++
+			}
+		}
+	}
+	return mb
+}
+
+// computeRef fills the DPO/IPO reference log-probs with the model as it is now (the
+// start of training), or reads them from the run folder's cache.
+func (t *Trainer) computeRef() error {
+	path := filepath.Join(t.Dir, "ref_logps.json")
+	if b, err := os.ReadFile(path); err == nil {
+		var ref []float64
+		if err := json.Unmarshal(b, &ref); err != nil || len(ref) != 2*len(t.Data) {
+			return fmt.Errorf("%s: not the reference log-probs of this data set", path)
+		}
+		t.ref = ref
+		return nil
+	}
+	t.ref = make([]float64, 2*len(t.Data))
+	for lo := 0; lo < len(t.Data); lo += t.Cfg.BatchSize {
+		exs := t.Data[lo:min(lo+t.Cfg.BatchSize, len(t.Data))]
+		mb := t.build(exs)
+		logits, err := t.Model.Forward(&mb.b)
+		if err != nil {
+			return err
+		}
+		lp, _, err := align.SeqLogProbs(logits, t.Model.Config.VocabSize, mb.targets, mb.seq, 2*len(exs))
+		if err != nil {
+			return err
+		}
+		for i := range exs {
+			t.ref[2*(lo+i)], t.ref[2*(lo+i)+1] = lp[i], lp[len(exs)+i]
+		}
+	}
+	b, _ := json.Marshal(t.ref)
+	return writeAtomic(path, b)
+}
+
+// ErrNonFinite reports a NaN or infinite loss or gradient; the step was not applied.
+var ErrNonFinite = errors.New("non-finite loss")
+
+// Run trains until the step budget is spent or ctx is cancelled. It appends to
+// events.jsonl, checkpoints every SaveSteps steps, at the end and when cancelled (then
+// it returns ctx's error). A non-finite loss or gradient stops the run without
+// applying the step or writing a checkpoint, so the last checkpoint stays good.
+func (t *Trainer) Run(ctx context.Context) error {
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return err
+	}
+	if t.step == 0 {
+		b, _ := json.MarshalIndent(&t.Cfg, "", "  ")
+		if err := writeAtomic(filepath.Join(t.Dir, "config.json"), append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
+		if err := t.computeRef(); err != nil {
+			return err
+		}
+	}
+	ev, err := os.OpenFile(filepath.Join(t.Dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	for t.step < t.total {
+		if ctx.Err() != nil {
+			if err := t.Checkpoint(); err != nil {
+				return err
+			}
+			return ctx.Err()
+		}
+		start := time.Now()
+		e, err := t.trainStep()
+		if err != nil {
+			return err
+		}
+		e.Seconds = time.Since(start).Seconds()
+		b, _ := json.Marshal(&e)
+		if _, err := ev.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if t.OnStep != nil {
+			t.OnStep(e)
+		}
+		if t.Cfg.SaveSteps > 0 && t.step%t.Cfg.SaveSteps == 0 && t.step < t.total {
+			if err := t.Checkpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Checkpoint()
+}
+
+// trainStep runs one optimizer step over GradAccum micro-batches.
+func (t *Trainer) trainStep() (Event, error) {
+	exs := t.next()
+	var mbs []*micro
+	var nPos, nTox, pairs, tokens int
+	for lo := 0; lo < len(exs); lo += t.Cfg.BatchSize {
+		mb := t.build(exs[lo:min(lo+t.Cfg.BatchSize, len(exs))])
+		mbs = append(mbs, mb)
+		nPos, nTox, pairs, tokens = nPos+mb.nPos, nTox+mb.nTox, pairs+mb.pairs, tokens+mb.tokens
+	}
+	lr := LR(t.Cfg.LR, t.step, t.total, t.Cfg.Warmup, t.Cfg.Schedule)
+	V := t.Model.Config.VocabSize
+	model.ZeroGrad(t.params)
+	var loss, mle, ul float64
+	var st align.DPOStats
+	off := 0
+	for _, mb := range mbs {
+		logits, err := t.Model.Forward(&mb.b)
+		if err != nil {
+			return Event{}, err
+		}
+		if cap(t.dlogits) < len(logits) {
+			t.dlogits = make([]float32, len(logits))
+		}
+		d := t.dlogits[:len(logits)]
+		var l float64
+		switch t.Cfg.Method {
+		case "sft", "secvec":
+			l, err = align.SFT(logits, V, mb.targets, float64(nPos), d)
+		case "dpo", "ipo":
+			ref := make([]float64, 2*mb.pairs)
+			for i := 0; i < mb.pairs; i++ {
+				k := exs[off+i].idx
+				ref[i], ref[mb.pairs+i] = t.ref[2*k], t.ref[2*k+1]
+			}
+			var s align.DPOStats
+			l, s, err = align.DPO(logits, V, mb.targets, mb.seq, mb.pairs, ref,
+				align.DPOOptions{Beta: t.Cfg.Beta, IPO: t.Cfg.Method == "ipo", Norm: float64(pairs)}, d)
+			st.Add(s)
+		case "ptalign":
+			var m, u float64
+			l, m, u, err = align.PTAlign(logits, V, mb.targets, mb.toxic, t.Cfg.Alpha, float64(nPos), float64(nTox), d)
+			mle, ul = mle+m, ul+u
+		}
+		if err != nil {
+			return Event{}, err
+		}
+		loss += l
+		off += mb.pairs
+		if err := t.Model.Backward(d); err != nil {
+			return Event{}, err
+		}
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return Event{}, fmt.Errorf("%w %v at step %d; stopped without applying it (the last checkpoint in %s is intact)", ErrNonFinite, loss, t.step+1, t.Dir)
+	}
+	norm := ClipGradNorm(t.params, t.Cfg.MaxGradNorm)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return Event{}, fmt.Errorf("%w: gradient norm %v at step %d; stopped without applying it (the last checkpoint in %s is intact)", ErrNonFinite, norm, t.step+1, t.Dir)
+	}
+	t.opt.Step(t.params, lr)
+	t.step++
+	e := Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens,
+		Epoch: float64(t.cur.Epoch) + float64(t.cur.Pos)/float64(len(t.Data))}
+	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
+		p := float64(pairs)
+		f := func(x float64) *float64 { x /= p; return &x }
+		e.RewardsChosen, e.RewardsRejected = f(st.RewardsChosen), f(st.RewardsRejected)
+		e.RewardsMargins, e.RewardsAccuracies = f(st.RewardsMargins), f(st.RewardsAccuracies)
+		e.LogpsChosen, e.LogpsRejected = f(st.LogpsChosen), f(st.LogpsRejected)
+	}
+	if t.Cfg.Method == "ptalign" {
+		e.MLE, e.UL = &mle, &ul
+	}
+	return e, nil
+}
