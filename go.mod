@@ -10,4 +10,4 @@ require (
 
 require github.com/tetratelabs/wazero v1.12.0
 
-require gonum.org/v1/gonum v0.17.0 // indirect
+require gonum.org/v1/gonum v0.17.0
