@@ -34,8 +34,9 @@ func (j ModuleJudge) Judge(ctx context.Context, prompt, response, category strin
 // LLMJudge asks a Llama Guard style model over an OpenAI-compatible endpoint: the
 // conversation (user prompt, assistant response) is sent as chat messages, the model's
 // chat template frames the classification, and the answer is "safe" or "unsafe" followed
-// by a line of category codes ("S1,S10"). Refusal comes from Base, which also judges
-// when the LLM answers nothing parsable is not an option: a bad answer is an error.
+// by a line of category codes ("S1,S10"). Llama Guard says nothing about refusal, so Base
+// (a judge module) still decides refusal and gives the score; an answer that is neither
+// "safe" nor "unsafe" is an error for that attempt, never a guess.
 type LLMJudge struct {
 	Client *Client
 	Base   Judge // judges refusal (and gives the score); its unsafe is overridden
