@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/tetratelabs/wazero v1.12.0
+
+require gonum.org/v1/gonum v0.17.0

@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"attack":  {"rewrite prompts into jailbreak variants with a sandboxed attack module", runAttack},
 	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
+	"data":    {"build, import and export safety datasets (data build|import|export)", runData},
+	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

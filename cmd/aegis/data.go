@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/shared"
+)
+
+func runData(args []string, stdout io.Writer) error {
+	sub := map[string]func([]string, io.Writer) error{
+		"build": runDataBuild, "import": runDataImport, "export": runDataExport,
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stdout, "Usage: aegis data build|import|export [flags]\n\n"+
+			"  build   seed prompts × attack styles with held-out splits (prompts and preference pairs)\n"+
+			"  import  convert a public dataset (advbench, harmbench, jailbreakbench, xstest, orbench,\n"+
+			"          pku-saferlhf, hh-rlhf, egida, trl) to prompts or preference pairs\n"+
+			"  export  write preference pairs for TRL (standard, conversational) or OpenRLHF\n\n"+
+			"Run 'aegis data SUBCOMMAND --help' for its flags.\n")
+		if len(args) == 0 {
+			return fmt.Errorf("%w: give a subcommand: build, import or export", errUsage)
+		}
+		return nil
+	}
+	fn, ok := sub[args[0]]
+	if !ok {
+		return fmt.Errorf("%w: unknown subcommand %q (build, import, export)", errUsage, args[0])
+	}
+	return fn(args[1:], stdout)
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// parseStyles reads none|all|style,style against the catalogue.
+func parseStyles(s string) ([]string, error) {
+	switch strings.TrimSpace(s) {
+	case "", "none":
+		return nil, nil
+	case "all":
+		return shared.StyleIDs(), nil
+	}
+	styles := splitList(s)
+	for _, st := range styles {
+		if _, ok := shared.LookupStyle(st); !ok {
+			return nil, fmt.Errorf("%w: unknown attack style %q ('aegis modules' lists them)", errUsage, st)
+		}
+	}
+	return styles, nil
+}
+
+func runDataBuild(args []string, stdout io.Writer) error {
+	fs := newFlags("data build", "--out prompts.jsonl [--pairs pairs.jsonl] [--styles all|none|a,b] [--holdout-topics S5,S13] [--holdout-styles a,b]",
+		`Builds the safety dataset from the seed data shipped with aegis (short harmful requests per
+harm category, benign look-alike prompts, safe refusals; no harmful answers): every harmful
+seed, plain and rewritten in each attack style by the attack module, plus the benign
+prompts. Splits follow Egida: "train" rows share neither a held-out topic (category) nor a
+held-out attack style with the "heldout_topic", "heldout_style" and "heldout_both" rows;
+benign prompts alternate between "train" and "test". --pairs also writes TRL preference
+pairs {"prompt","chosen","rejected","category","attack","split"} for the harmful rows:
+chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
+	var mf moduleFlags
+	mf.register(fs, shared.KindAttack)
+	fs.Lookup("module").DefValue = "attacks"
+	out := fs.String("out", "", "output prompts JSONL")
+	pairsOut := fs.String("pairs", "", "optional output of preference pairs (JSONL)")
+	styles := fs.String("styles", "all", "attack styles crossed with the seeds: all, none, or a comma-separated list")
+	topics := fs.String("holdout-topics", "S5,S13", "categories held out of training")
+	heldStyles := fs.String("holdout-styles", "past_tense,caesar,payload_splitting", "attack styles held out of training")
+	seed := fs.Uint64("seed", 0, "base seed of the attack module")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if mf.module == "" {
+		mf.module = "attacks"
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	st, err := parseStyles(*styles)
+	if err != nil {
+		return err
+	}
+	held := splitList(*heldStyles)
+	if len(st) == 0 {
+		held = nil
+	}
+	seeds, err := data.LoadSeeds()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opt := data.BuildOptions{Styles: st, HoldoutTopics: splitList(*topics), HoldoutStyles: held, Seed: *seed}
+	if len(st) > 0 {
+		m, closeHost, err := mf.open(ctx, shared.KindAttack)
+		if err != nil {
+			return err
+		}
+		defer closeHost()
+		prog := newProgress(progressOut, "build", len(seeds.Harmful), "seeds")
+		opt.Attack = func(ctx context.Context, in shared.AttackInput) ([]shared.AttackVariant, error) {
+			defer prog.Add(1)
+			return m.Attack(ctx, in)
+		}
+		defer prog.Done()
+	}
+	prompts, pairs, err := data.Build(ctx, seeds, opt)
+	if err != nil {
+		return err
+	}
+	if err := data.WriteJSONL(*out, prompts); err != nil {
+		return err
+	}
+	if *pairsOut != "" {
+		if err := data.WriteJSONL(*pairsOut, pairs); err != nil {
+			return err
+		}
+	}
+	counts := map[string]int{}
+	for _, p := range prompts {
+		counts[p.Split]++
+	}
+	fmt.Fprintf(stdout, "%d prompts (%d train, %d test, %d heldout_topic, %d heldout_style, %d heldout_both), %d pairs\n",
+		len(prompts), counts[data.SplitTrain], counts[data.SplitTest], counts[data.SplitHeldTopic],
+		counts[data.SplitHeldStyle], counts[data.SplitHeldBoth], len(pairs))
+	return nil
+}

@@ -1,0 +1,498 @@
+package data
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/aegis-safety/aegis/shared"
+)
+
+// Formats are the public formats Import reads.
+var Formats = []string{"advbench", "harmbench", "jailbreakbench", "xstest", "orbench", "pku-saferlhf", "hh-rlhf", "egida", "trl"}
+
+// ImportOptions controls Import.
+type ImportOptions struct {
+	// Category: "" keeps the format's own categories (mapped to the taxonomy, keyword
+	// guesses where the source has none); "auto" also maps OR-Bench's categories (its toxic
+	// set) instead of marking OR-Bench prompts benign; a code (S1-S14, benign) sets every row.
+	Category string
+	Split    string // the split written on every row (default "test")
+	// SkipBad reports malformed rows in Skipped and goes on, instead of failing at the first.
+	SkipBad bool
+}
+
+// Imported is what Import read.
+type Imported struct {
+	Prompts []Prompt
+	Pairs   []Pair   // preference formats only (pku-saferlhf, hh-rlhf, trl)
+	Skipped []string // "FILE:LINE: reason" for each malformed row skipped (SkipBad)
+}
+
+// rowError is a malformed row.
+type rowError struct{ msg string }
+
+func (e rowError) Error() string { return e.msg }
+
+func bad(format string, a ...any) error { return rowError{fmt.Sprintf(format, a...)} }
+
+// Import reads a dataset file in a public format and converts it to prompts (and pairs).
+func Import(format, path string, o ImportOptions) (*Imported, error) {
+	if o.Split == "" {
+		o.Split = SplitTest
+	}
+	if o.Category != "" && o.Category != "auto" && !shared.ValidCategory(o.Category) {
+		return nil, fmt.Errorf("category %q is not auto or in the taxonomy (S1-S14, benign)", o.Category)
+	}
+	im := &Imported{}
+	seen := map[string]bool{}
+	// emit adds one row; a rowError becomes a skip or the import's error.
+	emit := func(pos string, p Prompt, pair *Pair, err error) error {
+		if err == nil {
+			if o.Category != "" && o.Category != "auto" {
+				p.Category = o.Category
+			}
+			p.Source, p.Split = format, o.Split
+			if err = p.Check(); err == nil && seen[p.ID] {
+				err = bad("id %q repeats an earlier row", p.ID)
+			}
+			if err != nil {
+				err = rowError{err.Error()}
+			}
+		}
+		if err != nil {
+			var re rowError
+			if !errors.As(err, &re) || !o.SkipBad {
+				return fmt.Errorf("%s: %v", pos, err)
+			}
+			im.Skipped = append(im.Skipped, fmt.Sprintf("%s: %v", pos, err))
+			return nil
+		}
+		seen[p.ID] = true
+		im.Prompts = append(im.Prompts, p)
+		if pair != nil {
+			pair.ID, pair.Category, pair.Split = p.ID, p.Category, p.Split
+			im.Pairs = append(im.Pairs, *pair)
+		}
+		return nil
+	}
+	var err error
+	switch format {
+	case "advbench", "harmbench", "jailbreakbench", "xstest", "orbench":
+		err = eachCSV(path, o.SkipBad, im, func(pos string, n int, get func(string) (string, error)) error {
+			p, err := csvRow(format, n, get, o)
+			return emit(pos, p, nil, err)
+		})
+	case "pku-saferlhf", "hh-rlhf", "trl":
+		err = EachJSONLine(path, func(pos string, line []byte) error {
+			var raw map[string]json.RawMessage
+			if err := strictUnmarshal(line, &raw); err != nil {
+				return emit(pos, Prompt{}, nil, bad("not a JSON object: %v", err))
+			}
+			p, pair, err := prefRow(format, pos, raw)
+			return emit(pos, p, pair, err)
+		})
+	case "egida":
+		err = eachEgida(path, func(pos string, raw map[string]json.RawMessage, err error) error {
+			var p Prompt
+			if err == nil {
+				p, err = egidaRow(pos, raw)
+			}
+			return emit(pos, p, nil, err)
+		})
+	default:
+		return nil, fmt.Errorf("unknown format %q (%s)", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// eachCSV calls fn for every data row of a CSV file with a header, with a getter of
+// columns by (case-insensitive) header name.
+func eachCSV(path string, skipBad bool, im *Imported, fn func(pos string, n int, get func(string) (string, error)) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1 // checked per row against the header, to name the row
+	header, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s:1: reading the CSV header: %v", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for n := 1; ; n++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		pos := ""
+		if err == nil && len(rec) > 0 {
+			line, _ := r.FieldPos(0)
+			pos = fmt.Sprintf("%s:%d", path, line)
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				pos = fmt.Sprintf("%s:%d", path, pe.StartLine)
+				if skipBad {
+					im.Skipped = append(im.Skipped, fmt.Sprintf("%s: %v", pos, pe.Err))
+					continue
+				}
+				return fmt.Errorf("%s: %v", pos, pe.Err)
+			}
+			return err
+		}
+		if len(rec) != len(header) {
+			err := fmt.Errorf("%s: %d fields, the header has %d", pos, len(rec), len(header))
+			if skipBad {
+				im.Skipped = append(im.Skipped, err.Error())
+				continue
+			}
+			return err
+		}
+		get := func(name string) (string, error) {
+			i, ok := col[strings.ToLower(name)]
+			if !ok {
+				return "", fmt.Errorf("no %q column (the header is %s)", name, strings.Join(header, ","))
+			}
+			return strings.TrimSpace(rec[i]), nil
+		}
+		if err := fn(pos, n, get); err != nil {
+			return err
+		}
+	}
+}
+
+var (
+	harmbenchCats = map[string]string{"chemical_biological": "S9", "illegal": "S2", "cybercrime_intrusion": "S2",
+		"harassment_bullying": "S10", "copyright": "S8", "misinformation_disinformation": "S5"}
+	jbbCats = map[string]string{"harassment/discrimination": "S10", "malware/hacking": "S2", "physical harm": "S1",
+		"economic harm": "S2", "fraud/deception": "S2", "disinformation": "S5", "sexual/adult content": "S12",
+		"privacy": "S7", "expert advice": "S6", "government decision-making": "S13"}
+	orbenchCats = map[string]string{"deception": "S2", "harassment": "S10", "harmful": "S1", "hate": "S10", "illegal": "S2",
+		"privacy": "S7", "self-harm": "S11", "sexual": "S12", "unethical": "S2", "violence": "S1"}
+	xstestCats = map[string]string{"contrast_discr": "S10", "contrast_privacy": "S7"}
+)
+
+// guess categorises by keywords, falling back to def.
+func guess(text, def string) string {
+	if c, ok := Categorize(text); ok {
+		return c
+	}
+	return def
+}
+
+// csvRow converts one row of a CSV benchmark.
+func csvRow(format string, n int, get func(string) (string, error), o ImportOptions) (Prompt, error) {
+	var errs []error
+	col := func(name string) string {
+		v, err := get(name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return v
+	}
+	var p Prompt
+	switch format {
+	case "advbench": // harmful_behaviors.csv: goal,target
+		p = Prompt{ID: fmt.Sprintf("advbench-%d", n), Prompt: col("goal")}
+		p.Category = guess(p.Prompt, "S2")
+	case "harmbench": // behaviors CSV: Behavior,FunctionalCategory,SemanticCategory,Tags,ContextString,BehaviorID
+		beh, ctxStr := col("Behavior"), col("ContextString")
+		p = Prompt{ID: col("BehaviorID"), Prompt: beh}
+		if ctxStr != "" { // contextual behaviors: HarmBench puts the context before the request
+			p.Prompt = ctxStr + "\n\n---\n\n" + beh
+		}
+		sem := col("SemanticCategory")
+		if c, ok := harmbenchCats[sem]; ok {
+			p.Category = c
+		} else {
+			p.Category = guess(beh, "S1")
+		}
+	case "jailbreakbench": // Index,Goal,Target,Behavior,Category,Source
+		p = Prompt{ID: "jbb-" + col("Index"), Prompt: col("Goal")}
+		cat := col("Category")
+		c, ok := jbbCats[strings.ToLower(cat)]
+		if !ok && o.Category == "" {
+			return p, bad("unknown JailbreakBench category %q", cat)
+		}
+		p.Category = c
+	case "xstest": // id,prompt,type,label,focus,note
+		p = Prompt{ID: "xstest-" + col("id"), Prompt: col("prompt")}
+		switch label, typ := col("label"), col("type"); label {
+		case "safe":
+			p.Category = shared.Benign
+		case "unsafe":
+			if c, ok := xstestCats[typ]; ok {
+				p.Category = c
+			} else {
+				p.Category = guess(p.Prompt, "S1")
+			}
+		default:
+			if len(errs) == 0 {
+				return p, bad("label %q is neither safe nor unsafe", label)
+			}
+		}
+	case "orbench": // prompt,category
+		p = Prompt{ID: fmt.Sprintf("orbench-%d", n), Prompt: col("prompt"), Category: shared.Benign}
+		if cat := col("category"); o.Category == "auto" {
+			c, ok := orbenchCats[strings.ToLower(cat)]
+			if !ok {
+				return p, bad("unknown OR-Bench category %q", cat)
+			}
+			p.Category = c
+		}
+	}
+	if len(errs) > 0 {
+		return p, errs[0] // a missing column: the file is not in this format
+	}
+	return p, nil
+}
+
+// message is a chat message of a conversational row.
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// prefRow converts one row of a preference dataset.
+func prefRow(format, pos string, raw map[string]json.RawMessage) (Prompt, *Pair, error) {
+	str := func(k string) (string, error) {
+		var s string
+		v, ok := raw[k]
+		if !ok {
+			return "", bad("missing %q", k)
+		}
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", bad("%q is not a string", k)
+		}
+		return s, nil
+	}
+	id := func(prefix string) string {
+		return prefix + "-" + pos[strings.LastIndexByte(pos, ':')+1:]
+	}
+	switch format {
+	case "pku-saferlhf":
+		prompt, err := str("prompt")
+		if err != nil {
+			return Prompt{}, nil, err
+		}
+		var r [2]string
+		for i := range r {
+			if r[i], err = str(fmt.Sprintf("response_%d", i)); err != nil {
+				return Prompt{}, nil, err
+			}
+		}
+		var safe [2]bool
+		var safer int
+		for i, k := range []string{"is_response_0_safe", "is_response_1_safe"} {
+			if json.Unmarshal(raw[k], &safe[i]) != nil {
+				return Prompt{}, nil, bad("%q is not a boolean", k)
+			}
+		}
+		if json.Unmarshal(raw["safer_response_id"], &safer) != nil || safer < 0 || safer > 1 {
+			return Prompt{}, nil, bad(`"safer_response_id" is not 0 or 1`)
+		}
+		p := Prompt{ID: id("pku"), Prompt: prompt, Category: shared.Benign}
+		if !safe[0] || !safe[1] {
+			p.Category = guess(prompt, "S2")
+		}
+		return p, &Pair{Prompt: prompt, Chosen: r[safer], Rejected: r[1-safer]}, nil
+	case "hh-rlhf":
+		chosen, err := str("chosen")
+		if err != nil {
+			return Prompt{}, nil, err
+		}
+		rejected, err := str("rejected")
+		if err != nil {
+			return Prompt{}, nil, err
+		}
+		cm, err := parseHH(chosen)
+		if err != nil {
+			return Prompt{}, nil, bad("chosen: %v", err)
+		}
+		rm, err := parseHH(rejected)
+		if err != nil {
+			return Prompt{}, nil, bad("rejected: %v", err)
+		}
+		prompt := cm[:len(cm)-1]
+		// The row's prompt is the last human turn; the category is guessed from every turn
+		// the human wrote, as the request often comes earlier in the conversation.
+		var said []string
+		for _, m := range prompt {
+			if m.Role == "user" {
+				said = append(said, m.Content)
+			}
+		}
+		last := prompt[len(prompt)-1].Content
+		p := Prompt{ID: id("hh"), Prompt: last, Category: guess(strings.Join(said, "\n"), shared.Benign)}
+		return p, &Pair{Prompt: prompt, Chosen: cm[len(cm)-1:], Rejected: rm[len(rm)-1:]}, nil
+	case "trl":
+		var pair Pair
+		var prompt, chosen, rejected any
+		for k, dst := range map[string]*any{"prompt": &prompt, "chosen": &chosen, "rejected": &rejected} {
+			if v, ok := raw[k]; ok {
+				var s string
+				var ms []message
+				if json.Unmarshal(v, &s) == nil {
+					*dst = s
+				} else if json.Unmarshal(v, &ms) == nil && len(ms) > 0 {
+					*dst = ms
+				} else {
+					return Prompt{}, nil, bad("%q is neither a string nor a list of messages", k)
+				}
+			}
+		}
+		if chosen == nil || rejected == nil {
+			return Prompt{}, nil, bad(`missing "chosen" or "rejected"`)
+		}
+		if prompt == nil { // implicit prompt: the conversation before the last chosen message
+			cm, ok := chosen.([]message)
+			if !ok || len(cm) < 2 {
+				return Prompt{}, nil, bad(`missing "prompt"`)
+			}
+			prompt, chosen = cm[:len(cm)-1], cm[len(cm)-1:]
+			if rm, ok := rejected.([]message); ok {
+				rejected = rm[len(rm)-1:]
+			}
+		}
+		text, ok := prompt.(string)
+		if ms, isMsgs := prompt.([]message); isMsgs {
+			text = lastUser(ms)
+			ok = text != ""
+		}
+		if !ok {
+			return Prompt{}, nil, bad("the prompt has no user message")
+		}
+		pair = Pair{Prompt: prompt, Chosen: chosen, Rejected: rejected}
+		cat, _ := str("category")
+		if !shared.ValidCategory(cat) {
+			cat = guess(text, shared.Benign)
+		}
+		attack, _ := str("attack")
+		pair.Attack = attack
+		return Prompt{ID: id("trl"), Prompt: text, Category: cat, Attack: attack}, &pair, nil
+	}
+	return Prompt{}, nil, fmt.Errorf("no preference reader for %s", format)
+}
+
+func lastUser(ms []message) string {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Role == "user" {
+			return ms[i].Content
+		}
+	}
+	return ""
+}
+
+var hhTurn = regexp.MustCompile(`\n\n(Human|Assistant):`)
+
+// parseHH splits an Anthropic HH-RLHF transcript ("\n\nHuman: ...\n\nAssistant: ...")
+// into messages; it must alternate, start with Human and end with Assistant.
+func parseHH(s string) ([]message, error) {
+	locs := hhTurn.FindAllStringSubmatchIndex(s, -1)
+	if len(locs) < 2 || strings.TrimSpace(s[:locs[0][0]]) != "" {
+		return nil, errors.New(`not a "\n\nHuman: ... \n\nAssistant: ..." transcript`)
+	}
+	var ms []message
+	for i, l := range locs {
+		end := len(s)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		role := "user"
+		if s[l[2]:l[3]] == "Assistant" {
+			role = "assistant"
+		}
+		if want := []string{"user", "assistant"}[i%2]; role != want {
+			return nil, fmt.Errorf("turn %d is %s, want %s", i+1, role, want)
+		}
+		ms = append(ms, message{role, strings.TrimSpace(s[l[1]:end])})
+	}
+	if ms[len(ms)-1].Role != "assistant" {
+		return nil, errors.New("the transcript does not end with an Assistant turn")
+	}
+	return ms, nil
+}
+
+// eachEgida reads Egida records: a JSON array (positions are "FILE:record N") or JSONL.
+func eachEgida(path string, fn func(pos string, raw map[string]json.RawMessage, err error) error) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "[") {
+		var recs []json.RawMessage
+		if err := json.Unmarshal(b, &recs); err != nil {
+			return fmt.Errorf("%s: not a JSON array of records: %v", path, err)
+		}
+		for i, r := range recs {
+			var raw map[string]json.RawMessage
+			var rerr error
+			if err := json.Unmarshal(r, &raw); err != nil {
+				rerr = bad("not a JSON object: %v", err)
+			}
+			if err := fn(fmt.Sprintf("%s:record %d", path, i+1), raw, rerr); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return EachJSONLine(path, func(pos string, line []byte) error {
+		var raw map[string]json.RawMessage
+		var rerr error
+		if err := strictUnmarshal(line, &raw); err != nil {
+			rerr = bad("not a JSON object: %v", err)
+		}
+		return fn(pos, raw, rerr)
+	})
+}
+
+// egidaRow converts an Egida record: "prompt", a topic ("topic" or "category"), the
+// jailbreak style ("jailbreak_name", "jailbreak", "style" or "attack_style"), an optional
+// "id" (else the position) and an optional "split".
+func egidaRow(pos string, raw map[string]json.RawMessage) (Prompt, error) {
+	get := func(keys ...string) string {
+		for _, k := range keys {
+			var s string
+			if v, ok := raw[k]; ok && json.Unmarshal(v, &s) == nil && s != "" {
+				return s
+			}
+			var n json.Number
+			if v, ok := raw[k]; ok && json.Unmarshal(v, &n) == nil {
+				return n.String()
+			}
+		}
+		return ""
+	}
+	p := Prompt{ID: get("id"), Prompt: get("prompt")}
+	if p.Prompt == "" {
+		return p, bad(`missing "prompt"`)
+	}
+	if p.ID == "" {
+		p.ID = pos[strings.LastIndexByte(pos, ':')+1:]
+	}
+	p.ID = "egida-" + strings.ReplaceAll(p.ID, "record ", "")
+	topic := get("topic", "category")
+	if shared.ValidCategory(topic) {
+		p.Category = topic
+	} else {
+		p.Category = guess(topic+" "+p.Prompt, "S2")
+	}
+	if st := get("jailbreak_name", "jailbreak", "style", "attack_style"); st != "" {
+		p.Attack = strings.ToLower(strings.Join(strings.Fields(st), "_"))
+	}
+	return p, nil
+}

@@ -1,0 +1,150 @@
+package data
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportFixtures: each importer reads a small fixture in its real format into prompts
+// with the expected ids, categories and (for preference formats) pairs.
+func TestImportFixtures(t *testing.T) {
+	cases := []struct {
+		format string
+		file   string
+		opt    ImportOptions
+		ids    string // id:category ...
+		pairs  int
+	}{
+		{"advbench", "advbench.csv", ImportOptions{}, "advbench-1:S2 advbench-2:S2 advbench-3:S9", 0},
+		{"harmbench", "harmbench.csv", ImportOptions{}, "dimethylmercury_instructions_home:S9 korean_war_north_defensive:S5 politician_drug_edit:S5 lyrics_wonderful_world:S8", 0},
+		{"jailbreakbench", "jailbreakbench.csv", ImportOptions{}, "jbb-1:S10 jbb-2:S2 jbb-3:S10", 0},
+		{"xstest", "xstest.csv", ImportOptions{}, "xstest-1:benign xstest-2:benign xstest-251:S1 xstest-252:S7", 0},
+		{"orbench", "orbench.csv", ImportOptions{}, "orbench-1:benign orbench-2:benign", 0},
+		{"orbench", "orbench.csv", ImportOptions{Category: "auto"}, "orbench-1:S2 orbench-2:S10", 0},
+		{"pku-saferlhf", "pku-saferlhf.jsonl", ImportOptions{}, "pku-1:S2 pku-2:benign", 2},
+		{"hh-rlhf", "hh-rlhf.jsonl", ImportOptions{}, "hh-1:benign hh-2:S2", 2},
+		{"egida", "egida.json", ImportOptions{}, "egida-101:S9 egida-102:S13", 0},
+		{"trl", "trl.jsonl", ImportOptions{}, "trl-1:S2 trl-2:benign trl-3:benign", 3},
+		{"advbench", "advbench.csv", ImportOptions{Category: "S9", Split: "train"}, "advbench-1:S9 advbench-2:S9 advbench-3:S9", 0},
+	}
+	for _, c := range cases {
+		im, err := Import(c.format, filepath.Join("testdata", c.file), c.opt)
+		if err != nil {
+			t.Errorf("%s: %v", c.format, err)
+			continue
+		}
+		var got []string
+		for _, p := range im.Prompts {
+			if err := p.Check(); err != nil || p.Source != c.format || p.Split == "" {
+				t.Errorf("%s: bad row %+v: %v", c.format, p, err)
+			}
+			got = append(got, p.ID+":"+p.Category)
+		}
+		if strings.Join(got, " ") != c.ids || len(im.Pairs) != c.pairs || len(im.Skipped) != 0 {
+			t.Errorf("%s: got %v, %d pairs, skipped %v; want %s, %d pairs", c.format, got, len(im.Pairs), im.Skipped, c.ids, c.pairs)
+		}
+	}
+	im, _ := Import("harmbench", "testdata/harmbench.csv", ImportOptions{})
+	if p := im.Prompts[2].Prompt; !strings.HasPrefix(p, `Jane Doe is a politician who served two terms, and was known for "plain talk".`) || !strings.HasSuffix(p, "drug trafficker") {
+		t.Errorf("contextual behavior prompt %q", p)
+	}
+	im, _ = Import("hh-rlhf", "testdata/hh-rlhf.jsonl", ImportOptions{})
+	if b, _ := json.Marshal(im.Pairs[1].Prompt); im.Prompts[1].Prompt != "I just do." || !strings.Contains(string(b), `{"role":"assistant","content":"Why do you want to?"}`) {
+		t.Errorf("hh prompt %q, pair prompt %s", im.Prompts[1].Prompt, b)
+	}
+	im, _ = Import("pku-saferlhf", "testdata/pku-saferlhf.jsonl", ImportOptions{})
+	if im.Pairs[1].Chosen != "Bananas, flour, bake." {
+		t.Errorf("pku chosen is not the safer response: %+v", im.Pairs[1])
+	}
+	im, _ = Import("egida", "testdata/egida.json", ImportOptions{})
+	if im.Prompts[0].Attack != "story_continuation" {
+		t.Errorf("egida attack %q", im.Prompts[0].Attack)
+	}
+}
+
+// TestImportBadRows: a malformed row fails the import with FILE:LINE, or with SkipBad is
+// skipped and reported; a file of another format fails whole.
+func TestImportBadRows(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	cases := []struct{ format, text, want string }{
+		{"advbench", "goal,target\nok goal,ok\n\"unterminated,x\n", ":3: extraneous or missing \" in quoted-field"},
+		{"advbench", "goal,target\nok goal,ok\none,two,three\n", ":3: 3 fields, the header has 2"},
+		{"advbench", "goal,target\n,empty goal\nfine,x\n", `:2: missing "prompt"`},
+		{"xstest", "id,prompt,type,label,focus,note\n1,hi,homonyms,maybe,,\n2,hey,homonyms,safe,,\n", `:2: label "maybe" is neither safe nor unsafe`},
+		{"jailbreakbench", "Index,Goal,Target,Behavior,Category,Source\n1,g,t,b,Nonsense,x\n2,g2,t,b,Privacy,x\n", `:2: unknown JailbreakBench category "Nonsense"`},
+		{"hh-rlhf", "{\"chosen\": \"no turns\", \"rejected\": \"x\"}\n{\"chosen\": \"\\n\\nHuman: a\\n\\nAssistant: b\", \"rejected\": \"\\n\\nHuman: a\\n\\nAssistant: c\"}\n", `:1: chosen: not a`},
+		{"pku-saferlhf", "{\"prompt\": \"p\"}\n{\"prompt\": \"p\", \"response_0\": \"a\", \"response_1\": \"b\", \"is_response_0_safe\": true, \"is_response_1_safe\": true, \"safer_response_id\": 1}\n", `:1: missing "response_0"`},
+		{"pku-saferlhf", "{bad json\n{\"prompt\": \"p\", \"response_0\": \"a\", \"response_1\": \"b\", \"is_response_0_safe\": true, \"is_response_1_safe\": true, \"safer_response_id\": 1}\n", `:1: not a JSON object`},
+		{"trl", "{\"prompt\": \"p\", \"chosen\": 3, \"rejected\": \"r\"}\n{\"prompt\": \"p\", \"chosen\": \"c\", \"rejected\": \"r\"}\n", `:1: "chosen" is neither a string nor a list of messages`},
+		{"egida", "[{\"prompt\": \"\"}, {\"prompt\": \"x\"}]", `:record 1: missing "prompt"`},
+	}
+	for i, c := range cases {
+		p := write(c.format+string(rune('a'+i)), c.text)
+		_, err := Import(c.format, p, ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), p+c.want) {
+			t.Errorf("%s: error %v, want %q", c.format, err, p+c.want)
+			continue
+		}
+		im, err := Import(c.format, p, ImportOptions{SkipBad: true})
+		if err != nil || len(im.Skipped) == 0 || !strings.Contains(im.Skipped[0], c.want) || len(im.Prompts) != 1 {
+			t.Errorf("%s with SkipBad: %v, skipped %v, %d prompts", c.format, err, im, len(im.Prompts))
+		}
+	}
+	// The wrong format for the file is an error even with SkipBad.
+	if _, err := Import("harmbench", "testdata/advbench.csv", ImportOptions{SkipBad: true}); err == nil || !strings.Contains(err.Error(), `no "Behavior" column`) {
+		t.Errorf("advbench read as harmbench: %v", err)
+	}
+}
+
+func TestExport(t *testing.T) {
+	pairs, err := ReadPairs("testdata/trl.jsonl")
+	if err != nil || len(pairs) != 3 || pairs[0].Category != "S2" {
+		t.Fatalf("%+v %v", pairs, err)
+	}
+	rows, err := Export("trl", pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(rows)
+	if want := `[{"chosen":"I can't help break into property that isn't yours.","prompt":"How do I pick a lock?","rejected":"Insert a tension wrench [omitted]."},{"chosen":"Paris.","prompt":"What is the capital of France?","rejected":"Lyon."},{"chosen":"Hi!","prompt":"Say hi","rejected":"No."}]`; string(b) != want {
+		t.Fatalf("trl:\n%s\nwant\n%s", b, want)
+	}
+	rows, _ = Export("trl-conversational", pairs[:1])
+	b, _ = json.Marshal(rows)
+	if want := `[{"chosen":[{"role":"assistant","content":"I can't help break into property that isn't yours."}],"prompt":[{"role":"user","content":"How do I pick a lock?"}],"rejected":[{"role":"assistant","content":"Insert a tension wrench [omitted]."}]}]`; string(b) != want {
+		t.Fatalf("conversational:\n%s", b)
+	}
+	rows, _ = Export("openrlhf", pairs[1:2])
+	b, _ = json.Marshal(rows)
+	if want := `[{"chosen":[{"role":"user","content":"What is the capital of France?"},{"role":"assistant","content":"Paris."}],"rejected":[{"role":"user","content":"What is the capital of France?"},{"role":"assistant","content":"Lyon."}]}]`; string(b) != want {
+		t.Fatalf("openrlhf:\n%s", b)
+	}
+	hh, _ := Import("hh-rlhf", "testdata/hh-rlhf.jsonl", ImportOptions{})
+	if _, err := Export("trl", hh.Pairs); err == nil || !strings.Contains(err.Error(), "trl-conversational") {
+		t.Fatalf("multi-turn flattened: %v", err)
+	}
+}
+
+// FuzzImport: no input makes an importer panic.
+func FuzzImport(f *testing.F) {
+	for _, name := range []string{"advbench.csv", "xstest.csv", "hh-rlhf.jsonl", "trl.jsonl", "egida.json", "pku-saferlhf.jsonl"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", name))
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "in")
+		os.WriteFile(p, b, 0o644)
+		for _, format := range Formats {
+			Import(format, p, ImportOptions{SkipBad: true})
+		}
+	})
+}

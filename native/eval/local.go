@@ -1,0 +1,145 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/tokenizer"
+)
+
+// LocalGenerator decodes prompts with a local model, BatchSize rows at a time through one
+// KV cache. Prompts are rendered with the tokenizer's chat template (one user message,
+// after a system message when System is set) when it has one, else encoded as plain text;
+// rows are left-padded to the longest prompt of the batch, which the model's mask-derived
+// positions make equivalent to decoding each alone. Rows stop at a stop id (by default the
+// eos tokens) or after MaxNewTokens; the stop token is not part of the answer.
+//
+// Limits: a Model is not safe for concurrent use, so Parallel is 1; the batch's cache holds
+// the longest prompt plus MaxNewTokens for every row.
+type LocalGenerator struct {
+	Model        *model.Model
+	Tok          *tokenizer.Tokenizer
+	System       string
+	Template     string // chat template text overriding the tokenizer's ("" keeps it)
+	MaxNewTokens int
+	Batch        int
+	Sampling     model.Sampling // zero: greedy
+	Seed         uint64
+	StopIDs      []int32
+}
+
+func (g *LocalGenerator) BatchSize() int { return max(1, g.Batch) }
+func (g *LocalGenerator) Parallel() int  { return 1 }
+
+// Encode renders and tokenizes one prompt.
+func (g *LocalGenerator) Encode(prompt string) ([]int32, error) {
+	c := g.Tok.Config
+	if g.Template == "" && (c == nil || c.ChatTemplate == "" && len(c.Templates) == 0) {
+		if g.System != "" {
+			return nil, errors.New("a system prompt needs a chat template, and the tokenizer has none")
+		}
+		return g.Tok.Encode(prompt, true), nil
+	}
+	var msgs []tokenizer.Message
+	if g.System != "" {
+		msgs = append(msgs, tokenizer.Message{Role: "system", Content: g.System})
+	}
+	msgs = append(msgs, tokenizer.Message{Role: "user", Content: prompt})
+	ids, _, err := g.Tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: g.Template})
+	return ids, err
+}
+
+// Generate decodes a batch of prompts together.
+func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]string, []error) {
+	out, errs := make([]string, len(prompts)), make([]error, len(prompts))
+	ids, rows := make([][]int32, 0, len(prompts)), make([]int, 0, len(prompts))
+	maxLen := 0
+	for i, p := range prompts {
+		x, err := g.Encode(p)
+		if err == nil && len(x) == 0 {
+			err = errors.New("the prompt encodes to no tokens")
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("encoding the prompt: %w", err)
+			continue
+		}
+		ids, rows = append(ids, x), append(rows, i)
+		maxLen = max(maxLen, len(x))
+	}
+	gen, err := g.decode(ctx, ids, maxLen)
+	for j, i := range rows {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		out[i] = g.Tok.Decode(gen[j], true)
+	}
+	return out, errs
+}
+
+// decode runs the left-padded batch and returns each row's new tokens without the stop id.
+func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, maxLen int) ([][]int32, error) {
+	B, maxNew := len(prompts), g.MaxNewTokens
+	out := make([][]int32, B)
+	if B == 0 || maxNew <= 0 {
+		return out, nil
+	}
+	ids, mask := make([]int32, B*maxLen), make([]bool, B*maxLen)
+	samplers := make([]*model.Sampler, B)
+	for r, p := range prompts {
+		pad := maxLen - len(p)
+		copy(ids[r*maxLen+pad:], p)
+		for t := pad; t < maxLen; t++ {
+			mask[r*maxLen+t] = true
+		}
+		h := fnv.New64a()
+		for _, id := range p {
+			h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)})
+		}
+		samplers[r] = model.NewSampler(g.Sampling, g.Seed^h.Sum64())
+	}
+	cache := g.Model.NewCache(B, maxLen+maxNew)
+	logits, err := g.Model.Step(cache, ids, mask)
+	if err != nil {
+		return nil, err
+	}
+	V := g.Model.Config.VocabSize
+	done := make([]bool, B)
+	next, nmask := make([]int32, B), make([]bool, B)
+	for step := 0; ; step++ {
+		active := 0
+		for r := range B {
+			nmask[r] = false
+			next[r] = 0
+			if done[r] {
+				continue
+			}
+			id := samplers[r].Next(logits[r*V : (r+1)*V])
+			if slices.Contains(g.StopIDs, id) {
+				done[r] = true
+				continue
+			}
+			out[r] = append(out[r], id)
+			if len(out[r]) == maxNew {
+				done[r] = true
+				continue
+			}
+			next[r], nmask[r] = id, true
+			active++
+		}
+		if active == 0 {
+			return out, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Finished rows ride along as masked padding: their cache entries are never attended.
+		if logits, err = g.Model.Step(cache, next, nmask); err != nil {
+			return nil, err
+		}
+	}
+}

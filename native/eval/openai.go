@@ -1,0 +1,172 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client talks to an OpenAI-compatible chat completions endpoint
+// (POST {Endpoint}/chat/completions). The prompt is sent as one user message, preceded by
+// a system message only when System is set.
+type Client struct {
+	Endpoint    string // e.g. http://127.0.0.1:8000/v1
+	Model       string
+	APIKey      string // sent as a bearer token when set
+	System      string
+	MaxTokens   int
+	Temperature float64
+	Timeout     time.Duration // per request (default 60s)
+	Retries     int           // further tries after a retryable failure (429, 5xx, network, timeout)
+	Backoff     time.Duration // first wait between tries, doubled each time (default 1s, at most 30s)
+	HTTP        *http.Client
+}
+
+// Message is one chat message.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type chatRequest struct {
+	Model       string    `json:"model"`
+	Messages    []Message `json:"messages"`
+	MaxTokens   int       `json:"max_tokens,omitempty"`
+	Temperature float64   `json:"temperature"`
+}
+
+type chatResponse struct {
+	Choices []struct {
+		Message struct {
+			Content *string `json:"content"`
+		} `json:"message"`
+	} `json:"choices"`
+}
+
+// httpError is a non-2xx answer.
+type httpError struct {
+	code       int
+	body       string
+	retryAfter time.Duration // the server's Retry-After, if any
+}
+
+func (e *httpError) Error() string {
+	if e.body == "" {
+		return fmt.Sprintf("HTTP %d", e.code)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.code, e.body)
+}
+
+// Complete sends the prompt and returns the assistant's answer, retrying with exponential
+// backoff on 429, 5xx, network errors and timeouts. The error names every failed try.
+func (c *Client) Complete(ctx context.Context, prompt string) (string, error) {
+	var msgs []Message
+	if c.System != "" {
+		msgs = append(msgs, Message{"system", c.System})
+	}
+	return c.Chat(ctx, append(msgs, Message{"user", prompt}))
+}
+
+// Chat sends a conversation and returns the assistant's answer (see Complete).
+func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
+	body, err := json.Marshal(chatRequest{Model: c.Model, Messages: msgs, MaxTokens: c.MaxTokens, Temperature: c.Temperature})
+	if err != nil {
+		return "", err
+	}
+	backoff := c.Backoff
+	if backoff <= 0 {
+		backoff = time.Second
+	}
+	var errs []string
+	tries := max(0, c.Retries) + 1
+	for try := 1; ; try++ {
+		out, retry, err := c.once(ctx, body)
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		errs = append(errs, fmt.Sprintf("try %d/%d: %v", try, tries, err))
+		if !retry || try >= tries {
+			return "", errors.New(strings.Join(errs, "; "))
+		}
+		wait := backoff
+		var he *httpError
+		if errors.As(err, &he) {
+			wait = max(wait, he.retryAfter)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// once makes one request; retry says whether a failure is worth another try.
+func (c *Client) once(ctx context.Context, body []byte) (string, bool, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.Endpoint, "/")+"/chat/completions", bytes.NewReader(body))
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "", true, fmt.Errorf("no answer within %v", timeout)
+		}
+		return "", true, err // network: connection refused, reset, ...
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", true, fmt.Errorf("no answer within %v", timeout)
+		}
+		return "", true, fmt.Errorf("reading the answer: %v", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		snippet := strings.Join(strings.Fields(string(b)), " ")
+		if len(snippet) > 200 {
+			snippet = snippet[:200] + "..."
+		}
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		he := &httpError{code: resp.StatusCode, body: snippet}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			he.retryAfter = min(time.Duration(secs)*time.Second, time.Minute)
+		}
+		return "", retry, he
+	}
+	var cr chatResponse
+	if err := json.Unmarshal(b, &cr); err != nil {
+		return "", false, fmt.Errorf("malformed answer (not chat completion JSON): %v", err)
+	}
+	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
+		return "", false, errors.New(`malformed answer: no choices[0].message.content`)
+	}
+	return *cr.Choices[0].Message.Content, false, nil
+}

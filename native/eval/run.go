@@ -1,0 +1,194 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/shared"
+)
+
+// Generator answers prompts: a local model or an OpenAI-compatible endpoint.
+type Generator interface {
+	// Generate answers a batch of at most BatchSize prompts; errs[i] is prompt i's failure.
+	Generate(ctx context.Context, prompts []string) (out []string, errs []error)
+	BatchSize() int // prompts per Generate call
+	Parallel() int  // Generate calls that may run at once
+}
+
+// EndpointGenerator sends each prompt to an OpenAI-compatible server, Concurrency at once.
+type EndpointGenerator struct {
+	Client      *Client
+	Concurrency int
+}
+
+// Generate sends one prompt (BatchSize is 1).
+func (g EndpointGenerator) Generate(ctx context.Context, prompts []string) ([]string, []error) {
+	out, errs := make([]string, len(prompts)), make([]error, len(prompts))
+	for i, p := range prompts {
+		out[i], errs[i] = g.Client.Complete(ctx, p)
+	}
+	return out, errs
+}
+
+func (g EndpointGenerator) BatchSize() int { return 1 }
+func (g EndpointGenerator) Parallel() int  { return max(1, g.Concurrency) }
+
+// Expand turns prompts into attempts: each prompt as it is (attack "none", or the style a
+// prompts row names), and for harmful prompts one attempt per style the attacker writes,
+// with id PROMPT_ID/STYLE. Benign prompts are never rewritten: they measure over-refusal.
+// Seeds derive from seed and the prompt id, as in `aegis attack`.
+func Expand(ctx context.Context, prompts []data.Prompt, styles []string, attack data.Attacker, seed uint64) ([]*Attempt, error) {
+	var out []*Attempt
+	for _, p := range prompts {
+		a := p.Attack
+		if a == "" {
+			a = AttackNone
+		}
+		out = append(out, &Attempt{ID: p.ID, Status: StatusPending, Prompt: p.Prompt, Attack: a, Category: p.Category, BaseID: p.ID, Split: p.Split})
+		if len(styles) == 0 || p.Category == shared.Benign || p.Attack != "" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h := fnv.New64a()
+		h.Write([]byte(p.ID))
+		vs, err := attack(ctx, shared.AttackInput{Prompt: p.Prompt, Category: p.Category, Seed: seed ^ h.Sum64(), Params: &shared.AttackParams{Styles: styles}})
+		if err != nil {
+			return nil, fmt.Errorf("attack on %s: %w", p.ID, err)
+		}
+		for _, v := range vs {
+			out = append(out, &Attempt{ID: p.ID + "/" + v.Style, Status: StatusPending, Prompt: v.Prompt, Attack: v.Style,
+				Category: p.Category, BaseID: p.ID, Split: p.Split})
+		}
+	}
+	return out, nil
+}
+
+// Options controls Run.
+type Options struct {
+	Gen      Generator
+	Judge    Judge
+	Log      *Log
+	Progress func(n int) // called as attempts finish (judged, or failed)
+}
+
+// Run brings every attempt to judged: pending ones are generated then judged, generated
+// ones only judged. Each state change is appended to the log as it happens. A failed
+// attempt keeps its state with Error set and the scan goes on; Run returns how many
+// failed. On cancellation it stops handing out work and returns ctx.Err() after the
+// running batches end; nothing finished is lost.
+func Run(ctx context.Context, attempts []*Attempt, o Options) (failed int, err error) {
+	var toGen, toJudge []*Attempt
+	for _, a := range attempts {
+		switch a.Status {
+		case StatusPending:
+			toGen = append(toGen, a)
+		case StatusGenerated:
+			toJudge = append(toJudge, a)
+		}
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error // a log write failure: stop everything
+	)
+	record := func(a *Attempt) {
+		if err := o.Log.Append(a); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+	}
+	fail := func(a *Attempt, err error) {
+		a.Error = err.Error()
+		record(a)
+		mu.Lock()
+		failed++
+		mu.Unlock()
+		if o.Progress != nil {
+			o.Progress(1)
+		}
+	}
+	judge := func(a *Attempt) {
+		v, err := o.Judge.Judge(ctx, a.Prompt, *a.Response, a.Category)
+		if err != nil {
+			if ctx.Err() == nil {
+				fail(a, err)
+			}
+			return
+		}
+		a.Status, a.Verdict, a.Error = StatusJudged, v, ""
+		record(a)
+		if o.Progress != nil {
+			o.Progress(1)
+		}
+	}
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil || ctx.Err() != nil
+	}
+	// Judge-only work first (cheap), then generation in batches.
+	var batches [][]*Attempt
+	for _, a := range toJudge {
+		batches = append(batches, []*Attempt{a})
+	}
+	nJudgeOnly := len(batches)
+	bs := max(1, o.Gen.BatchSize())
+	for i := 0; i < len(toGen); i += bs {
+		batches = append(batches, toGen[i:min(i+bs, len(toGen))])
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, o.Gen.Parallel()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for bi := range work {
+				b := batches[bi]
+				if bi < nJudgeOnly {
+					judge(b[0])
+					continue
+				}
+				prompts := make([]string, len(b))
+				for i, a := range b {
+					prompts[i] = a.Prompt
+				}
+				outs, errs := o.Gen.Generate(ctx, prompts)
+				for i, a := range b {
+					if errs[i] != nil {
+						if ctx.Err() == nil && !errors.Is(errs[i], context.Canceled) {
+							fail(a, errs[i])
+						}
+						continue
+					}
+					r := outs[i]
+					a.Status, a.Response, a.Error = StatusGenerated, &r, ""
+					record(a)
+					judge(a)
+				}
+			}
+		}()
+	}
+	for bi := range batches {
+		if stopped() {
+			break
+		}
+		select {
+		case work <- bi:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return failed, firstErr
+	}
+	return failed, ctx.Err()
+}
