@@ -382,9 +382,18 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return t.Checkpoint()
 }
 
-// trainStep runs one optimizer step over GradAccum micro-batches.
+// trainStep runs one optimizer step over the next examples of the data.
 func (t *Trainer) trainStep() (Event, error) {
 	exs := t.next()
+	e, err := t.stepOn(exs, t.ref)
+	e.Epoch = float64(t.cur.Epoch) + float64(t.cur.Pos)/float64(len(t.Data))
+	return e, err
+}
+
+// stepOn runs one optimizer step over exs in micro-batches of BatchSize; refs holds the
+// DPO/IPO reference log-probs, (chosen, rejected) of each example at 2·idx, 2·idx+1. APL
+// calls it with pairs it makes each round.
+func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 	var mbs []*micro
 	var nPos, nTox, pairs, tokens int
 	for lo := 0; lo < len(exs); lo += t.Cfg.BatchSize {
@@ -415,7 +424,7 @@ func (t *Trainer) trainStep() (Event, error) {
 			ref := make([]float64, 2*mb.pairs)
 			for i := 0; i < mb.pairs; i++ {
 				k := exs[off+i].idx
-				ref[i], ref[mb.pairs+i] = t.ref[2*k], t.ref[2*k+1]
+				ref[i], ref[mb.pairs+i] = refs[2*k], refs[2*k+1]
 			}
 			var s align.DPOStats
 			l, s, err = align.DPO(logits, V, mb.targets, mb.seq, mb.pairs, ref,
@@ -444,8 +453,7 @@ func (t *Trainer) trainStep() (Event, error) {
 	}
 	t.opt.Step(t.params, lr)
 	t.step++
-	e := Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens,
-		Epoch: float64(t.cur.Epoch) + float64(t.cur.Pos)/float64(len(t.Data))}
+	e := Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens}
 	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
 		p := float64(pairs)
 		f := func(x float64) *float64 { x /= p; return &x }
