@@ -22,7 +22,7 @@ var commands = map[string]command{
 	"logits":   {"print the raw logits of a model for a sequence of token ids", runLogits},
 	"generate": {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
 	"bench":    {"measure GEMM, training and decoding throughput on this machine", runBench},
-	"train":    {"fine-tune with sft, dpo, ipo, ptalign or secvec (LoRA or full; checkpoints, resume)", runTrain},
+	"train":    {"fine-tune with sft, dpo, ipo, ptalign, secvec or apl (LoRA or full; checkpoints, resume)", runTrain},
 
 	"tokenize":  {"tokenize JSONL text or chat messages with a tokenizer.json", runTokenize},
 	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},

@@ -47,6 +47,9 @@ lists with the chat template applied) or pre-tokenized rows {"prompt_input_ids",
 tokenizer. Ctrl-C writes a checkpoint; --resume continues the run bit-exactly.`
 
 func runTrain(args []string, stdout io.Writer) error {
+	if isAPL(args) {
+		return runTrainAPL(args, stdout) // APL has its own flags: train_apl.go
+	}
 	fs := newFlags("train", "--method sft|dpo|ipo|ptalign|secvec --model DIR --data FILE --out RUNDIR [flags]", trainAbout, stdout)
 	var c train.Config
 	fs.StringVar(&c.Method, "method", "", "objective: sft, dpo, ipo, ptalign or secvec")
