@@ -30,6 +30,9 @@ type LocalGenerator struct {
 	Sampling     model.Sampling // zero: greedy
 	Seed         uint64
 	StopIDs      []int32
+	// Debias[l] is subtracted from every row's logits of its l-th new token (see
+	// model.GenerateOptions.Debias).
+	Debias [][]float32
 }
 
 func (g *LocalGenerator) BatchSize() int { return max(1, g.Batch) }
@@ -117,6 +120,9 @@ func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, maxLen i
 			next[r] = 0
 			if done[r] {
 				continue
+			}
+			if step < len(g.Debias) {
+				model.SubBias(logits[r*V:(r+1)*V], g.Debias[step])
 			}
 			id := samplers[r].Next(logits[r*V : (r+1)*V])
 			if slices.Contains(g.StopIDs, id) {

@@ -164,6 +164,9 @@ type GenerateOptions struct {
 	StopIDs []int32 // generation ends after any of these (it is included in the result)
 	// OnToken, when set, sees each new token as it is chosen; returning false stops.
 	OnToken func(id int32) bool
+	// Debias, when set, is subtracted from the logits of the l-th new token for l <
+	// len(Debias) before sampling (training-free debiasing; see package debias).
+	Debias [][]float32
 }
 
 // Generate continues prompt with up to MaxNewTokens tokens using the KV cache, and returns
@@ -183,6 +186,9 @@ func (m *Model) Generate(prompt []int32, o GenerateOptions) ([]int32, error) {
 	}
 	var out []int32
 	for {
+		if l := len(out); l < len(o.Debias) {
+			SubBias(logits, o.Debias[l])
+		}
 		id := s.Next(logits)
 		out = append(out, id)
 		if o.OnToken != nil && !o.OnToken(id) || slices.Contains(o.StopIDs, id) || len(out) == o.MaxNewTokens {
@@ -191,5 +197,12 @@ func (m *Model) Generate(prompt []int32, o GenerateOptions) ([]int32, error) {
 		if logits, err = m.Step(c, []int32{id}, nil); err != nil {
 			return out, err
 		}
+	}
+}
+
+// SubBias subtracts a logit bias row from logits (a shorter row touches only its ids).
+func SubBias(logits, bias []float32) {
+	for j := range min(len(logits), len(bias)) {
+		logits[j] -= bias[j]
 	}
 }
