@@ -59,6 +59,8 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 'aegis eval report --out DIR' rewrites them; 'aegis eval compare A B' compares two scans.`, stdout)
 	var mf modelFlags
 	mf.register(fs)
+	var df debiasFlags
+	df.register(fs)
 	endpoint := fs.String("endpoint", "", "OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1)")
 	modelName := fs.String("model-name", "", "model name sent to --endpoint")
 	apiKeyEnv := fs.String("api-key-env", "OPENAI_API_KEY", "environment variable holding the endpoint's API key (unset: no key)")
@@ -198,6 +200,10 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		if err != nil {
 			return err
 		}
+		bias, err := df.load(m.Config.VocabSize)
+		if err != nil {
+			return err
+		}
 		stopIDs := eosIDs(m.Config.EOSTokenID)
 		if tok.Config != nil {
 			if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stopIDs, id) {
@@ -205,7 +211,8 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 			}
 		}
 		gen = &eval.LocalGenerator{Model: m, Tok: tok, System: *system, MaxNewTokens: *maxNew, Batch: *batch,
-			Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: *seed, StopIDs: stopIDs}
+			Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: *seed, StopIDs: stopIDs,
+			Debias: bias}
 	}
 
 	// Merge with what a resumed scan already has: finished work is kept, new attempts are

@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
 	"data":    {"build, import and export safety datasets (data build|import|export)", runData},
+	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", runDebias},
 	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
 }
 

@@ -134,6 +134,8 @@ func runGenerate(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
 	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token)")
 	asJSON := fs.Bool("json", false, "with --prompt: print {\"text\", \"ids\"} instead of streaming text")
+	var df debiasFlags
+	df.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -176,6 +178,9 @@ func runGenerate(args []string, stdout io.Writer) error {
 	}
 	opts := model.GenerateOptions{MaxNewTokens: *maxNew, Seed: *seed, StopIDs: stopIDs,
 		Sampling: model.Sampling{Temperature: *temp, TopP: *topP, TopK: *topK}}
+	if opts.Debias, err = df.load(m.Config.VocabSize); err != nil {
+		return err
+	}
 	if tok != nil && !*asJSON {
 		// Stream: print what the new ids decode to so far, minus what is already out.
 		// A token that ends mid-character decodes to U+FFFD and waits for the next one.

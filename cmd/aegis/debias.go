@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aegis-safety/aegis/native/debias"
+	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/tokenizer"
+)
+
+func runDebias(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
+			"  fit      estimate an aligned model's per-position logit bias against its reference (TSDI)\n"+
+			"  compare  per-category attack success of two eval scans (before and after --debias)\n\n"+
+			"Apply a fitted bias with --debias FILE [--debias-scale L] on 'aegis generate' and 'aegis eval'.\n")
+		if len(args) == 0 {
+			return fmt.Errorf("%w: give a subcommand: fit or compare", errUsage)
+		}
+		return nil
+	}
+	switch args[0] {
+	case "fit":
+		return runDebiasFit(args[1:], stdout)
+	case "compare":
+		return runDebiasCompare(args[1:], stdout)
+	}
+	return fmt.Errorf("%w: unknown subcommand %q (fit, compare)", errUsage, args[0])
+}
+
+func runDebiasFit(args []string, stdout io.Writer) error {
+	fs := newFlags("debias fit", "--model ALIGNED [--adapter DIR] --reference REF --prompts FILE --positions L --out bias.safetensors",
+		`Training-free safety debiasing (TSDI). Draws --n random prompts whose tokens come from a
+pool of benign text (--prompts: a .txt file with one text per line, or JSONL rows with a
+"prompt" or "text" field; rows with category other than "benign" are skipped), renders each
+as one user message, lets the aligned model (--model, with --adapter if given) generate
+--positions tokens (temperature --temperature, seeded), and averages the difference of the
+aligned and reference logits at each generated position on the same prefix, centered per
+position over the vocabulary. The result is a safetensors file with tensor "bias" [L, V]
+and metadata; decoding with --debias FILE subtracts scale x bias[l] from the logits of the
+l-th new token.`, stdout)
+	var mf modelFlags
+	mf.register(fs)
+	refDir := fs.String("reference", "", "the reference (pre-alignment) model folder")
+	promptsPath := fs.String("prompts", "", "benign text: .txt lines or JSONL with \"prompt\"/\"text\"")
+	L := fs.Int("positions", 16, "generated positions to estimate (L)")
+	n := fs.Int("n", 64, "random prompts")
+	minTok := fs.Int("min-tokens", 8, "shortest random prompt in tokens")
+	maxTok := fs.Int("max-tokens", 32, "longest random prompt in tokens")
+	temp := fs.Float64("temperature", 1, "the aligned model's sampling temperature while fitting (0: greedy)")
+	seed := fs.Uint64("seed", 42, "seed for the prompts and the sampling")
+	out := fs.String("out", "", "output file (.safetensors)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *refDir == "" || *promptsPath == "" || *out == "":
+		return fmt.Errorf("%w: --model, --reference, --prompts and --out are required", errUsage)
+	case *L <= 0 || *n <= 0 || *minTok <= 0 || *maxTok < *minTok || *temp < 0:
+		return fmt.Errorf("%w: need --positions, --n, --min-tokens positive, --max-tokens >= --min-tokens, --temperature >= 0", errUsage)
+	}
+	texts, err := readBenignTexts(*promptsPath)
+	if err != nil {
+		return err
+	}
+	aligned, err := mf.load()
+	if err != nil {
+		return err
+	}
+	ref, err := model.Load(*refDir, model.Options{BF16Base: mf.bf16})
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.Load(mf.dir)
+	if err != nil {
+		return err
+	}
+	prompts, err := debias.RandomPrompts(tok, texts, *n, *minTok, *maxTok, *seed)
+	if err != nil {
+		return err
+	}
+	p := newProgress(progressOut, "debias fit", *n, "prompts")
+	b, err := debias.Fit(aligned, ref, prompts, debias.FitOptions{Positions: *L, Sampling: model.Sampling{Temperature: *temp, TopP: 1},
+		Seed: *seed, StopIDs: eosIDs(aligned.Config.EOSTokenID), OnPrompt: func(int) { p.Add(1) }})
+	if err != nil {
+		return err
+	}
+	b.Meta["aligned"], b.Meta["reference"], b.Meta["adapter"], b.Meta["prompts_file"] = mf.dir, *refDir, mf.adapter, *promptsPath
+	if err := b.Save(*out); err != nil {
+		return err
+	}
+	var norm float64
+	for _, v := range b.Row(0) {
+		norm += float64(v) * float64(v)
+	}
+	fmt.Fprintf(stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
+	return nil
+}
+
+// readBenignTexts reads .txt lines, or JSONL rows' "prompt"/"text" (benign rows only when
+// they carry a category).
+func readBenignTexts(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json")
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" {
+			continue
+		}
+		if !jsonl {
+			out = append(out, s)
+			continue
+		}
+		var r struct{ Prompt, Text, Category string }
+		if err := json.Unmarshal([]byte(s), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+		}
+		if r.Category != "" && r.Category != "benign" {
+			continue
+		}
+		if t := r.Prompt + r.Text; t != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no benign text", path)
+	}
+	return out, nil
+}
+
+func runDebiasCompare(args []string, stdout io.Writer) error {
+	fs := newFlags("debias compare", "BEFORE AFTER",
+		`Prints the attack success rate per harm category of two eval scans (results.jsonl files
+or the folders holding them), typically without and with --debias, as JSON rows
+{"category","n_before","n_after","asr_before","asr_after","delta"} ending with "overall".
+Categories with the largest delta are where debiasing costs safety.`, stdout)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.help()
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("%w: give two result sets: aegis debias compare BEFORE AFTER", errUsage)
+	}
+	var reps [2]*eval.Report
+	for i := range 2 {
+		p := fs.Arg(i)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			p = filepath.Join(p, "results.jsonl")
+		}
+		a, err := eval.ReadAttempts(p)
+		if err != nil {
+			return err
+		}
+		reps[i] = eval.NewReport(a)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(debias.Compare(reps[0], reps[1]))
+}
+
+// debiasFlags are --debias FILE and --debias-scale on generate and eval.
+type debiasFlags struct {
+	file  string
+	scale float64
+}
+
+func (d *debiasFlags) register(fs *flagSet) {
+	fs.StringVar(&d.file, "debias", "", "a TSDI bias from 'aegis debias fit': subtract it from the first positions' logits")
+	fs.Float64Var(&d.scale, "debias-scale", 1, "lambda: how much of the --debias bias to subtract")
+}
+
+// load returns the scaled bias rows, or nil without --debias.
+func (d *debiasFlags) load(vocab int) ([][]float32, error) {
+	if d.file == "" {
+		return nil, nil
+	}
+	b, err := debias.Load(d.file)
+	if err != nil {
+		return nil, err
+	}
+	if b.V != vocab {
+		return nil, fmt.Errorf("%s: the bias is over %d tokens, the model's vocabulary has %d", d.file, b.V, vocab)
+	}
+	return b.Scaled(d.scale), nil
+}
