@@ -14,7 +14,7 @@ import (
 
 func runData(args []string, stdout io.Writer) error {
 	sub := map[string]func([]string, io.Writer) error{
-		"build": runDataBuild, "import": runDataImport, "export": runDataExport,
+		"build": runDataBuild, "import": runDataImport, "export": runDataExport, "selfalign": runDataSelfAlign,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(stdout, "Usage: aegis data build|import|export [flags]\n\n"+
