@@ -17,14 +17,15 @@ func runData(args []string, stdout io.Writer) error {
 		"build": runDataBuild, "import": runDataImport, "export": runDataExport, "selfalign": runDataSelfAlign,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "Usage: aegis data build|import|export [flags]\n\n"+
+		fmt.Fprintf(stdout, "Usage: aegis data build|import|export|selfalign [flags]\n\n"+
 			"  build   seed prompts × attack styles with held-out splits (prompts and preference pairs)\n"+
 			"  import  convert a public dataset (advbench, harmbench, jailbreakbench, xstest, orbench,\n"+
 			"          pku-saferlhf, hh-rlhf, egida, trl) to prompts or preference pairs\n"+
-			"  export  write preference pairs for TRL (standard, conversational) or OpenRLHF\n\n"+
+			"  export  write preference pairs for TRL (standard, conversational) or OpenRLHF\n"+
+			"  selfalign  PT-ALIGN pairs written by the model itself from < 50 seed annotations\n\n"+
 			"Run 'aegis data SUBCOMMAND --help' for its flags.\n")
 		if len(args) == 0 {
-			return fmt.Errorf("%w: give a subcommand: build, import or export", errUsage)
+			return fmt.Errorf("%w: give a subcommand: build, import, export or selfalign", errUsage)
 		}
 		return nil
 	}
