@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
 	"data":    {"build, import and export safety datasets (data build|import|export)", runData},
+	"serve":   {"serve the web monitor, its JSON/websocket API and an OpenAI-compatible endpoint", runServe},
 	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
 }
 
