@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -49,6 +50,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	modules  *moduleStore
 	done     chan struct{}
+	streams  atomic.Int64 // open websocket streams
 	stopOnce sync.Once
 }
 

@@ -309,7 +309,7 @@ func TestPages(t *testing.T) {
 type fakeLauncher struct{ args []string }
 
 func (f *fakeLauncher) Start(id, dir string, args []string) error { f.args = args; return nil }
-func (f *fakeLauncher) Running(string) bool                        { return false }
+func (f *fakeLauncher) Running(string) bool                       { return false }
 
 func TestLaunch(t *testing.T) {
 	fl := &fakeLauncher{}

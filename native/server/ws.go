@@ -113,6 +113,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	defer conn.Close()
+	s.streams.Add(1)
+	defer s.streams.Add(-1)
 	dir := filepath.Join(s.runs.dir, run.ID)
 	name := "events.jsonl"
 	if run.Kind == "eval" {
