@@ -1,5 +1,5 @@
-// The run page: live training charts and step counter fed by the run's websocket; eval
-// pages refresh their counts and reload the heatmap when the scan advances.
+// The run page: live training charts and step counter fed by the run's websocket (eval
+// pages are rendered on the server; reload them for a scan's newer results).
 import { lineChart } from "./charts.js";
 import { follow } from "./events.js";
 
@@ -16,8 +16,10 @@ function redraw() {
 }
 
 follow(id, (e) => {
+  // Eval events are results.jsonl lines, not judged attempts: count them apart.
+  if (kind === "eval") { root.dataset.lines = e.step; return; }
   stepEl.textContent = e.step;
-  if (kind === "train") {
+  {
     for (const k of Object.keys(data)) if (k in e) data[k].push({ x: e.step, y: e[k] });
     // Coalesce a replay burst into one redraw per frame.
     if (!pending) { pending = true; requestAnimationFrame(redraw); }
