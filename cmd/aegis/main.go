@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
 	"data":    {"build, import and export safety datasets (data build|import|export)", runData},
 	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", runDebias},
+	"serve":   {"serve the web monitor, its JSON/websocket API and an OpenAI-compatible endpoint", runServe},
 	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
 }
 

@@ -1,0 +1,201 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/aegis-safety/aegis/web"
+)
+
+// Launcher starts runs for the launch form.
+type Launcher interface {
+	// Start runs `aegis ARGS...` for run id, whose folder is dir, and returns once it started.
+	Start(id, dir string, args []string) error
+	// Running reports whether the run id it started is still going.
+	Running(id string) bool
+}
+
+// ProcessLauncher runs each run as a child process of the aegis binary Exe, with its
+// output in RUN/aegis.log. A child process (rather than a goroutine) keeps a run's
+// memory, crashes and Ctrl-C semantics exactly those of the CLI, and lets the server be
+// restarted without killing a long training run's state: the run folder is the contract.
+type ProcessLauncher struct {
+	Exe string
+	mu  sync.Mutex
+	run map[string]*exec.Cmd
+}
+
+// Start starts the child and reaps it in the background.
+func (l *ProcessLauncher) Start(id, dir string, args []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "aegis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(l.Exe, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	l.mu.Lock()
+	if l.run == nil {
+		l.run = map[string]*exec.Cmd{}
+	}
+	l.run[id] = cmd
+	l.mu.Unlock()
+	go func() {
+		cmd.Wait()
+		logf.Close()
+		l.mu.Lock()
+		delete(l.run, id)
+		l.mu.Unlock()
+	}()
+	return nil
+}
+
+// Running reports whether the child of run id is alive.
+func (l *ProcessLauncher) Running(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.run[id]
+	return ok
+}
+
+func (l *ProcessLauncher) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for id := range l.run {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := web.LaunchPage{Methods: []string{"sft", "dpo", "ipo", "ptalign", "secvec"}, Modules: s.modules.attackModules(),
+		Message: q.Get("msg"), Error: q.Get("err")}
+	if s.opt.Launch == nil {
+		p.Error = "launching is disabled on this server"
+	}
+	if pl, ok := s.opt.Launch.(*ProcessLauncher); ok {
+		p.Running = pl.list()
+	}
+	s.render(w, r, http.StatusOK, web.Launch(p))
+}
+
+// LaunchArgs turns the launch form into the CLI arguments of the run (exported for tests
+// and for the documentation of what the form does).
+func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err error) {
+	id = form.Get("id")
+	if !ValidID(id) {
+		return "", nil, badRequest("run name %q: use letters, digits, '.', '_' and '-'", id)
+	}
+	out := filepath.Join(s.runs.dir, id)
+	if exists(out) {
+		return "", nil, badRequest("run %s exists already", id)
+	}
+	need := func(keys ...string) error {
+		for _, k := range keys {
+			if form.Get(k) == "" {
+				return badRequest("%s is required", k)
+			}
+		}
+		return nil
+	}
+	num := func(k string, def int) (string, error) {
+		v := form.Get(k)
+		if v == "" {
+			return strconv.Itoa(def), nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return "", badRequest("%s: %q is not a count", k, v)
+		}
+		return strconv.Itoa(n), nil
+	}
+	switch form.Get("kind") {
+	case "train":
+		if err := need("method", "model", "data"); err != nil {
+			return "", nil, err
+		}
+		steps, err := num("steps", 100)
+		if err != nil {
+			return "", nil, err
+		}
+		bs, err := num("batch_size", 8)
+		if err != nil {
+			return "", nil, err
+		}
+		lr := form.Get("lr")
+		if lr == "" {
+			lr = "5e-5"
+		}
+		if _, err := strconv.ParseFloat(lr, 64); err != nil {
+			return "", nil, badRequest("lr: %q is not a number", lr)
+		}
+		args = []string{"train", "--method", form.Get("method"), "--model", form.Get("model"), "--data", form.Get("data"),
+			"--steps", steps, "--lr", lr, "--batch-size", bs, "--out", out}
+	case "eval":
+		if err := need("model", "prompts"); err != nil {
+			return "", nil, err
+		}
+		limit, err := num("limit", 0)
+		if err != nil {
+			return "", nil, err
+		}
+		attacks := form.Get("attacks")
+		if attacks == "" {
+			attacks = "none"
+		}
+		mod := form.Get("attack_module")
+		if mod == "" {
+			mod = "attacks"
+		}
+		if p, ok := s.modules.Path(mod); ok {
+			mod = p
+		} else if mod != "attacks" {
+			return "", nil, badRequest("unknown attack module %q", mod)
+		}
+		args = []string{"eval", "--model", form.Get("model"), "--prompts", form.Get("prompts"), "--attacks", attacks,
+			"--attack-module", mod, "--limit", limit, "--out", out}
+	default:
+		return "", nil, badRequest("kind must be train or eval")
+	}
+	return id, args, nil
+}
+
+func (s *Server) apiLaunch(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	back := func(key, msg string) {
+		http.Redirect(w, r, "/launch?"+url.Values{key: {msg}}.Encode(), http.StatusSeeOther)
+	}
+	if s.opt.Launch == nil {
+		back("err", "launching is disabled on this server")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		back("err", "bad form: "+err.Error())
+		return
+	}
+	id, args, err := s.LaunchArgs(r.PostForm)
+	if err == nil {
+		err = s.opt.Launch.Start(id, filepath.Join(s.runs.dir, id), args)
+	}
+	if err != nil {
+		back("err", oneLine(err.Error()))
+		return
+	}
+	back("msg", fmt.Sprintf("started %s (aegis %s); it appears in the runs list once it writes its first files", id, args[0]))
+}

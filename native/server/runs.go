@@ -1,0 +1,279 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/eval"
+)
+
+// validID is a run id: one path element of the runs folder, no dot files, no separators,
+// so an id can never reach outside the folder.
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidID reports whether id is an acceptable run or module name.
+func ValidID(id string) bool { return validID.MatchString(id) }
+
+// Run describes one run folder.
+type Run struct {
+	ID      string          `json:"id"`
+	Kind    string          `json:"kind"`   // train or eval
+	Status  string          `json:"status"` // running, done, stopped
+	Method  string          `json:"method"` // training method, or "eval"
+	Model   string          `json:"model"`
+	Started time.Time       `json:"started"`
+	Updated time.Time       `json:"updated"`
+	Step    int             `json:"step"`            // training: last step; eval: attempts judged
+	Total   int             `json:"total,omitempty"` // training: max_steps when set; eval: attempts
+	Metrics map[string]any  `json:"metrics"`
+	Config  json.RawMessage `json:"config,omitempty"`
+}
+
+// trainConfig is what a run needs from the trainer's config.json.
+type trainConfig struct {
+	Method string `json:"method"`
+	Model  string `json:"model"`
+	Steps  int    `json:"max_steps"`
+}
+
+// store reads run folders under dir.
+type store struct {
+	dir string
+	// active reports runs this server launched whose process is alive.
+	active func(id string) bool
+	// stale is how long after its last write an unfinished run still counts as running.
+	stale time.Duration
+}
+
+// path returns the folder of a run id, or an error for an invalid or missing id.
+func (s *store) path(id string) (string, error) {
+	if !ValidID(id) {
+		return "", errBadID
+	}
+	p := filepath.Join(s.dir, id)
+	if st, err := os.Stat(p); err != nil || !st.IsDir() {
+		return "", errNoRun
+	}
+	return p, nil
+}
+
+var (
+	errBadID = errors.New("invalid run id")
+	errNoRun = errors.New("no such run")
+)
+
+// list returns every run, newest first. Folders that are not runs are skipped.
+func (s *store) list() []*Run {
+	ents, _ := os.ReadDir(s.dir)
+	var runs []*Run
+	for _, e := range ents {
+		if !e.IsDir() || !ValidID(e.Name()) {
+			continue
+		}
+		if r, err := s.get(e.Name(), false); err == nil {
+			runs = append(runs, r)
+		}
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].Started.Equal(runs[j].Started) {
+			return runs[i].Started.After(runs[j].Started)
+		}
+		return runs[i].ID < runs[j].ID
+	})
+	return runs
+}
+
+func modTime(p string) time.Time {
+	if st, err := os.Stat(p); err == nil {
+		return st.ModTime()
+	}
+	return time.Time{}
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// get describes run id; withConfig includes its config.json.
+func (s *store) get(id string, withConfig bool) (*Run, error) {
+	dir, err := s.path(id)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{ID: id, Metrics: map[string]any{}}
+	cfgPath := filepath.Join(dir, "config.json")
+	switch {
+	case exists(cfgPath):
+		b, err := os.ReadFile(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		var c trainConfig
+		if err := json.Unmarshal(b, &c); err != nil || c.Method == "" {
+			return nil, fmt.Errorf("%s: not a training run's config.json", cfgPath)
+		}
+		r.Kind, r.Method, r.Model, r.Total = "train", c.Method, c.Model, c.Steps
+		if withConfig {
+			r.Config = b
+		}
+		// The trainer writes config.json once, at the start (a resume keeps it).
+		r.Started = modTime(cfgPath)
+		ev := filepath.Join(dir, "events.jsonl")
+		r.Updated = later(r.Started, modTime(ev))
+		if last, ok := lastEvent(ev); ok {
+			r.Step = last.Step
+			for _, k := range []string{"loss", "lr", "rewards/margins", "rewards/accuracies", "mle", "ul"} {
+				if v, ok := last.Fields[k]; ok {
+					r.Metrics[k] = v
+				}
+			}
+		}
+		// final/ is written after the last step: its presence is the one sure sign of a
+		// finished run.
+		if exists(filepath.Join(dir, "final")) {
+			r.Status = "done"
+		}
+	case exists(filepath.Join(dir, "results.jsonl")) || exists(filepath.Join(dir, "report.json")):
+		r.Kind, r.Method = "eval", "eval"
+		rep, err := s.report(dir)
+		if err != nil {
+			return nil, err
+		}
+		r.Model = rep.Model
+		r.Step, r.Total = rep.Counts.Judged, rep.Counts.Attempts
+		r.Metrics["asr"] = rep.ASR
+		r.Metrics["refusal_rate"] = rep.RefusalRate
+		r.Metrics["over_refusal_rate"] = rep.OverRefusalRate
+		res := filepath.Join(dir, "results.jsonl")
+		r.Started = modTime(dir)
+		r.Updated = later(modTime(res), modTime(filepath.Join(dir, "report.json")))
+		if withConfig {
+			r.Config, _ = json.Marshal(map[string]any{"model": rep.Model, "judge": rep.Judge, "counts": rep.Counts})
+		}
+		// The scan writes report.json at its end (also when interrupted): a report over
+		// every attempt judged, written after the last result, means done.
+		if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, "report.json")).Before(modTime(res)) {
+			r.Status = "done"
+		}
+	default:
+		return nil, errNoRun
+	}
+	if r.Status == "" {
+		switch {
+		case s.active != nil && s.active(id):
+			r.Status = "running"
+		case time.Since(r.Updated) < s.stale:
+			r.Status = "running"
+		default:
+			r.Status = "stopped"
+		}
+	}
+	return r, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// report is an eval run's report: report.json when it is current, else computed from
+// results.jsonl (a running scan).
+type evalReport struct {
+	*eval.Report
+	fromFile bool
+	attempts []*eval.Attempt // nil when read from report.json
+}
+
+func (s *store) report(dir string) (*evalReport, error) {
+	res, rj := filepath.Join(dir, "results.jsonl"), filepath.Join(dir, "report.json")
+	if exists(rj) && !modTime(rj).Before(modTime(res)) {
+		b, err := os.ReadFile(rj)
+		if err == nil {
+			var r eval.Report
+			if json.Unmarshal(b, &r) == nil {
+				return &evalReport{Report: &r, fromFile: true}, nil
+			}
+		}
+	}
+	as, err := eval.ReadAttempts(res)
+	if err != nil {
+		return nil, err
+	}
+	return &evalReport{Report: eval.NewReport(as), attempts: as}, nil
+}
+
+// event is one line of events.jsonl with its step and every field.
+type event struct {
+	Step   int
+	Fields map[string]any
+}
+
+// lastEvent reads the last complete line of an events file.
+func lastEvent(path string) (event, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return event{}, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return event{}, false
+	}
+	// Events are a few hundred bytes; the tail holds the last complete one.
+	const tail = 16 << 10
+	off := max(0, st.Size()-tail)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return event{}, false
+	}
+	lines := bytes.Split(buf, []byte("\n"))
+	for i := len(lines) - 1; i >= 0; i-- {
+		if i == len(lines)-1 && len(lines[i]) > 0 {
+			continue // torn last line, still being written
+		}
+		var m map[string]any
+		if json.Unmarshal(lines[i], &m) == nil {
+			step, _ := m["step"].(float64)
+			return event{Step: int(step), Fields: m}, true
+		}
+	}
+	return event{}, false
+}
+
+// readEvents returns the complete lines of a run's event file with step > from, each a
+// JSON object with "step". Eval runs' events are results.jsonl lines numbered from 1.
+func readEvents(dir, kind string, from int) ([]json.RawMessage, error) {
+	name := "events.jsonl"
+	if kind == "eval" {
+		name = "results.jsonl"
+	}
+	f, err := os.Open(filepath.Join(dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return []json.RawMessage{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := []json.RawMessage{}
+	t := &tailer{kind: kind}
+	sc := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := sc.ReadBytes('\n')
+		if err != nil {
+			break // EOF: a line without '\n' is still being written
+		}
+		if msg, step, ok := t.message(line); ok && step > from {
+			out = append(out, msg)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gorilla/websocket"
+
+	"github.com/aegis-safety/aegis/native/sandbox"
+)
+
+// Options configures a Server.
+type Options struct {
+	RunsDir string
+	// Token, when set, is required on every page, API, websocket and upload request
+	// (Authorization: Bearer T, ?token=T, or the cookie ?token= sets). Without a token the
+	// server answers only requests addressed to a loopback host name.
+	Token string
+	// Chat is the model behind /v1; nil answers 503 there.
+	Chat *ChatModel
+	// Launch starts a run (the launch form); nil disables the form.
+	Launch Launcher
+	// ModuleLimits bound uploaded modules when they are checked and run.
+	ModuleLimits sandbox.Limits
+	// MaxBody bounds JSON request bodies (default 1 MiB).
+	MaxBody int64
+	// Stale is how long after its last write an unfinished run counts as running (default 2 minutes).
+	Stale time.Duration
+	Log   *log.Logger
+}
+
+// Server is the monitor's HTTP handler.
+type Server struct {
+	opt      Options
+	runs     *store
+	mux      *http.ServeMux
+	upgrader websocket.Upgrader
+	modules  *moduleStore
+	done     chan struct{}
+	streams  atomic.Int64 // open websocket streams
+	stopOnce sync.Once
+}
+
+// New returns a server over opt.RunsDir.
+func New(opt Options) (*Server, error) {
+	if opt.RunsDir == "" {
+		return nil, errors.New("server: no runs folder")
+	}
+	if err := os.MkdirAll(opt.RunsDir, 0o755); err != nil {
+		return nil, err
+	}
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = 1 << 20
+	}
+	if opt.Stale <= 0 {
+		opt.Stale = 2 * time.Minute
+	}
+	if opt.Log == nil {
+		opt.Log = log.New(os.Stderr, "serve: ", log.LstdFlags)
+	}
+	s := &Server{opt: opt, mux: http.NewServeMux(), done: make(chan struct{})}
+	s.runs = &store{dir: opt.RunsDir, stale: opt.Stale}
+	if opt.Launch != nil {
+		s.runs.active = opt.Launch.Running
+	}
+	s.upgrader = websocket.Upgrader{ReadBufferSize: 1 << 10, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin}
+	var err error
+	if s.modules, err = newModuleStore(opt.RunsDir, opt.ModuleLimits); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Close ends websocket streams; the caller shuts the http.Server down.
+func (s *Server) Close() { s.stopOnce.Do(func() { close(s.done) }) }
+
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("GET /static/", http.HandlerFunc(s.handleStatic))
+	m.HandleFunc("GET /{$}", s.pageRuns)
+	m.HandleFunc("GET /runs/{id}", s.pageRun)
+	m.HandleFunc("GET /compare", s.pageCompare)
+	m.HandleFunc("GET /modules", s.pageModules)
+	m.HandleFunc("GET /launch", s.pageLaunch)
+	m.HandleFunc("GET /offline", s.pageOffline)
+
+	m.HandleFunc("GET /api/runs", s.apiRuns)
+	m.HandleFunc("GET /api/runs/{id}", s.apiRun)
+	m.HandleFunc("GET /api/runs/{id}/events", s.apiEvents)
+	m.HandleFunc("GET /api/modules", s.apiModules)
+	m.HandleFunc("POST /api/modules", s.apiUpload)
+	m.HandleFunc("POST /api/launch", s.apiLaunch)
+	m.HandleFunc("GET /ws/runs/{id}", s.handleWS)
+
+	m.HandleFunc("GET /v1/models", s.apiModels)
+	m.HandleFunc("POST /v1/chat/completions", s.apiChat)
+}
+
+// ServeHTTP checks the request's host, token and origin, then routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	if s.opt.Token == "" {
+		// Without a token the server is for this machine only. Checking Host also stops
+		// DNS rebinding: a web page cannot make the browser call us under its own name.
+		if !loopbackHost(r.Host) {
+			http.Error(w, "this server answers only on a loopback address (start it with --token to allow others)", http.StatusForbidden)
+			return
+		}
+	} else if !strings.HasPrefix(r.URL.Path, "/static/") {
+		if !s.authorized(w, r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="aegis"`)
+			http.Error(w, "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN", http.StatusUnauthorized)
+			return
+		}
+	}
+	// A state-changing request from another site's page (CSRF) carries that site's Origin.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+const tokenCookie = "aegis_token"
+
+// authorized checks the token in the Authorization header, the query or the cookie; a
+// correct ?token= sets the cookie so the pages' own requests carry it.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	want := []byte(s.opt.Token)
+	eq := func(got string) bool { return got != "" && subtle.ConstantTimeCompare([]byte(got), want) == 1 }
+	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && eq(strings.TrimSpace(h)) {
+		return true
+	}
+	if q := r.URL.Query().Get("token"); eq(q) {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		return true
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil && eq(c.Value) {
+		return true
+	}
+	return false
+}
+
+// sameOrigin accepts requests without an Origin (non-browser clients) and those whose
+// Origin names the host they were sent to.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+func loopbackHost(hostport string) bool {
+	h := hostport
+	if hh, _, err := net.SplitHostPort(hostport); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IsLoopbackAddr reports whether a listen address binds only the loopback interface.
+func IsLoopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil || h == "" {
+		return false // ":8080" binds every interface
+	}
+	return loopbackHost(h)
+}
+
+// apiError answers err as JSON {"error"} with a fitting status.
+func (s *Server) apiError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, errBadID):
+		code = http.StatusBadRequest
+	case errors.Is(err, errNoRun):
+		code = http.StatusNotFound
+	case errors.As(err, &mbe):
+		code = http.StatusRequestEntityTooLarge
+	case errors.As(err, new(*userError)):
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// userError is a request the client got wrong (400).
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+func badRequest(format string, a ...any) error { return &userError{fmt.Sprintf(format, a...)} }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; script-src 'self' 'wasm-unsafe-eval'")
+	w.WriteHeader(code)
+	if err := c.Render(r.Context(), w); err != nil && !errors.Is(err, context.Canceled) {
+		s.opt.Log.Printf("rendering %s: %v", r.URL.Path, err)
+	}
+}
+
+func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"runs": nonNil(s.runs.list())})
+}
+
+func nonNil(rs []*Run) []*Run {
+	if rs == nil {
+		return []*Run{}
+	}
+	return rs
+}
+
+func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
+	run, err := s.runs.get(r.PathValue("id"), true)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+	run, err := s.runs.get(r.PathValue("id"), false)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	from, _ := fmtAtoi(r.URL.Query().Get("from"))
+	evs, err := readEvents(s.runs.dir+string(os.PathSeparator)+run.ID, run.Kind, from)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": run.ID, "events": evs})
+}
+
+func fmtAtoi(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	var n int
+	_, err := fmt.Sscan(s, &n)
+	return n, err
+}

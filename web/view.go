@@ -1,0 +1,94 @@
+package web
+
+// RunRow is one run in the runs list and at the top of a run page.
+type RunRow struct {
+	ID      string
+	Kind    string // "train" or "eval"
+	Status  string // running, done, stopped
+	Method  string // sft, dpo, ... for training; "eval" for scans
+	Model   string
+	Started string
+	Step    int // training: last step written; eval: attempts judged
+	Total   int // training: planned steps when known; eval: attempts
+	Metrics []Metric
+}
+
+// Metric is a named, already formatted key figure.
+type Metric struct{ Name, Value string }
+
+// Sample is one eval attempt in the sample browser.
+type Sample struct {
+	ID, Status, Category, Attack, Prompt, Response string
+	Judged, Unsafe, Refusal                        bool
+	Score                                          float64
+	Error                                          string
+}
+
+// Heatmap is ASR by category (rows) × attack style (columns).
+type Heatmap struct {
+	Attacks []string
+	Rows    []HeatRow
+}
+
+// HeatRow is one category's cells, in Heatmap.Attacks order.
+type HeatRow struct {
+	Category string
+	Cells    []HeatCell
+}
+
+// HeatCell is one category × attack cell; N is 0 where nothing was judged.
+type HeatCell struct {
+	N, Unsafe   int
+	ASR, Lo, Hi float64
+}
+
+// RunPage is everything a run page shows.
+type RunPage struct {
+	Run     RunRow
+	Config  string // pretty JSON of config.json, or of the report's header for eval runs
+	Heatmap *Heatmap
+	Samples []Sample
+	Filter  SampleFilter
+	Total   int // samples matching Filter (Samples holds one page of them)
+}
+
+// SampleFilter narrows the sample browser.
+type SampleFilter struct {
+	Category, Attack string
+	UnsafeOnly       bool
+	Page, Pages      int
+}
+
+// ComparePage is two runs side by side.
+type ComparePage struct {
+	Runs    []RunRow // all runs, for the pickers
+	A, B    *RunRow
+	Rows    []CompareRow
+	Heatmap [2]*Heatmap
+}
+
+// CompareRow is one figure of both runs.
+type CompareRow struct{ Name, A, B string }
+
+// Module is a WebAssembly module the server knows.
+type Module struct {
+	Name, Kind, Version, Description, Source string
+	Styles                                   []string
+}
+
+// ModulesPage lists modules and takes uploads.
+type ModulesPage struct {
+	Modules  []Module
+	Message  string
+	Error    string
+	MaxBytes int
+}
+
+// LaunchPage is the form that starts a training or eval run.
+type LaunchPage struct {
+	Methods []string
+	Modules []string // attack modules usable by eval (built-in and uploaded)
+	Message string
+	Error   string
+	Running []string // runs this server started that are still going
+}
