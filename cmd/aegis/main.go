@@ -30,7 +30,7 @@ var commands = map[string]command{
 	"attack":  {"rewrite prompts into jailbreak variants with a sandboxed attack module", runAttack},
 	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
-	"data":    {"build, import and export safety datasets (data build|import|export)", runData},
+	"data":    {"build, import, export and self-generate safety datasets (data build|import|export|selfalign)", runData},
 	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", runDebias},
 	"serve":   {"serve the web monitor, its JSON/websocket API and an OpenAI-compatible endpoint", runServe},
 	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
