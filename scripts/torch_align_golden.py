@@ -11,6 +11,13 @@ What it does
        gradient of the loss w.r.t. every base parameter at the initial weights (for DPO
        and IPO the reference is the initial model, so h = 0).
        -> native/train/testdata/align/{pairs.jsonl, golden.json, grads.safetensors}
+    3. models: longer pre-tokenized rows (past Mistral's sliding window, toxic_token_mask as
+       0/1 and booleans) for the other golden architectures (tied embeddings, biases, BF16
+       weights, a sharded checkpoint, sliding windows, rope scaling), one method each with
+       non-default beta and alpha: the loss and every parameter's gradient, for the CLI's
+       exact-SGD contract on each architecture.
+       -> native/train/testdata/align/{mixed.jsonl, models.safetensors} and
+          golden.json's "models"
 
 Definitions (TRL's DPOTrainer semantics)
     response log-prob = sum over response tokens of log p(token | prefix); prompt never scored.
@@ -130,6 +137,102 @@ def objectives(path):
         fh.write(tg.dump_compact(out))
 
 
+def read_model(model_dir):
+    """The model's tensors (float64), from model.safetensors or a sharded index."""
+    idx = os.path.join(model_dir, "model.safetensors.index.json")
+    files = ["model.safetensors"]
+    if os.path.exists(idx):
+        files = sorted(set(json.load(open(idx))["weight_map"].values()))
+    P = {}
+    for f in files:
+        P.update({k: v for k, (v, _) in tg.read_safetensors(os.path.join(model_dir, f)).items()})
+    return P
+
+
+def method_grads(cfg, P0, rows, method, beta, alpha):
+    """Loss, TRL stats and d loss / d every parameter of one method at weights P0 (the
+    DPO/IPO reference being P0 itself), with the rows as one concatenated batch."""
+    P = {k: v.clone().requires_grad_(True) for k, v in P0.items()}
+    seqs = [(r["prompt_input_ids"], r["chosen_input_ids"]) for r in rows] + \
+           [(r["prompt_input_ids"], r["rejected_input_ids"]) for r in rows]
+    T = max(len(p) + len(c) for p, c in seqs)
+    B = len(seqs)
+    ids = torch.zeros(B, T, dtype=torch.long)
+    mask = torch.zeros(B, T, dtype=torch.long)
+    targets = torch.full((B, T), IGNORE, dtype=torch.long)
+    toxic = torch.zeros(B, T, dtype=torch.bool)
+    for b, (p, c) in enumerate(seqs):
+        full = p + c
+        ids[b, :len(full)] = torch.tensor(full)
+        mask[b, :len(full)] = 1
+        for j in range(len(c)):
+            targets[b, len(p) - 1 + j] = c[j]
+        if b >= len(rows):
+            r = rows[b - len(rows)]
+            m = r.get("toxic_token_mask")
+            if m is None:
+                m = [int(t not in r["chosen_input_ids"]) for t in c]
+            for j in range(len(c)):
+                toxic[b, len(p) - 1 + j] = bool(m[j])
+    seq = torch.arange(B)[:, None].expand(B, T).flatten()
+    pairs = len(rows)
+    with torch.no_grad():
+        ref, _ = seq_logps(tg.forward(cfg, P0, ids, mask).reshape(B * T, -1), targets.flatten(), seq, B)
+    logits = tg.forward(cfg, P, ids, mask).reshape(B * T, -1)
+    st = {}
+    if method == "sft":
+        t = targets.clone()
+        t[pairs:] = IGNORE
+        loss = sft(logits, t.flatten())
+    elif method == "ptalign":
+        t = targets.clone()
+        t[pairs:][~toxic[pairs:]] = IGNORE  # unflagged rejected tokens are not scored
+        loss, mle, ul = ptalign(logits, t.flatten(), toxic.flatten(), alpha)
+        st = {"mle": mle, "ul": ul}
+    else:
+        loss, st = dpo(logits, targets.flatten(), seq, pairs, ref, beta, method == "ipo")
+    loss.backward()
+    return loss.item(), st, {k: p.grad.detach() for k, p in P.items()}
+
+
+# One method per model, so every objective meets several architectures.
+MODEL_METHODS = [("llama_tied_mha", "ptalign"), ("qwen2", "ipo"), ("llama_bf16", "sft"),
+                 ("llama_sharded", "dpo"), ("mistral_sw", "ptalign"), ("llama3_rope", "ipo")]
+
+
+def models_case(golden_root, outdir, golden):
+    g = torch.Generator().manual_seed(11)
+
+    def ids(n):
+        return torch.randint(0, 80, (n,), generator=g).tolist()
+
+    rows = []
+    for i, (np_, nc, nr) in enumerate([(4, 9, 11), (1, 3, 7), (7, 12, 5), (2, 6, 6), (9, 1, 10)]):
+        r = {"prompt_input_ids": ids(np_), "chosen_input_ids": ids(nc), "rejected_input_ids": ids(nr)}
+        if i == 3:
+            r["rejected_input_ids"][:3] = r["chosen_input_ids"][:3]  # shared tokens are not flagged
+        if i == 2:
+            r["toxic_token_mask"] = [bool(j % 2) for j in range(nr)]
+        if i == 4:
+            r["toxic_token_mask"] = [int(j < 4) for j in range(nr)]
+        rows.append(r)
+    with open(os.path.join(outdir, "mixed.jsonl"), "w") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    beta, alpha = 0.5, 0.3
+    out = {"data": "mixed.jsonl", "beta": beta, "alpha": alpha}
+    grads = {}
+    for name, method in MODEL_METHODS:
+        d = os.path.join(golden_root, name)
+        cfg = json.load(open(os.path.join(d, "config.json")))
+        loss, st, gr = method_grads(cfg, read_model(d), rows, method, beta, alpha)
+        out[name] = dict(method=method, loss=loss, **st)
+        for k, v in gr.items():
+            grads[name + "." + k] = (v, "F32")
+    tg.write_safetensors(os.path.join(outdir, "models.safetensors"), grads)
+    golden["models"] = out
+
+
 def model_case(model_dir, outdir):
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
     P = {k: v.clone().requires_grad_(True) for k, (v, _) in tg.read_safetensors(os.path.join(model_dir, "model.safetensors")).items()}
@@ -193,6 +296,7 @@ def model_case(model_dir, outdir):
         for k, p in P.items():
             grads[method + "." + k] = (p.grad.detach(), "F32")
     tg.write_safetensors(os.path.join(outdir, "grads.safetensors"), grads)
+    models_case(os.path.dirname(model_dir), outdir, golden)
     with open(os.path.join(outdir, "golden.json"), "w") as fh:
         json.dump(golden, fh, indent=1)
         fh.write("\n")

@@ -42,9 +42,12 @@ Methods:
            --security-vectors to keep it active and frozen there and out of the result
 
 Data is JSONL: TRL preference rows {"prompt","chosen","rejected"} (strings, or message
-lists with the chat template applied) or pre-tokenized rows {"prompt_input_ids",
+lists with the chat template applied; without "prompt", the common start of chosen and
+rejected is the prompt, as in TRL) or pre-tokenized rows {"prompt_input_ids",
 "chosen_input_ids","rejected_input_ids"} (or "completion_input_ids"), which need no
-tokenizer. Ctrl-C writes a checkpoint; --resume continues the run bit-exactly.`
+tokenizer. Errors in the data name FILE:LINE. Ctrl-C writes a checkpoint; --resume
+continues the run bit-exactly. A NaN or infinite loss, gradient or weight stops the run
+without saving that state, so the last checkpoint stays good.`
 
 func runTrain(args []string, stdout io.Writer) error {
 	if isAPL(args) {

@@ -162,8 +162,6 @@ func TestDPOStatsMatchTorch(t *testing.T) {
 func TestPTAlignParts(t *testing.T) {
 	g := loadObj(t)
 	want := g.Cases["ptalign_alpha0.5"]
-	ob := objectives(g)
-	_ = ob
 	var nPos, nTox float64
 	targets := make([]int32, len(g.Targets))
 	for i, y := range g.Targets {

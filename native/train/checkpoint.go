@@ -36,6 +36,11 @@ type trainerState struct {
 func (t *Trainer) Checkpoint() error {
 	name := fmt.Sprintf("checkpoint-%d", t.step)
 	final := filepath.Join(t.Dir, name)
+	if t.lastCkpt == t.step {
+		if _, err := os.Stat(filepath.Join(final, "trainer_state.json")); err == nil {
+			return nil // written or resumed from at this very step: nothing has changed since
+		}
+	}
 	tmp := filepath.Join(t.Dir, ".tmp-"+name)
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -77,6 +82,10 @@ func (t *Trainer) Checkpoint() error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
+	if err := syncPath(t.Dir); err != nil {
+		return err
+	}
+	t.lastCkpt = t.step
 	if t.Cfg.SaveLimit > 0 {
 		steps := checkpoints(t.Dir)
 		for len(steps) > t.Cfg.SaveLimit {
@@ -155,6 +164,7 @@ func (t *Trainer) Resume() (int, error) {
 		return 0, fmt.Errorf("%s: the checkpoint is for %d examples, the data has %d", dir, len(t.cur.Perm), len(t.Data))
 	}
 	t.step = st.Step
+	t.lastCkpt = st.Step
 	return t.step, truncateEvents(filepath.Join(t.Dir, "events.jsonl"), t.step)
 }
 
@@ -214,7 +224,22 @@ func writeAtomic(path string, b []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncPath(filepath.Dir(path))
+}
+
+// syncPath flushes a file or folder (a folder: its entries, so a rename into it is
+// durable) to disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	f.Close()
+	return err
 }
 
 // syncDir flushes a folder's files to disk before it is renamed into place.
@@ -251,9 +276,13 @@ func (t *Trainer) SaveFinal(dir string, merge bool, modelDir string) error {
 	var err error
 	switch {
 	case t.Cfg.Method == "secvec":
-		err = m.SaveAdapter(tmp, SecurityVectorName)
+		if err = m.SaveAdapter(tmp, SecurityVectorName); err == nil {
+			err = setBaseModel(tmp, modelDir)
+		}
 	case !t.Cfg.Full && !merge:
-		err = m.SaveAdapter(tmp, AdapterName)
+		if err = m.SaveAdapter(tmp, AdapterName); err == nil {
+			err = setBaseModel(tmp, modelDir)
+		}
 	default:
 		if m.Adapter(SecurityVectorName) != nil {
 			if err := m.RemoveAdapter(SecurityVectorName); err != nil {
@@ -281,7 +310,37 @@ func (t *Trainer) SaveFinal(dir string, merge bool, modelDir string) error {
 		return err
 	}
 	os.RemoveAll(dir)
-	return os.Rename(tmp, dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncPath(filepath.Dir(dir))
+}
+
+// setBaseModel records the base model's folder in a PEFT adapter's adapter_config.json
+// as base_model_name_or_path, as PEFT does, so that PEFT's AutoPeftModelForCausalLM can
+// find the base.
+func setBaseModel(dir, modelDir string) error {
+	if modelDir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(modelDir)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "adapter_config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	cfg["base_model_name_or_path"] = abs
+	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // copyFile copies src to dst; a missing src is not an error.

@@ -63,7 +63,9 @@ type row struct {
 //     completion_input_ids for SFT); used as they are;
 //   - TRL preference rows: prompt, chosen, rejected as strings, or as conversational
 //     message lists (the chat template is applied: the prompt with the generation
-//     prompt, each response as the rest of the rendered conversation);
+//     prompt, each response as the rest of the rendered conversation); rows with only
+//     chosen and rejected have an implicit prompt, extracted as TRL's
+//     maybe_extract_prompt does (their longest common prefix);
 //   - SFT rows: {"prompt","completion"} (strings or messages) or {"messages"}, whose last
 //     message must be the assistant's answer and is the only part scored.
 //
@@ -136,9 +138,15 @@ func parseRow(b []byte, opt DataOptions) (Example, error) {
 		}
 	}
 	if r.ToxicMask != nil {
-		for _, v := range r.ToxicMask {
-			s := strings.TrimSpace(string(v))
-			ex.ToxicMask = append(ex.ToxicMask, s == "true" || s == "1")
+		for i, v := range r.ToxicMask {
+			switch s := strings.TrimSpace(string(v)); s {
+			case "true", "1":
+				ex.ToxicMask = append(ex.ToxicMask, true)
+			case "false", "0":
+				ex.ToxicMask = append(ex.ToxicMask, false)
+			default:
+				return ex, fmt.Errorf("toxic_token_mask[%d] is %s; want 0, 1, true or false", i, s)
+			}
 		}
 		if len(ex.ToxicMask) != len(ex.Rejected) {
 			return ex, fmt.Errorf("toxic_token_mask has %d entries for %d rejected tokens", len(ex.ToxicMask), len(ex.Rejected))
@@ -189,8 +197,13 @@ func tokenizeRow(r *row, opt DataOptions) (Example, error) {
 		if err != nil {
 			return ex, err
 		}
-		ex.Prompt, ex.Chosen = tok.Encode(p, false), append(tok.Encode(c, false), eos...)
+		ex.Prompt, ex.Chosen = tok.Encode(p, false), append(nonNil(tok.Encode(c, false)), eos...)
 		return ex, nil
+	}
+	if len(r.Prompt) == 0 && len(r.Chosen) > 0 && len(r.Rejected) > 0 {
+		if err := extractPrompt(r); err != nil {
+			return ex, err
+		}
 	}
 	if len(r.Prompt) == 0 {
 		return ex, fmt.Errorf("row has no prompt")
@@ -218,13 +231,13 @@ func tokenizeRow(r *row, opt DataOptions) (Example, error) {
 			if err != nil {
 				return nil, err
 			}
-			return append(tok.Encode(c, false), eos...), nil
+			return append(nonNil(tok.Encode(c, false)), eos...), nil
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("%s must be a string like the prompt: %v", field, err)
 		}
-		return append(tok.Encode(s, false), eos...), nil
+		return append(nonNil(tok.Encode(s, false)), eos...), nil
 	}
 	if conv {
 		p, err := tok.ApplyChatTemplate(promptMsgs, tokenizer.ChatOptions{Template: opt.ChatTemplate, AddGenerationPrompt: true})
@@ -248,6 +261,63 @@ func tokenizeRow(r *row, opt DataOptions) (Example, error) {
 		return ex, err
 	}
 	return ex, nil
+}
+
+// extractPrompt splits a preference row with an implicit prompt ({"chosen","rejected"}
+// only, each the whole conversation) as TRL's maybe_extract_prompt does: the prompt is
+// the longest common prefix of the two (characters, or messages), less a space just
+// before the first difference; chosen and rejected are what follows it.
+func extractPrompt(r *row) error {
+	var cs, rs string
+	if json.Unmarshal(r.Chosen, &cs) == nil && json.Unmarshal(r.Rejected, &rs) == nil {
+		c, j := []rune(cs), []rune(rs)
+		idx, differ := commonPrefix(len(c), len(j), func(i int) bool { return c[i] == j[i] })
+		if differ && idx > 0 && c[idx-1] == ' ' {
+			idx--
+		}
+		r.Prompt, _ = json.Marshal(string(c[:idx]))
+		r.Chosen, _ = json.Marshal(string(c[idx:]))
+		r.Rejected, _ = json.Marshal(string(j[idx:]))
+		return nil
+	}
+	var c, j []json.RawMessage
+	if json.Unmarshal(r.Chosen, &c) != nil || json.Unmarshal(r.Rejected, &j) != nil {
+		return fmt.Errorf("chosen and rejected must both be strings or both lists of messages")
+	}
+	compact := func(m json.RawMessage) string {
+		var b bytes.Buffer
+		if json.Compact(&b, m) != nil {
+			return string(m)
+		}
+		return b.String()
+	}
+	idx, _ := commonPrefix(len(c), len(j), func(i int) bool { return compact(c[i]) == compact(j[i]) })
+	r.Prompt, _ = json.Marshal(c[:idx])
+	r.Chosen, _ = json.Marshal(c[idx:])
+	r.Rejected, _ = json.Marshal(j[idx:])
+	return nil
+}
+
+// commonPrefix is where TRL's extract_prompt loop stops over sequences of lengths n and
+// m: the first index at which same(i) is false (differ), or, when one is a prefix of the
+// other, the last index compared (Python's loop variable after a loop without a break).
+func commonPrefix(n, m int, same func(int) bool) (idx int, differ bool) {
+	k := min(n, m)
+	for i := 0; i < k; i++ {
+		if !same(i) {
+			return i, true
+		}
+	}
+	return max(k-1, 0), false
+}
+
+// nonNil keeps an empty encoding distinguishable from a missing field: a present
+// response that encodes to no tokens is reported as empty, not as absent.
+func nonNil(ids []int32) []int32 {
+	if ids == nil {
+		return []int32{}
+	}
+	return ids
 }
 
 // renderChat renders prompt (with the generation prompt) and prompt+answer, and returns

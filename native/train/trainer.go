@@ -117,6 +117,8 @@ type Trainer struct {
 	cur    cursor
 	step   int
 	total  int
+	// lastCkpt is the step of the newest checkpoint written or resumed from, -1 for none.
+	lastCkpt int
 
 	dlogits []float32
 }
@@ -172,6 +174,7 @@ func NewTrainer(m *model.Model, data []Example, cfg Config, dir string) (*Traine
 	}
 	t.cur.rng = rand.NewPCG(cfg.Seed, 0x7472616e)
 	t.cur.Epoch = -1
+	t.lastCkpt = -1
 	return t, nil
 }
 
@@ -306,6 +309,18 @@ func (t *Trainer) computeRef() error {
 		t.ref = ref
 		return nil
 	}
+	if t.step > 0 && t.Cfg.Full {
+		return fmt.Errorf("%s is missing: the reference (the model at the start of this run) cannot be recomputed once full fine-tuning has moved the weights", path)
+	}
+	// Under LoRA the reference is the base with the fitted adapter disabled: at the start
+	// that adapter contributes nothing (B = 0), and a resumed run whose cache was lost
+	// still gets the same reference. A security vector stays enabled: it is part of the
+	// model being fine-tuned.
+	if a := t.Model.Adapter(AdapterName); a != nil && !t.Cfg.Full && t.Cfg.Method != "secvec" {
+		was := a.Enabled
+		a.Enabled = false
+		defer func() { a.Enabled = was }()
+	}
 	t.ref = make([]float64, 2*len(t.Data))
 	for lo := 0; lo < len(t.Data); lo += t.Cfg.BatchSize {
 		exs := t.Data[lo:min(lo+t.Cfg.BatchSize, len(t.Data))]
@@ -326,13 +341,43 @@ func (t *Trainer) computeRef() error {
 	return writeAtomic(path, b)
 }
 
-// ErrNonFinite reports a NaN or infinite loss or gradient; the step was not applied.
-var ErrNonFinite = errors.New("non-finite loss")
+// ErrNonFinite reports a NaN or infinite loss, gradient or updated weight; the run stopped
+// without checkpointing that state, so the last checkpoint it wrote is still good.
+var ErrNonFinite = errors.New("non-finite loss, gradient or weights")
+
+// nonFinite is an ErrNonFinite with the details of where it happened.
+type nonFinite string
+
+func (e nonFinite) Error() string        { return string(e) }
+func (e nonFinite) Is(target error) bool { return target == ErrNonFinite }
+
+// kept says which checkpoint a stopped run leaves to resume from.
+func (t *Trainer) kept() string {
+	if t.lastCkpt < 0 {
+		return "no checkpoint was written yet"
+	}
+	return fmt.Sprintf("the last good checkpoint is %s (continue from it with --resume, e.g. with a lower --lr)",
+		filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", t.lastCkpt)))
+}
+
+// finite reports whether every value of params is finite.
+func finite(params []*model.Param) bool {
+	for _, p := range params {
+		for _, v := range p.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Run trains until the step budget is spent or ctx is cancelled. It appends to
 // events.jsonl, checkpoints every SaveSteps steps, at the end and when cancelled (then
 // it returns ctx's error). A non-finite loss or gradient stops the run without
-// applying the step or writing a checkpoint, so the last checkpoint stays good.
+// applying the step, and weights made non-finite by a step stop it before they are
+// checkpointed (an error wrapping ErrNonFinite either way), so the last checkpoint
+// stays good.
 func (t *Trainer) Run(ctx context.Context) error {
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return err
@@ -445,13 +490,16 @@ func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 		}
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return Event{}, fmt.Errorf("%w %v at step %d; stopped without applying it (the last checkpoint in %s is intact)", ErrNonFinite, loss, t.step+1, t.Dir)
+		return Event{}, nonFinite(fmt.Sprintf("non-finite loss (%v) at step %d: stopped without applying the step; %s", loss, t.step+1, t.kept()))
 	}
 	norm := ClipGradNorm(t.params, t.Cfg.MaxGradNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return Event{}, fmt.Errorf("%w: gradient norm %v at step %d; stopped without applying it (the last checkpoint in %s is intact)", ErrNonFinite, norm, t.step+1, t.Dir)
+		return Event{}, nonFinite(fmt.Sprintf("non-finite gradient (global norm %v) at step %d: stopped without applying the step; %s", norm, t.step+1, t.kept()))
 	}
 	t.opt.Step(t.params, lr)
+	if !finite(t.params) {
+		return Event{}, nonFinite(fmt.Sprintf("non-finite weights after step %d (lr %g): stopped without saving them; %s", t.step+1, lr, t.kept()))
+	}
 	t.step++
 	e := Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens}
 	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
