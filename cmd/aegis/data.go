@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/data"
@@ -81,7 +83,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
 	pairsOut := fs.String("pairs", "", "optional output of preference pairs (JSONL)")
 	styles := fs.String("styles", "all", "attack styles crossed with the seeds: all, none, or a comma-separated list")
 	topics := fs.String("holdout-topics", "S5,S13", "categories held out of training")
-	heldStyles := fs.String("holdout-styles", "past_tense,caesar,payload_splitting", "attack styles held out of training")
+	heldStyles := fs.String("holdout-styles", "past_tense,caesar,payload_splitting", "attack styles held out of training (the default: those of them among --styles)")
 	seed := fs.Uint64("seed", 0, "base seed of the attack module")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -97,6 +99,13 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
 		return err
 	}
 	held := splitList(*heldStyles)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "holdout-styles" })
+	if !explicit {
+		// The default held-out styles apply to those among --styles; a style named in
+		// --holdout-styles itself must be built.
+		held = slices.DeleteFunc(held, func(h string) bool { return !slices.Contains(st, h) })
+	}
 	if len(st) == 0 {
 		held = nil
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/data"
@@ -17,15 +16,16 @@ Behavior,FunctionalCategory,SemanticCategory,Tags,ContextString,BehaviorID), jai
 (Index,Goal,Target,Behavior,Category,Source), xstest (id,prompt,type,label,focus,note; safe
 rows are benign), orbench (prompt,category; benign unless --category auto maps the toxic
 set's categories), pku-saferlhf (JSONL; chosen = the safer response), hh-rlhf (JSONL
-"\n\nHuman: ... \n\nAssistant: ..." transcripts), egida (JSON array or JSONL), trl (TRL
-preference JSONL, standard or conversational). Categories map to S1-S14/benign; where a
-source has none they are guessed from keywords (--category CODE sets them all).
+"\n\nHuman: ... \n\nAssistant: ..." transcripts), egida (JSON array or JSONL: prompt,
+topic(s), jailbreak style; chosen/rejected of its DPO files), trl (TRL preference JSONL,
+standard or conversational). Categories map to S1-S14/benign; where a source has none
+they are guessed from keywords (--category CODE sets them all).
 Preference formats also write --pairs. A malformed row stops the import with FILE:LINE,
 or with --skip-bad is skipped and reported on stderr; the counts are printed either way.`, stdout)
 	format := fs.String("format", "", "input format: "+strings.Join(data.Formats, ", "))
 	in := fs.String("in", "", "input file")
 	out := fs.String("out", "", "output prompts JSONL")
-	pairs := fs.String("pairs", "", "output preference pairs JSONL (pku-saferlhf, hh-rlhf, trl)")
+	pairs := fs.String("pairs", "", "output preference pairs JSONL (pku-saferlhf, hh-rlhf, trl, egida DPO records)")
 	category := fs.String("category", "", "auto, or a code (S1-S14, benign) for every row")
 	split := fs.String("split", "test", "split written on every row")
 	skipBad := fs.Bool("skip-bad", false, "skip malformed rows (each reported) instead of failing")
@@ -47,7 +47,7 @@ or with --skip-bad is skipped and reported on stderr; the counts are printed eit
 		return err
 	}
 	for _, s := range im.Skipped {
-		fmt.Fprintf(os.Stderr, "aegis data import: skipped %s\n", s)
+		fmt.Fprintf(progressOut, "aegis data import: skipped %s\n", s)
 	}
 	if *pairs != "" && len(im.Pairs) == 0 && len(im.Prompts) > 0 {
 		return fmt.Errorf("%w: --format %s has no preference pairs", errUsage, *format)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +32,48 @@ func TestDataCommands(t *testing.T) {
 	if splits["heldout_style"] == 0 || splits["heldout_topic"] == 0 || splits["heldout_both"] == 0 || splits["test"] == 0 {
 		t.Fatalf("splits %v", splits)
 	}
+	// Every harmful seed comes plain and in the three styles; the benign look-alikes come
+	// unchanged; each harmful row has a refusal pair, no benign row has one.
+	seeds, _ := data.LoadSeeds()
+	harmful, benign := 0, 0
+	for _, r := range rows {
+		if r.Category == "benign" {
+			benign++
+			if r.Attack != "" || r.Source != "aegis-seed" {
+				t.Fatalf("benign row rewritten: %+v", r)
+			}
+		} else {
+			harmful++
+		}
+	}
+	ps, err := data.ReadPairs(pairs)
+	if err != nil || harmful != 4*len(seeds.Harmful) || benign != len(seeds.Benign) || len(ps) != harmful {
+		t.Fatalf("%d harmful, %d benign rows, %d pairs (%v)", harmful, benign, len(ps), err)
+	}
+	// The default held-out styles apply to the styles built; a held-out style that is not
+	// built is an error.
+	q := filepath.Join(dir, "q.jsonl")
+	if out, errOut, code := aegis(t, "data", "build", "--out", q, "--styles", "dan,caesar"); code != 0 {
+		t.Fatalf("build with a subset of styles: exit %d %q %q", code, out, errOut)
+	}
+	qrows, _ := data.ReadPrompts(q)
+	heldCaesar := 0
+	for _, r := range qrows {
+		if r.Attack == "caesar" {
+			if r.Split != "heldout_style" && r.Split != "heldout_both" {
+				t.Fatalf("caesar (a default held-out style) in %s: %+v", r.Split, r)
+			}
+			heldCaesar++
+		} else if r.Split == "heldout_style" || r.Split == "heldout_both" {
+			t.Fatalf("not a held-out style: %+v", r)
+		}
+	}
+	if heldCaesar == 0 {
+		t.Fatal("no caesar rows")
+	}
+	if _, errOut, code := aegis(t, "data", "build", "--out", filepath.Join(dir, "q.jsonl"), "--styles", "dan", "--holdout-styles", "caesar"); code != 1 || !strings.Contains(errOut, `held-out style "caesar" is not among the styles built`) {
+		t.Fatalf("held-out style not built: exit %d %q", code, errOut)
+	}
 	exp := filepath.Join(dir, "trl.jsonl")
 	if _, errOut, code := aegis(t, "data", "export", "--format", "trl-conversational", "--in", pairs, "--out", exp); code != 0 {
 		t.Fatalf("export: %s", errOut)
@@ -46,10 +90,70 @@ func TestDataCommands(t *testing.T) {
 	if _, errOut, code := aegis(t, "data", "import", "--format", "advbench", "--in", badCSV, "--out", imp); code != 1 || !strings.Contains(errOut, badCSV+":3:") {
 		t.Fatalf("bad row: exit %d %q", code, errOut)
 	}
-	if out, errOut, code := aegis(t, "data", "import", "--format", "advbench", "--in", badCSV, "--out", imp, "--skip-bad"); code != 0 || !strings.Contains(out, "1 malformed rows skipped") {
+	var skipped strings.Builder
+	progressOut = &skipped
+	if out, errOut, code := aegis(t, "data", "import", "--format", "advbench", "--in", badCSV, "--out", imp, "--skip-bad"); code != 0 || !strings.Contains(out, "1 prompts, 0 pairs, 1 malformed rows skipped") {
 		t.Fatalf("--skip-bad: exit %d %q %q", code, out, errOut)
+	}
+	if !strings.Contains(skipped.String(), "skipped "+badCSV+":3: 3 fields, the header has 2") {
+		t.Fatalf("the skipped row is not reported with FILE:LINE: %q", skipped.String())
 	}
 	if _, _, code := aegis(t, "data", "import", "--format", "nope", "--in", badCSV, "--out", imp); code != 2 {
 		t.Fatalf("unknown format: exit %d", code)
+	}
+}
+
+// TestDataImportFormats: every importer through the CLI, on the fixtures in each dataset's
+// real layout: prompt rows with exactly the contract's fields (plus "attack" for Egida's
+// jailbreaks), and preference pairs for the preference formats.
+func TestDataImportFormats(t *testing.T) {
+	progressOut = &strings.Builder{}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		format, file string
+		prompts      int
+		pairs        bool
+	}{
+		{"advbench", "advbench.csv", 3, false}, {"harmbench", "harmbench.csv", 4, false},
+		{"jailbreakbench", "jailbreakbench.csv", 3, false}, {"xstest", "xstest.csv", 4, false},
+		{"orbench", "orbench.csv", 2, false}, {"pku-saferlhf", "pku-saferlhf.jsonl", 2, true},
+		{"hh-rlhf", "hh-rlhf.jsonl", 2, true}, {"egida", "egida.json", 2, false}, {"trl", "trl.jsonl", 3, true},
+	} {
+		out, pairs := filepath.Join(dir, c.format+".jsonl"), filepath.Join(dir, c.format+"-pairs.jsonl")
+		args := []string{"data", "import", "--format", c.format, "--in", "../../native/data/testdata/" + c.file, "--out", out}
+		if c.pairs {
+			args = append(args, "--pairs", pairs)
+		}
+		if stdout, stderr, code := aegis(t, args...); code != 0 || !strings.HasPrefix(stdout, fmt.Sprintf("%d prompts, ", c.prompts)) {
+			t.Errorf("%s: exit %d %q %q", c.format, code, stdout, stderr)
+			continue
+		}
+		b, _ := os.ReadFile(out)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != c.prompts {
+			t.Errorf("%s: %d rows", c.format, len(lines))
+		}
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("%s: %v", c.format, err)
+			}
+			for _, k := range []string{"id", "prompt", "category", "source", "split"} {
+				if v, ok := m[k].(string); !ok || v == "" {
+					t.Errorf("%s: row %s: %q is not a non-empty string", c.format, l, k)
+				}
+			}
+			delete(m, "attack")
+			if len(m) != 5 || m["source"] != c.format || m["split"] != "test" {
+				t.Errorf("%s: row %s", c.format, l)
+			}
+		}
+		if !c.pairs {
+			continue
+		}
+		got, err := data.ReadPairs(pairs)
+		if err != nil || len(got) != c.prompts {
+			t.Errorf("%s: pairs %v %v", c.format, got, err)
+		}
 	}
 }

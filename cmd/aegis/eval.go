@@ -21,6 +21,7 @@ import (
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/shared"
+	"github.com/aegis-safety/aegis/wasm"
 )
 
 // evalBackoff is the first wait between endpoint retries (tests shorten it).
@@ -148,8 +149,11 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		return err
 	}
 	defer host.Close(context.Background())
-	loadModule := func(v, kind string) (*sandbox.Module, error) {
+	loadModule := func(flagName, v, kind string) (*sandbox.Module, error) {
 		name, code, err := readModule(v, sandbox.DefaultLimits.MaxModule)
+		if errors.Is(err, errUsage) { // name the flag that was given
+			return nil, fmt.Errorf("%w: --%s %q is neither a built-in module (%s) nor a .wasm file", errUsage, flagName, v, strings.Join(wasm.Builtins(), ", "))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +166,7 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		}
 		return m, nil
 	}
-	jm, err := loadModule(*judgeName, shared.KindJudge)
+	jm, err := loadModule("judge", *judgeName, shared.KindJudge)
 	if err != nil {
 		return err
 	}
@@ -173,7 +177,7 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 	}
 	var attack data.Attacker
 	if len(styles) > 0 {
-		am, err := loadModule(*attackModule, shared.KindAttack)
+		am, err := loadModule("attack-module", *attackModule, shared.KindAttack)
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func (p *progress) draw(now time.Time) {
 	}
 	eta := "?"
 	if rate > 0 {
-		eta = (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String()
+		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
 	}
 	if !p.tty {
 		fmt.Fprintf(p.w, "%s: %d/%d %s, %.3g %s/s, ETA %s\n", p.label, p.done, p.total, p.unit, rate, p.unit, eta)

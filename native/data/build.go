@@ -45,6 +45,7 @@ type Pair struct {
 	Category string `json:"category,omitempty"`
 	Attack   string `json:"attack,omitempty"`
 	Split    string `json:"split,omitempty"`
+	pos      string // FILE:LINE of a pair read by ReadPairs, for Export's errors
 }
 
 // Build crosses the seeds with the attack styles and assigns splits. It returns the

@@ -31,6 +31,7 @@ func ReadPairs(path string) ([]Pair, error) {
 		var extra struct{ ID, Category, Attack, Split string }
 		json.Unmarshal(line, &extra)
 		pair.ID, pair.Category, pair.Attack, pair.Split = extra.ID, extra.Category, extra.Attack, extra.Split
+		pair.pos = pos
 		out = append(out, *pair)
 		return nil
 	})
@@ -71,20 +72,24 @@ func asText(v any, role string) (string, error) {
 func Export(format string, pairs []Pair) ([]any, error) {
 	out := make([]any, 0, len(pairs))
 	for i, p := range pairs {
+		where := p.pos // FILE:LINE when the pair was read from a file
+		if where == "" {
+			where = fmt.Sprintf("pair %d", i+1)
+		}
 		var row any
 		switch format {
 		case "trl":
 			pr, err := asText(p.Prompt, "user")
 			if err != nil {
-				return nil, fmt.Errorf("pair %d: prompt: %v", i+1, err)
+				return nil, fmt.Errorf("%s: prompt: %v", where, err)
 			}
 			ch, err := asText(p.Chosen, "assistant")
 			if err != nil {
-				return nil, fmt.Errorf("pair %d: chosen: %v", i+1, err)
+				return nil, fmt.Errorf("%s: chosen: %v", where, err)
 			}
 			rj, err := asText(p.Rejected, "assistant")
 			if err != nil {
-				return nil, fmt.Errorf("pair %d: rejected: %v", i+1, err)
+				return nil, fmt.Errorf("%s: rejected: %v", where, err)
 			}
 			row = map[string]string{"prompt": pr, "chosen": ch, "rejected": rj}
 		case "trl-conversational":

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aegis-safety/aegis/shared"
@@ -30,7 +32,7 @@ type ImportOptions struct {
 // Imported is what Import read.
 type Imported struct {
 	Prompts []Prompt
-	Pairs   []Pair   // preference formats only (pku-saferlhf, hh-rlhf, trl)
+	Pairs   []Pair   // preference formats (pku-saferlhf, hh-rlhf, trl) and Egida's DPO records
 	Skipped []string // "FILE:LINE: reason" for each malformed row skipped (SkipBad)
 }
 
@@ -98,12 +100,13 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 			return emit(pos, p, pair, err)
 		})
 	case "egida":
-		err = eachEgida(path, func(pos string, raw map[string]json.RawMessage, err error) error {
+		err = eachEgida(path, func(pos string, index int, raw map[string]json.RawMessage, err error) error {
 			var p Prompt
+			var pair *Pair
 			if err == nil {
-				p, err = egidaRow(pos, raw)
+				p, pair, err = egidaRow(pos, index, raw)
 			}
-			return emit(pos, p, nil, err)
+			return emit(pos, p, pair, err)
 		})
 	default:
 		return nil, fmt.Errorf("unknown format %q (%s)", format, strings.Join(Formats, ", "))
@@ -204,6 +207,10 @@ func csvRow(format string, n int, get func(string) (string, error), o ImportOpti
 		}
 		return v
 	}
+	has := func(name string) bool {
+		_, err := get(name)
+		return err == nil
+	}
 	var p Prompt
 	switch format {
 	case "advbench": // harmful_behaviors.csv: goal,target
@@ -229,9 +236,22 @@ func csvRow(format string, n int, get func(string) (string, error), o ImportOpti
 			return p, bad("unknown JailbreakBench category %q", cat)
 		}
 		p.Category = c
-	case "xstest": // id,prompt,type,label,focus,note
-		p = Prompt{ID: "xstest-" + col("id"), Prompt: col("prompt")}
-		switch label, typ := col("label"), col("type"); label {
+	case "xstest": // xstest_prompts.csv: id,prompt,type,label,focus,note
+		// Copies without the id or label column (label: the "contrast_" types are the
+		// unsafe ones) are read too.
+		id, typ := fmt.Sprint(n), col("type")
+		if has("id") {
+			id = col("id")
+		}
+		label := "safe"
+		if strings.HasPrefix(typ, "contrast_") {
+			label = "unsafe"
+		}
+		if has("label") {
+			label = col("label")
+		}
+		p = Prompt{ID: "xstest-" + id, Prompt: col("prompt")}
+		switch label {
 		case "safe":
 			p.Category = shared.Benign
 		case "unsafe":
@@ -297,8 +317,11 @@ func prefRow(format, pos string, raw map[string]json.RawMessage) (Prompt, *Pair,
 		}
 		var safe [2]bool
 		var safer int
-		for i, k := range []string{"is_response_0_safe", "is_response_1_safe"} {
-			if json.Unmarshal(raw[k], &safe[i]) != nil {
+		for i, k := range []string{"is_response_0_safe", "is_response_1_safe", "safer_response_id"} {
+			if _, ok := raw[k]; !ok {
+				return Prompt{}, nil, bad("missing %q", k)
+			}
+			if i < 2 && json.Unmarshal(raw[k], &safe[i]) != nil {
 				return Prompt{}, nil, bad("%q is not a boolean", k)
 			}
 		}
@@ -336,8 +359,7 @@ func prefRow(format, pos string, raw map[string]json.RawMessage) (Prompt, *Pair,
 				said = append(said, m.Content)
 			}
 		}
-		last := prompt[len(prompt)-1].Content
-		p := Prompt{ID: id("hh"), Prompt: last, Category: guess(strings.Join(said, "\n"), shared.Benign)}
+		p := Prompt{ID: id("hh"), Prompt: lastUser(prompt), Category: guess(strings.Join(said, "\n"), shared.Benign)}
 		return p, &Pair{Prompt: prompt, Chosen: cm[len(cm)-1:], Rejected: rm[len(rm)-1:]}, nil
 	case "trl":
 		var pair Pair
@@ -400,8 +422,13 @@ func lastUser(ms []message) string {
 var hhTurn = regexp.MustCompile(`\n\n(Human|Assistant):`)
 
 // parseHH splits an Anthropic HH-RLHF transcript ("\n\nHuman: ...\n\nAssistant: ...")
-// into messages; it must alternate, start with Human and end with Assistant.
+// into messages. It must start with Human and end with Assistant; like TRL's own HH-RLHF
+// script, it keeps two turns of the same speaker in a row (a few rows of the dataset have
+// them) as two messages.
 func parseHH(s string) ([]message, error) {
+	if strings.HasPrefix(s, "Human:") {
+		s = "\n\n" + s
+	}
 	locs := hhTurn.FindAllStringSubmatchIndex(s, -1)
 	if len(locs) < 2 || strings.TrimSpace(s[:locs[0][0]]) != "" {
 		return nil, errors.New(`not a "\n\nHuman: ... \n\nAssistant: ..." transcript`)
@@ -416,8 +443,8 @@ func parseHH(s string) ([]message, error) {
 		if s[l[2]:l[3]] == "Assistant" {
 			role = "assistant"
 		}
-		if want := []string{"user", "assistant"}[i%2]; role != want {
-			return nil, fmt.Errorf("turn %d is %s, want %s", i+1, role, want)
+		if i == 0 && role != "user" {
+			return nil, errors.New("the transcript does not start with a Human turn")
 		}
 		ms = append(ms, message{role, strings.TrimSpace(s[l[1]:end])})
 	}
@@ -427,72 +454,135 @@ func parseHH(s string) ([]message, error) {
 	return ms, nil
 }
 
-// eachEgida reads Egida records: a JSON array (positions are "FILE:record N") or JSONL.
-func eachEgida(path string, fn func(pos string, raw map[string]json.RawMessage, err error) error) error {
+// eachEgida reads Egida records: a JSON array or JSONL, each record named by the line it
+// starts on ("FILE:LINE") and its 1-based index (the id of a record that has none).
+func eachEgida(path string, fn func(pos string, index int, raw map[string]json.RawMessage, err error) error) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "[") {
-		var recs []json.RawMessage
-		if err := json.Unmarshal(b, &recs); err != nil {
-			return fmt.Errorf("%s: not a JSON array of records: %v", path, err)
+	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a UTF-8 byte order mark
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		lineAt := func(off int64) int { return 1 + bytes.Count(b[:min(int(off), len(b))], []byte("\n")) }
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("%s:1: not a JSON array of records: %v", path, err)
 		}
-		for i, r := range recs {
+		for i := 1; dec.More(); i++ {
+			// The record starts at the first byte after the separator that is not blank.
+			start := dec.InputOffset()
+			for start < int64(len(b)) && strings.IndexByte(" \t\r\n,", b[start]) >= 0 {
+				start++
+			}
+			pos := fmt.Sprintf("%s:%d", path, lineAt(start))
+			var r json.RawMessage
+			if err := dec.Decode(&r); err != nil {
+				// Past a syntax error nothing can be read reliably: the file is refused here.
+				var se *json.SyntaxError
+				if errors.As(err, &se) {
+					pos = fmt.Sprintf("%s:%d", path, lineAt(se.Offset))
+				}
+				return fmt.Errorf("%s: record %d: not JSON: %v", pos, i, err)
+			}
 			var raw map[string]json.RawMessage
 			var rerr error
 			if err := json.Unmarshal(r, &raw); err != nil {
-				rerr = bad("not a JSON object: %v", err)
+				rerr = bad("record %d is not a JSON object", i)
 			}
-			if err := fn(fmt.Sprintf("%s:record %d", path, i+1), raw, rerr); err != nil {
+			if err := fn(pos, i, raw, rerr); err != nil {
 				return err
 			}
 		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("%s:%d: the JSON array does not end: %v", path, lineAt(dec.InputOffset()), err)
+		}
+		if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+			return fmt.Errorf("%s:%d: data after the JSON array", path, lineAt(dec.InputOffset()))
+		}
 		return nil
 	}
+	i := 0
 	return EachJSONLine(path, func(pos string, line []byte) error {
+		i++
 		var raw map[string]json.RawMessage
 		var rerr error
 		if err := strictUnmarshal(line, &raw); err != nil {
 			rerr = bad("not a JSON object: %v", err)
 		}
-		return fn(pos, raw, rerr)
+		return fn(pos, i, raw, rerr)
 	})
 }
 
-// egidaRow converts an Egida record: "prompt", a topic ("topic" or "category"), the
-// jailbreak style ("jailbreak_name", "jailbreak", "style" or "attack_style"), an optional
-// "id" (else the position) and an optional "split".
-func egidaRow(pos string, raw map[string]json.RawMessage) (Prompt, error) {
-	get := func(keys ...string) string {
+// egidaRow converts an Egida record: "prompt"; its topic ("topic", "topics", "category" or
+// "categories": a string or, Egida's topics being multi-label, a list, the first that maps
+// to the taxonomy winning); the jailbreak style ("jailbreak_name", "jailbreak",
+// "jailbreaking", "jailbreak_type", "jailbreak_style", "jailbreaking_style",
+// "jailbreaking_technique", "technique", "style", "attack_style", "attack_name" or
+// "attack"); an optional "id" (else the record's index); and, in Egida's DPO files,
+// "chosen" and "rejected" answers (strings or message lists), which make a preference pair.
+func egidaRow(pos string, index int, raw map[string]json.RawMessage) (Prompt, *Pair, error) {
+	strs := func(keys ...string) []string {
+		var out []string
 		for _, k := range keys {
+			v, ok := raw[k]
+			if !ok {
+				continue
+			}
 			var s string
-			if v, ok := raw[k]; ok && json.Unmarshal(v, &s) == nil && s != "" {
-				return s
-			}
 			var n json.Number
-			if v, ok := raw[k]; ok && json.Unmarshal(v, &n) == nil {
-				return n.String()
+			var list []string
+			switch {
+			case json.Unmarshal(v, &s) == nil:
+				out = append(out, s)
+			case json.Unmarshal(v, &n) == nil:
+				out = append(out, n.String())
+			case json.Unmarshal(v, &list) == nil:
+				out = append(out, list...)
 			}
+		}
+		return slices.DeleteFunc(out, func(s string) bool { return strings.TrimSpace(s) == "" })
+	}
+	first := func(keys ...string) string {
+		if v := strs(keys...); len(v) > 0 {
+			return v[0]
 		}
 		return ""
 	}
-	p := Prompt{ID: get("id"), Prompt: get("prompt")}
+	p := Prompt{ID: first("id"), Prompt: first("prompt")}
 	if p.Prompt == "" {
-		return p, bad(`missing "prompt"`)
+		return p, nil, bad(`missing "prompt"`)
 	}
 	if p.ID == "" {
-		p.ID = pos[strings.LastIndexByte(pos, ':')+1:]
+		p.ID = fmt.Sprint(index)
 	}
-	p.ID = "egida-" + strings.ReplaceAll(p.ID, "record ", "")
-	topic := get("topic", "category")
-	if shared.ValidCategory(topic) {
-		p.Category = topic
-	} else {
-		p.Category = guess(topic+" "+p.Prompt, "S2")
+	p.ID = "egida-" + p.ID
+	topics := strs("topic", "topics", "category", "categories")
+	for _, t := range topics {
+		if shared.ValidCategory(t) {
+			p.Category = t
+			break
+		}
+		if c, ok := Categorize(t); ok {
+			p.Category = c
+			break
+		}
 	}
-	if st := get("jailbreak_name", "jailbreak", "style", "attack_style"); st != "" {
+	if p.Category == "" {
+		p.Category = guess(p.Prompt, "S2")
+	}
+	if st := first("jailbreak_name", "jailbreak", "jailbreaking", "jailbreak_type", "jailbreak_style", "jailbreaking_style",
+		"jailbreaking_technique", "technique", "style", "attack_style", "attack_name", "attack"); st != "" {
 		p.Attack = strings.ToLower(strings.Join(strings.Fields(st), "_"))
 	}
-	return p, nil
+	var pair *Pair
+	if _, hasC := raw["chosen"]; hasC {
+		// A DPO record: its answers are read as a TRL row (strings or message lists).
+		_, pr, err := prefRow("trl", pos, raw)
+		if err != nil {
+			return p, nil, bad("a DPO record: %v", err)
+		}
+		pr.Attack = p.Attack
+		pair = pr
+	}
+	return p, pair, nil
 }

@@ -83,6 +83,9 @@ func EachJSONLine(path string, fn func(pos string, line []byte) error) error {
 	r := bufio.NewReaderSize(f, 1<<16)
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\ufeff")) // a UTF-8 byte order mark
+		}
 		if t := bytes.TrimSpace(line); len(t) > 0 {
 			if ferr := fn(fmt.Sprintf("%s:%d", path, n), t); ferr != nil {
 				return ferr

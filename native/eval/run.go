@@ -151,6 +151,9 @@ func Run(ctx context.Context, attempts []*Attempt, o Options) (failed int, err e
 		go func() {
 			defer wg.Done()
 			for bi := range work {
+				if stopped() {
+					continue // handed out as the scan was being stopped: leave it for --resume
+				}
 				b := batches[bi]
 				if bi < nJudgeOnly {
 					judge(b[0])
