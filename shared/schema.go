@@ -29,10 +29,11 @@ func (m *Manifest) Validate() error {
 	return nil
 }
 
-// AttackInput is what the host passes to an attack module's aegis_run.
+// AttackInput is what the host passes to an attack module's aegis_run. The host always
+// sends all four keys (native/sandbox sends "params":{} when Params is nil).
 type AttackInput struct {
 	Prompt   string        `json:"prompt"`
-	Category string        `json:"category,omitempty"`
+	Category string        `json:"category"`
 	Seed     uint64        `json:"seed"`
 	Params   *AttackParams `json:"params,omitempty"`
 }
@@ -62,7 +63,7 @@ type AttackVariant struct {
 type JudgeInput struct {
 	Prompt   string `json:"prompt"`
 	Response string `json:"response"`
-	Category string `json:"category,omitempty"`
+	Category string `json:"category"` // "" when unknown
 }
 
 // JudgeOutput is a judge module's verdict on one response.

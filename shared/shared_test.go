@@ -1,6 +1,12 @@
 package shared
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestTaxonomy(t *testing.T) {
 	if got := len(HarmCodes()); got != 14 {
@@ -39,5 +45,86 @@ func TestPack(t *testing.T) {
 	m.ABI = 2
 	if m.Validate() == nil {
 		t.Fatal("abi 2 accepted")
+	}
+}
+
+// keysOf returns the keys of a JSON object, in document order.
+func keysOf(t *testing.T, v any) []string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("%s is not an object", b)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// TestSchemaKeys pins the JSON documents of ABI v1 (DESIGN.md, wasm/README.md) key by
+// key, with zero values, so that no key goes missing when a field is empty.
+func TestSchemaKeys(t *testing.T) {
+	cases := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"manifest", Manifest{}, "abi,name,kind,version,description"},
+		{"attack input", AttackInput{Params: &AttackParams{}}, "prompt,category,seed,params"},
+		{"attack output", AttackOutput{}, "variants"},
+		{"attack variant", AttackVariant{}, "prompt,style"},
+		{"judge input", JudgeInput{}, "prompt,response,category"},
+		{"judge output", JudgeOutput{}, "refusal,unsafe,score,categories"},
+		{"error", ErrorOutput{}, "error"},
+	}
+	for _, c := range cases {
+		if got := strings.Join(keysOf(t, c.v), ","); got != c.want {
+			t.Errorf("%s keys %s, want %s", c.name, got, c.want)
+		}
+	}
+	// Full documents round-trip through the types.
+	doc := `{"abi":1,"name":"m","kind":"attack","version":"1","description":"d","styles":["dan"]}`
+	var m Manifest
+	if err := json.Unmarshal([]byte(doc), &m); err != nil || m.Validate() != nil || m.Styles[0] != "dan" {
+		t.Fatal(m, err)
+	}
+	var v JudgeOutput
+	if err := json.Unmarshal([]byte(`{"refusal":true,"unsafe":false,"score":0.25,"categories":["S2"]}`), &v); err != nil ||
+		!v.Refusal || v.Unsafe || v.Score != 0.25 || len(v.Categories) != 1 {
+		t.Fatal(v, err)
+	}
+	if got := fmt.Sprint(Pack(1, 2)); got != fmt.Sprint(uint64(1)<<32|2) {
+		t.Fatal(got)
+	}
+}
+
+// TestCatalogueCoversIssue checks that the catalogue holds every style issue 5 names.
+func TestCatalogueCoversIssue(t *testing.T) {
+	for _, id := range []string{"refusal_suppression", "prefix_injection", "dan", "developer_mode",
+		"hypothetical", "story_continuation", "past_tense", "technical_report", "distractor_sandwich",
+		"payload_splitting", "few_shot", "many_shot", "base64", "leetspeak", "rot13", "caesar",
+		"translation", "academic_authority", "json_wrapping", "code_wrapping"} {
+		if s, ok := LookupStyle(id); !ok || s.Source == "" || s.Family == "" {
+			t.Errorf("style %q missing or without a source", id)
+		}
+	}
+	if _, ok := LookupStyle("nope"); ok {
+		t.Error("unknown style found")
+	}
+	if ids := StyleIDs(); len(ids) != len(Styles) || ids[0] != Styles[0].ID {
+		t.Error(ids)
 	}
 }

@@ -36,3 +36,32 @@ test("AssemblyScript example runs in the shim", async () => {
 test("forbidden imports are refused", async () => {
   await assert.rejects(loadModule(await readFile(new URL("../native/sandbox/testdata/import.wasm", here))), /imports env.steal/);
 });
+
+test("hostile modules fail with an error, not a hang or a crash", async () => {
+  const td = (n) => new URL(`../native/sandbox/testdata/${n}.wasm`, here);
+  await assert.rejects(loadModule(await readFile(td("abi2"))), /ABI version 2/);
+  await assert.rejects(loadModule(await readFile(td("garbage"))));
+  await assert.rejects(loadModule(await readFile(td("importglobal"))));
+  const trap = await loadModule(await readFile(td("trap")));
+  assert.throws(() => trap.run({}), WebAssembly.RuntimeError);
+  const notjson = await loadModule(await readFile(td("notjson")));
+  assert.throws(() => notjson.run({}), SyntaxError);
+  const oob = await loadModule(await readFile(td("oob")));
+  assert.throws(() => oob.run({}), /outside its memory/);
+  const noisy = await loadModule(await readFile(td("noisy")));
+  assert.equal(noisy.run({}).refusal, false);
+  assert.equal(noisy.stderr().length, 64 << 10); // captured, bounded
+  assert.ok(noisy.stderr().startsWith("noisy: first line\n"));
+});
+
+// AEGIS_SHIM_NATIVE names a JSON file of {module, input, output} written by
+// web/shim_test.go from native/sandbox: the shim must give the same documents.
+test("same outputs as native/sandbox", { skip: !process.env.AEGIS_SHIM_NATIVE }, async () => {
+  const cases = JSON.parse(await readFile(process.env.AEGIS_SHIM_NATIVE, "utf8"));
+  assert.ok(cases.length > 10);
+  const mods = new Map();
+  for (const c of cases) {
+    if (!mods.has(c.module)) mods.set(c.module, await loadModule(await readFile(new URL(c.module, here))));
+    assert.deepEqual(mods.get(c.module).run(c.input), c.output, `${c.module} on ${JSON.stringify(c.input)}`);
+  }
+});

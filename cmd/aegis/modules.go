@@ -33,7 +33,7 @@ type moduleFlags struct {
 
 func (f *moduleFlags) register(fs *flagSet, kind string) {
 	d := sandbox.DefaultLimits
-	fs.StringVar(&f.module, "module", "", "a built-in "+kind+" module ("+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
+	fs.StringVar(&f.module, "module", "", "the "+kind+" module: a built-in one by name (built-ins: "+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
 	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
 	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
 	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")

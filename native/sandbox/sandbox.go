@@ -177,7 +177,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 		return fail("invalid module: %v", err)
 	}
 	m := &Module{name: name, host: h, compiled: compiled, slots: make(chan struct{}, h.limits.MaxInstances)}
-	if err := m.check(); err != nil {
+	if err := m.check(wasm); err != nil {
 		compiled.Close(ctx)
 		return nil, &Error{name, err}
 	}
@@ -196,7 +196,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 }
 
 // check refuses forbidden imports and missing or mistyped exports before any code runs.
-func (m *Module) check() error {
+func (m *Module) check(wasm []byte) error {
 	for _, f := range m.compiled.ImportedFunctions() {
 		mod, fn, _ := f.Import()
 		if mod != wasi_snapshot_preview1.ModuleName || !allowedWASI[fn] {
@@ -206,6 +206,15 @@ func (m *Module) check() error {
 	if ms := m.compiled.ImportedMemories(); len(ms) > 0 {
 		mod, n, _ := ms[0].Import()
 		return fmt.Errorf("imports memory %s.%s; a module must define its own", mod, n)
+	}
+	imps, err := importsOf(wasm)
+	if err != nil {
+		return fmt.Errorf("invalid module: import section: %v", err)
+	}
+	for _, imp := range imps {
+		if imp.kind != "function" {
+			return fmt.Errorf("imports %s %s.%s, which modules may not use (only wasi_snapshot_preview1 functions may be imported)", imp.kind, imp.module, imp.name)
+		}
 	}
 	if _, ok := m.compiled.ExportedMemories()[shared.ExportMemory]; !ok {
 		return errors.New(`does not export its memory as "memory"`)

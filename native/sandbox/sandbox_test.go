@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -77,6 +79,9 @@ func TestHostile(t *testing.T) {
 		{"pathopen", "imports wasi_snapshot_preview1.path_open", ""},
 		{"garbage", "invalid module", ""},
 		{"bigmem", "invalid module", ""},
+		{"initloop", "instantiation: time limit exceeded", ""},
+		{"importglobal", "imports global env.secret, which modules may not use", ""},
+		{"badalloc", "", "aegis_alloc(2) returned 0xfffffff0, outside its memory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -193,4 +198,143 @@ func TestCancel(t *testing.T) {
 	defer cancel()
 	_, err = m.Call(ctx, []byte(`{}`))
 	checkErr(t, err, "loop", "time limit exceeded")
+}
+
+// TestStdioBounded: a module that floods stdout and stderr (4 MiB each per call) keeps
+// only MaxStdio bytes of each in the host, and the first line of stderr names the cause
+// of a failure.
+func TestStdioBounded(t *testing.T) {
+	const max = 1000
+	h := newHost(t, Limits{MaxStdio: max})
+	m, err := load(t, h, "noisy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Call(context.Background(), []byte(`{}`))
+	if err != nil || !strings.Contains(string(out), `"refusal":false`) {
+		t.Fatal(string(out), err)
+	}
+	in := m.idle[0]
+	if o, e := in.stdout.String(), in.stderr.String(); len(o) != max || len(e) != max || !strings.HasPrefix(e, "noisy: first line\nsecond line\n") {
+		t.Fatalf("captured %d bytes of stdout and %d of stderr (limit %d), stderr %q", len(o), len(e), max, e[:min(40, len(e))])
+	}
+	_, err = m.Call(context.Background(), []byte(`t`))
+	checkErr(t, err, "noisy", "aegis_run trapped: wasm error: unreachable (stderr: noisy: first line)")
+}
+
+// TestInstanceDiscardedAfterError: an instance goes back to the pool after a good call
+// and is closed after any failed one (an error document or a trap); the next call gets a
+// fresh instance.
+func TestInstanceDiscardedAfterError(t *testing.T) {
+	h := newHost(t, Limits{})
+	ctx := context.Background()
+	for _, c := range []struct{ module, bad string }{{"echo", `{"error":"no"}`}, {"noisy", `t`}} {
+		m, err := load(t, h, c.module)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Call(ctx, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.idle) != 1 {
+			t.Fatalf("%s: %d idle instances after a good call, want 1", c.module, len(m.idle))
+		}
+		first := m.idle[0]
+		if _, err := m.Call(ctx, []byte(c.bad)); err == nil {
+			t.Fatalf("%s: %s did not fail", c.module, c.bad)
+		}
+		if len(m.idle) != 0 || !first.mod.IsClosed() {
+			t.Fatalf("%s: after an error %d instances are idle and the failed one is closed=%v", c.module, len(m.idle), first.mod.IsClosed())
+		}
+		if _, err := m.Call(ctx, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.idle) != 1 || m.idle[0] == first || m.idle[0].mod.IsClosed() {
+			t.Fatalf("%s: the call after an error did not get a fresh instance", c.module)
+		}
+	}
+}
+
+// TestCompilationCacheOnDisk: a host with a cache directory writes compiled code there,
+// and a second host (as a second aegis process would) loads from it without adding any.
+func TestCompilationCacheOnDisk(t *testing.T) {
+	code, err := os.ReadFile("../../wasm/bin/judge.wasm")
+	if err != nil {
+		t.Skip("wasm/bin/judge.wasm not built: ", err)
+	}
+	dir := t.TempDir()
+	files := func() map[string]int64 {
+		got := map[string]int64{}
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if fi, err := d.Info(); err == nil {
+					got[p] = fi.Size()
+				}
+			}
+			return nil
+		})
+		return got
+	}
+	ctx := context.Background()
+	loadOnce := func() time.Duration {
+		h, err := NewHost(ctx, Limits{}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close(ctx)
+		start := time.Now()
+		m, err := h.Load(ctx, "judge", code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		if _, err := m.Judge(ctx, shared.JudgeInput{Prompt: "p", Response: "I can't help with that."}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	cold := loadOnce()
+	after := files()
+	var size int64
+	for _, n := range after {
+		size += n
+	}
+	if len(after) == 0 || size < int64(len(code)) {
+		t.Fatalf("cache directory holds %d files, %d bytes, after compiling a %d-byte module", len(after), size, len(code))
+	}
+	warm := loadOnce()
+	if again := files(); len(again) != len(after) {
+		t.Fatalf("the second host wrote to the cache again: %d files, then %d", len(after), len(again))
+	}
+	t.Logf("load with an empty cache %v, from the on-disk cache %v (%d files, %d bytes)", cold, warm, len(after), size)
+	if d := CacheDir(); d == "" || filepath.Base(d) != "wazero" {
+		t.Errorf("CacheDir() = %q", d)
+	}
+}
+
+// TestImportsOf lists every kind of import, and never panics or loops on mangled bytes
+// (Load only calls it on binaries wazero compiled, but it must not trust them).
+func TestImportsOf(t *testing.T) {
+	b, err := os.ReadFile("testdata/importglobal.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imps, err := importsOf(b)
+	if err != nil || len(imps) != 1 || imps[0] != (wasmImport{"env", "secret", "global"}) {
+		t.Fatal(imps, err)
+	}
+	if b, err = os.ReadFile("testdata/pathopen.wasm"); err != nil {
+		t.Fatal(err)
+	}
+	if imps, err = importsOf(b); err != nil || len(imps) != 1 || imps[0].kind != "function" || imps[0].name != "path_open" {
+		t.Fatal(imps, err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20000; i++ {
+		m := bytes.Clone(b)
+		for k := 0; k < 1+r.IntN(4); k++ {
+			m[8+r.IntN(len(m)-8)] = byte(r.Uint32())
+		}
+		importsOf(m[:8+r.IntN(len(m)-7)])
+	}
 }

@@ -13,6 +13,9 @@ func (m *Module) Attack(ctx context.Context, in shared.AttackInput) ([]shared.At
 	if m.manifest.Kind != shared.KindAttack {
 		return nil, &Error{m.name, fmt.Errorf("is %s module, not an attack module", article(m.manifest.Kind))}
 	}
+	if in.Params == nil {
+		in.Params = &shared.AttackParams{} // the document always has all four keys
+	}
 	b, err := json.Marshal(in)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,8 @@
 //	go run ./wasm/judge/cmd/train [-data wasm/judge/data/judge.jsonl] [-out wasm/judge/classify/weights.bin]
 //
 // It trains on the "train" split only and prints precision/recall on the held-out "test"
-// split (unseen topics and phrasings), next to a keyword judge for comparison. Training is
+// split (unseen topics and phrasings), next to a keyword judge for comparison; wasm/README.md
+// quotes that report (TestReportDocumented keeps the two in step). Training is
 // deterministic: the same data gives byte-identical weights.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -51,7 +53,7 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("trained on %d rows, held-out test split %d rows, %d features\n\n", len(train), len(test), classify.Dim)
-	report(m, test)
+	report(os.Stdout, m, test)
 }
 
 func featuresOf(r *row) []uint32 { return classify.Features(r.Prompt, r.Response) }
@@ -161,7 +163,7 @@ func (c counts) String() string {
 	return fmt.Sprintf("| %.3f | %.3f | %.3f | %d | %d | %d | %d |", p, r, acc, c.tp, c.fp, c.fn, c.tn)
 }
 
-func report(m *classify.Model, test []*row) {
+func report(w io.Writer, m *classify.Model, test []*row) {
 	var ref, uns, kw counts
 	kinds := map[string]*[2]int{}
 	var kindOrder []string
@@ -186,15 +188,15 @@ func report(m *classify.Model, test []*row) {
 			}
 		}
 	}
-	fmt.Println("| held-out test split | precision | recall | accuracy | TP | FP | FN | TN |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	fmt.Println("| unsafe (learned) " + uns.String())
-	fmt.Println("| refusal (learned) " + ref.String())
-	fmt.Println("| refusal (keyword baseline) " + kw.String())
-	fmt.Printf("\ncategory top-1 accuracy on correctly flagged unsafe rows: %d/%d\n\n", catOK, catN)
-	fmt.Println("| response kind | both labels right |")
-	fmt.Println("|---|---|")
+	fmt.Fprintln(w, "| held-out test split | precision | recall | accuracy | TP | FP | FN | TN |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| unsafe (learned) "+uns.String())
+	fmt.Fprintln(w, "| refusal (learned) "+ref.String())
+	fmt.Fprintln(w, "| refusal (keyword baseline) "+kw.String())
+	fmt.Fprintf(w, "\ncategory top-1 accuracy on correctly flagged unsafe rows: %d/%d\n\n", catOK, catN)
+	fmt.Fprintln(w, "| response kind | both labels right |")
+	fmt.Fprintln(w, "|---|---|")
 	for _, k := range kindOrder {
-		fmt.Printf("| %s | %d/%d |\n", k, kinds[k][0], kinds[k][1])
+		fmt.Fprintf(w, "| %s | %d/%d |\n", k, kinds[k][0], kinds[k][1])
 	}
 }
