@@ -91,4 +91,12 @@ type LaunchPage struct {
 	Message string
 	Error   string
 	Running []string // runs this server started that are still going
+	Ended   []Ended  // runs this server started that have exited
+}
+
+// Ended is a launched run's process after it exited: how, and its log's last line (a
+// run that fails before writing anything shows up only here and in RUN/aegis.log).
+type Ended struct {
+	ID, Status, LastLine string
+	Failed               bool
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
@@ -81,12 +80,7 @@ the same file.`, stdout)
 	if err != nil {
 		return err
 	}
-	stopIDs := eosIDs(m.Config.EOSTokenID)
-	if tok.Config != nil {
-		if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stopIDs, id) {
-			stopIDs = append(stopIDs, id)
-		}
-	}
+	stopIDs := eval.StopIDs(m, tok)
 	gen := localText{&eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
 		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -91,7 +91,7 @@ l-th new token.`, stdout)
 	}
 	p := newProgress(progressOut, "debias fit", *n, "prompts")
 	b, err := debias.Fit(aligned, ref, prompts, debias.FitOptions{Positions: *L, Sampling: model.Sampling{Temperature: *temp, TopP: 1},
-		Seed: *seed, StopIDs: eosIDs(aligned.Config.EOSTokenID), OnPrompt: func(int) { p.Add(1) }})
+		Seed: *seed, StopIDs: aligned.Config.EOSIDs(), OnPrompt: func(int) { p.Add(1) }})
 	if err != nil {
 		return err
 	}

@@ -208,12 +208,7 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		if err != nil {
 			return err
 		}
-		stopIDs := eosIDs(m.Config.EOSTokenID)
-		if tok.Config != nil {
-			if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stopIDs, id) {
-				stopIDs = append(stopIDs, id)
-			}
-		}
+		stopIDs := eval.StopIDs(m, tok)
 		gen = &eval.LocalGenerator{Model: m, Tok: tok, System: *system, MaxNewTokens: *maxNew, Batch: *batch,
 			Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: *seed, StopIDs: stopIDs,
 			Debias: bias}

@@ -19,6 +19,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"demo":     {"the safety retrofit end to end on the embedded model: evaluate, DPO retrofit, evaluate (demo pretrain rebuilds the model)", runDemo},
 	"logits":   {"print the raw logits of a model for a sequence of token ids", runLogits},
 	"generate": {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
 	"bench":    {"measure GEMM, training and decoding throughput on this machine", runBench},

@@ -156,7 +156,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopIDs := eosIDs(m.Config.EOSTokenID)
+	stopIDs := m.Config.EOSIDs()
 	var tok *tokenizer.Tokenizer
 	if *prompt != "" {
 		if tok, err = tokenizer.Load(mf.dir); err != nil {
@@ -246,21 +246,4 @@ func encodePrompt(tok *tokenizer.Tokenizer, prompt, system, template string, raw
 	msgs = append(msgs, tokenizer.Message{Role: "user", Content: prompt})
 	ids, _, err := tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: template})
 	return ids, err
-}
-
-// eosIDs reads config.json's eos_token_id, a number or a list of numbers.
-func eosIDs(v any) []int32 {
-	switch x := v.(type) {
-	case float64:
-		return []int32{int32(x)}
-	case []any:
-		var ids []int32
-		for _, e := range x {
-			if f, ok := e.(float64); ok {
-				ids = append(ids, int32(f))
-			}
-		}
-		return ids
-	}
-	return nil
 }

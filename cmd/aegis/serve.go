@@ -9,16 +9,50 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
 
 	"github.com/aegis-safety/aegis/native/server"
-	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
+// defaultServeModel, when set, returns the model folder `aegis serve` serves on /v1 when
+// --model is not given: the embedded demo model (set next to `aegis demo`). While it is
+// nil, /v1 answers 503 unless --model names a folder.
+var defaultServeModel func() (dir string, err error)
+
+// serveChatModel loads the model /v1 serves: the --model folder, else the default
+// model's folder, else none (nil).
+func serveChatModel(mf modelFlags, name, template string, maxTokens int) (*server.ChatModel, error) {
+	dir := mf.dir
+	if dir == "" && defaultServeModel != nil {
+		d, err := defaultServeModel()
+		if err != nil {
+			return nil, fmt.Errorf("the default model: %w", err)
+		}
+		dir = d
+	}
+	if dir == "" {
+		if mf.adapter != "" {
+			return nil, fmt.Errorf("%w: --adapter needs --model", errUsage)
+		}
+		return nil, nil
+	}
+	tmpl, err := readTemplateFlag(template)
+	if err != nil {
+		return nil, err
+	}
+	return server.LoadChatModel(server.ChatConfig{Dir: dir, Name: name, Adapter: mf.adapter, BF16: mf.bf16,
+		Template: tmpl, MaxTokens: maxTokens})
+}
+
 func runServe(args []string, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, nil)
+}
+
+// serve runs the server until ctx ends; listening, when set, learns the bound address.
+func serve(ctx context.Context, args []string, stdout io.Writer, listening func(addr string)) error {
 	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--runs DIR] [--model DIR] [--token T]",
 		`Serves the monitor: the runs in --runs (training runs from 'aegis train', scans from
 'aegis eval') with live charts over websockets, an ASR heatmap and sample browser, a compare
@@ -38,6 +72,7 @@ sets a cookie for the browser).`, stdout)
 	var mf modelFlags
 	mf.register(fs)
 	name := fs.String("model-name", "", "model id served on /v1 (default: the model folder's name)")
+	template := fs.String("chat-template", "", "chat template for /v1: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
 	token := fs.String("token", "", "access token; required to listen on a non-loopback address")
 	maxTokens := fs.Int("max-tokens", 512, "most tokens a /v1 answer may have")
 	if err := fs.parse(args); err != nil {
@@ -50,27 +85,11 @@ sets a cookie for the browser).`, stdout)
 	if exe, err := os.Executable(); err == nil {
 		opt.Launch = &server.ProcessLauncher{Exe: exe}
 	}
-	if mf.dir != "" {
-		m, err := mf.load()
-		if err != nil {
-			return err
-		}
-		tok, err := tokenizer.Load(mf.dir)
-		if err != nil {
-			return err
-		}
-		stop := eosIDs(m.Config.EOSTokenID)
-		if tok.Config != nil {
-			if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stop, id) {
-				stop = append(stop, id)
-			}
-		}
-		n := *name
-		if n == "" {
-			n = filepath.Base(filepath.Clean(mf.dir))
-		}
-		opt.Chat = &server.ChatModel{Name: n, Model: m, Tok: tok, StopIDs: stop, MaxTokens: *maxTokens}
+	chat, err := serveChatModel(mf, *name, *template, *maxTokens)
+	if err != nil {
+		return err
 	}
+	opt.Chat = chat
 	srv, err := server.New(opt)
 	if err != nil {
 		return err
@@ -79,13 +98,17 @@ sets a cookie for the browser).`, stdout)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	// No ReadTimeout or WriteTimeout: websockets and streamed answers are long-lived, and
+	// the handlers bound their own body reads and writes.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10}
 	fmt.Fprintf(stdout, "aegis serve: http://%s/ (runs in %s)\n", ln.Addr(), *runs)
 	if opt.Chat != nil {
 		fmt.Fprintf(stdout, "aegis serve: OpenAI-compatible API at http://%s/v1 serving %q\n", ln.Addr(), opt.Chat.Name)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServeNeedsToken: binding beyond loopback without --token is a usage error.
@@ -13,5 +20,121 @@ func TestServeNeedsToken(t *testing.T) {
 	}
 	if _, errOut, code := aegis(t, "serve", "--model", t.TempDir(), "--runs", t.TempDir(), "--addr", "127.0.0.1:0"); code != 1 || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("bad --model: exit %d: %q", code, errOut)
+	}
+}
+
+// startServe runs `aegis serve ARGS` in the test and returns its base URL; it is stopped
+// (as by Ctrl-C) when the test ends, and must then return without error.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	var out bytes.Buffer
+	go func() { errc <- serve(ctx, args, &out, func(a string) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		t.Cleanup(func() {
+			cancel()
+			select {
+			case err := <-errc:
+				if err != nil {
+					t.Errorf("serve returned %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return "http://" + a
+	case err := <-errc:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	}
+	return ""
+}
+
+func fetch(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// TestServe: `aegis serve --addr --runs --model` answers the runs API over the runs
+// folder and the OpenAI-compatible API over the model folder.
+func TestServe(t *testing.T) {
+	runs := t.TempDir()
+	run := filepath.Join(runs, "r1")
+	os.MkdirAll(run, 0o755)
+	os.WriteFile(filepath.Join(run, "config.json"), []byte(`{"method":"dpo","model":"m"}`), 0o644)
+	os.WriteFile(filepath.Join(run, "events.jsonl"), []byte(`{"step":1,"loss":0.7}`+"\n"), 0o644)
+	dir := chatModel(t)
+	base := startServe(t, "--addr", "127.0.0.1:0", "--runs", runs, "--model", dir, "--model-name", "tiny")
+
+	code, m := fetch(t, "GET", base+"/api/runs", "", "")
+	rs, _ := m["runs"].([]any)
+	if code != 200 || len(rs) != 1 {
+		t.Fatalf("%d %v", code, m)
+	}
+	if r := rs[0].(map[string]any); r["id"] != "r1" || r["status"] != "running" || r["method"] != "dpo" || r["step"] != 1.0 {
+		t.Fatalf("%v", r)
+	}
+	if code, m := fetch(t, "GET", base+"/v1/models", "", ""); code != 200 || m["data"].([]any)[0].(map[string]any)["id"] != "tiny" {
+		t.Fatalf("%d %v", code, m)
+	}
+	code, m = fetch(t, "POST", base+"/v1/chat/completions", "", `{"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":4}`)
+	if code != 200 || m["object"] != "chat.completion" {
+		t.Fatalf("%d %v", code, m)
+	}
+}
+
+// TestServeDefaultModel: without --model, /v1 serves the folder defaultServeModel names
+// (the embedded demo model's hook), and answers 503 while there is none.
+func TestServeDefaultModel(t *testing.T) {
+	defer func(f func() (string, error)) { defaultServeModel = f }(defaultServeModel)
+	defaultServeModel = nil
+	base := startServe(t, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
+	if code, _ := fetch(t, "POST", base+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}]}`); code != 503 {
+		t.Fatalf("no model: %d", code)
+	}
+
+	dir := filepath.Join(t.TempDir(), "builtin-model")
+	if err := os.Rename(chatModel(t), dir); err != nil {
+		t.Fatal(err)
+	}
+	defaultServeModel = func() (string, error) { return dir, nil }
+	base = startServe(t, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
+	if code, m := fetch(t, "GET", base+"/v1/models", "", ""); code != 200 || m["data"].([]any)[0].(map[string]any)["id"] != "builtin-model" {
+		t.Fatalf("%d %v", code, m)
+	}
+	if code, m := fetch(t, "POST", base+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"hello"}],"max_tokens":3}`); code != 200 {
+		t.Fatalf("%d %v", code, m)
+	}
+}
+
+// TestServeToken: with --token on a non-loopback address, the API, /v1 and uploads need
+// the token.
+func TestServeToken(t *testing.T) {
+	base := startServe(t, "--addr", "0.0.0.0:0", "--runs", t.TempDir(), "--token", "tok3n")
+	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+	for _, c := range []struct{ method, path string }{{"GET", "/api/runs"}, {"GET", "/v1/models"}, {"POST", "/api/modules"}, {"POST", "/v1/chat/completions"}, {"GET", "/"}} {
+		if code, _ := fetch(t, c.method, base+c.path, "", "{}"); code != 401 {
+			t.Errorf("%s %s without token: %d", c.method, c.path, code)
+		}
+		if code, _ := fetch(t, c.method, base+c.path, "wrong", "{}"); code != 401 {
+			t.Errorf("%s %s with a wrong token: %d", c.method, c.path, code)
+		}
+	}
+	if code, _ := fetch(t, "GET", base+"/api/runs", "tok3n", ""); code != 200 {
+		t.Fatalf("with token: %d", code)
 	}
 }

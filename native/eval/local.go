@@ -29,7 +29,7 @@ type LocalGenerator struct {
 	Batch        int
 	Sampling     model.Sampling // zero: greedy
 	Seed         uint64
-	StopIDs      []int32
+	StopIDs      []int32 // nil: StopIDs(Model, Tok)
 	// Debias[l] is subtracted from every row's logits of its l-th new token (see
 	// model.GenerateOptions.Debias).
 	Debias [][]float32
@@ -37,6 +37,18 @@ type LocalGenerator struct {
 
 func (g *LocalGenerator) BatchSize() int { return max(1, g.Batch) }
 func (g *LocalGenerator) Parallel() int  { return 1 }
+
+// StopIDs are the ids that end an answer: config.json's eos_token_id and the tokenizer's
+// eos_token (chat models often end turns with a token the config does not list).
+func StopIDs(m *model.Model, tok *tokenizer.Tokenizer) []int32 {
+	ids := m.Config.EOSIDs()
+	if c := tok.Config; c != nil && c.EOSToken != "" {
+		if id, ok := tok.TokenID(c.EOSToken); ok && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
 
 // Encode renders and tokenizes one prompt.
 func (g *LocalGenerator) Encode(prompt string) ([]int32, error) {
@@ -88,6 +100,10 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, maxLen int) ([][]int32, error) {
 	B, maxNew := len(prompts), g.MaxNewTokens
 	out := make([][]int32, B)
+	stop := g.StopIDs
+	if stop == nil {
+		stop = StopIDs(g.Model, g.Tok)
+	}
 	if B == 0 || maxNew <= 0 {
 		return out, nil
 	}
@@ -125,7 +141,7 @@ func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, maxLen i
 				model.SubBias(logits[r*V:(r+1)*V], g.Debias[step])
 			}
 			id := samplers[r].Next(logits[r*V : (r+1)*V])
-			if slices.Contains(g.StopIDs, id) {
+			if slices.Contains(stop, id) {
 				done[r] = true
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aegis-safety/aegis/web"
@@ -27,9 +28,10 @@ type Launcher interface {
 // memory, crashes and Ctrl-C semantics exactly those of the CLI, and lets the server be
 // restarted without killing a long training run's state: the run folder is the contract.
 type ProcessLauncher struct {
-	Exe string
-	mu  sync.Mutex
-	run map[string]*exec.Cmd
+	Exe   string
+	mu    sync.Mutex
+	run   map[string]*exec.Cmd
+	ended map[string]web.Ended // runs started here that exited, by id
 }
 
 // Start starts the child and reaps it in the background.
@@ -54,13 +56,46 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 	l.run[id] = cmd
 	l.mu.Unlock()
 	go func() {
-		cmd.Wait()
+		err := cmd.Wait()
 		logf.Close()
+		e := web.Ended{ID: id, Status: "exited normally"}
+		if err != nil {
+			e.Status = err.Error()
+			e.Failed = true
+		}
+		e.LastLine = lastLine(filepath.Join(dir, "aegis.log"))
 		l.mu.Lock()
 		delete(l.run, id)
+		if l.ended == nil {
+			l.ended = map[string]web.Ended{}
+		}
+		l.ended[id] = e
 		l.mu.Unlock()
 	}()
 	return nil
+}
+
+// lastLine is the last non-empty line of a log (its last 4 KiB), for the launch page.
+func lastLine(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(0, st.Size()-4<<10)
+	buf := make([]byte, st.Size()-off)
+	n, _ := f.ReadAt(buf, off)
+	lines := strings.Split(strings.ReplaceAll(string(buf[:n]), "\r", "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // Running reports whether the child of run id is alive.
@@ -71,15 +106,19 @@ func (l *ProcessLauncher) Running(id string) bool {
 	return ok
 }
 
-func (l *ProcessLauncher) list() []string {
+// list returns the runs started here that are still going, and those that ended.
+func (l *ProcessLauncher) list() (running []string, ended []web.Ended) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []string
 	for id := range l.run {
-		out = append(out, id)
+		running = append(running, id)
 	}
-	sort.Strings(out)
-	return out
+	for _, e := range l.ended {
+		ended = append(ended, e)
+	}
+	sort.Strings(running)
+	sort.Slice(ended, func(i, j int) bool { return ended[i].ID < ended[j].ID })
+	return running, ended
 }
 
 func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +129,7 @@ func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
 		p.Error = "launching is disabled on this server"
 	}
 	if pl, ok := s.opt.Launch.(*ProcessLauncher); ok {
-		p.Running = pl.list()
+		p.Running, p.Ended = pl.list()
 	}
 	s.render(w, r, http.StatusOK, web.Launch(p))
 }
@@ -177,7 +216,7 @@ func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err erro
 }
 
 func (s *Server) apiLaunch(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	bodyRead := limitBody(w, r, 64<<10)
 	back := func(key, msg string) {
 		http.Redirect(w, r, "/launch?"+url.Values{key: {msg}}.Encode(), http.StatusSeeOther)
 	}
@@ -185,7 +224,9 @@ func (s *Server) apiLaunch(w http.ResponseWriter, r *http.Request) {
 		back("err", "launching is disabled on this server")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	err := r.ParseForm()
+	bodyRead()
+	if err != nil {
 		back("err", "bad form: "+err.Error())
 		return
 	}

@@ -180,7 +180,7 @@ func (s *Server) apiModules(w http.ResponseWriter, r *http.Request) {
 // modules page, which is redirected back with a message).
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 	limit := int64(s.modules.limits.MaxModule)
-	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
+	bodyRead := limitBody(w, r, limit+64<<10)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	form := ct == "multipart/form-data"
 	var code []byte
@@ -197,6 +197,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code, err = io.ReadAll(r.Body)
 	}
+	bodyRead()
 	if err == nil && int64(len(code)) > limit {
 		err = &http.MaxBytesError{Limit: limit}
 	}

@@ -61,7 +61,7 @@ func rowOf(r *Run) web.RunRow {
 	if !r.Started.IsZero() {
 		row.Started = r.Started.Local().Format("2006-01-02 15:04")
 	}
-	keys := []string{"loss", "lr", "rewards/margins", "rewards/accuracies", "mle", "ul"}
+	keys := trainMetrics
 	if r.Kind == "eval" {
 		keys = []string{"asr", "refusal_rate", "over_refusal_rate"}
 	}
@@ -146,7 +146,7 @@ func heatmap(rep *eval.Report) *web.Heatmap {
 			atks = append(atks, c.Attack)
 		}
 	}
-	sort.Strings(cats)
+	sort.Slice(cats, func(i, j int) bool { return categoryLess(cats[i], cats[j]) })
 	sort.Slice(atks, func(i, j int) bool { // the unattacked column first
 		if (atks[i] == eval.AttackNone) != (atks[j] == eval.AttackNone) {
 			return atks[i] == eval.AttackNone
@@ -164,6 +164,21 @@ func heatmap(rep *eval.Report) *web.Heatmap {
 		h.Rows = append(h.Rows, row)
 	}
 	return h
+}
+
+// categoryLess orders harm categories as the taxonomy numbers them (S1, S2, …, S14), then
+// anything else by name.
+func categoryLess(a, b string) bool {
+	num := func(c string) int {
+		if n, err := strconv.Atoi(strings.TrimPrefix(c, "S")); err == nil && strings.HasPrefix(c, "S") {
+			return n
+		}
+		return 1 << 30
+	}
+	if na, nb := num(a), num(b); na != nb {
+		return na < nb
+	}
+	return a < b
 }
 
 func (s *Server) pageCompare(w http.ResponseWriter, r *http.Request) {

@@ -37,6 +37,11 @@ type Run struct {
 	Config  json.RawMessage `json:"config,omitempty"`
 }
 
+// trainMetrics are the events.jsonl fields a training run's key metrics show, when logged:
+// every method's loss and lr, TRL's preference metrics (dpo, ipo), PT-ALIGN's two terms,
+// and APL's harmfulness score and defender margin.
+var trainMetrics = []string{"loss", "lr", "rewards/margins", "rewards/accuracies", "mle", "ul", "R/best", "defender/rewards/margins"}
+
 // trainConfig is what a run needs from the trainer's config.json.
 type trainConfig struct {
 	Method string `json:"method"`
@@ -128,7 +133,7 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		r.Updated = later(r.Started, modTime(ev))
 		if last, ok := lastEvent(ev); ok {
 			r.Step = last.Step
-			for _, k := range []string{"loss", "lr", "rewards/margins", "rewards/accuracies", "mle", "ul"} {
+			for _, k := range trainMetrics {
 				if v, ok := last.Fields[k]; ok {
 					r.Metrics[k] = v
 				}
@@ -151,7 +156,12 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		r.Metrics["refusal_rate"] = rep.RefusalRate
 		r.Metrics["over_refusal_rate"] = rep.OverRefusalRate
 		res := filepath.Join(dir, "results.jsonl")
+		// A scan writes nothing once at its start, but it creates results.jsonl then; the
+		// folder's own time moves whenever a file is added (report.json at the end).
 		r.Started = modTime(dir)
+		if t, ok := created(res); ok && t.Before(r.Started) {
+			r.Started = t
+		}
 		r.Updated = later(modTime(res), modTime(filepath.Join(dir, "report.json")))
 		if withConfig {
 			r.Config, _ = json.Marshal(map[string]any{"model": rep.Model, "judge": rep.Judge, "counts": rep.Counts})

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /ws/runs/{id}", s.handleWS)
 
 	m.HandleFunc("GET /v1/models", s.apiModels)
+	m.HandleFunc("GET /v1/models/{model...}", s.apiModel)
 	m.HandleFunc("POST /v1/chat/completions", s.apiChat)
 }
 
@@ -206,6 +208,20 @@ func (s *Server) apiError(w http.ResponseWriter, err error) {
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
+// bodyWait bounds the time a request body may take to arrive, so a client trickling bytes
+// cannot hold a handler (the http.Server has no ReadTimeout: websockets and streamed
+// answers are long-lived).
+var bodyWait = time.Minute
+
+// limitBody bounds r's body to n bytes and to bodyWait; call the returned func once the
+// body is read, to lift the deadline for the rest of the exchange.
+func limitBody(w http.ResponseWriter, r *http.Request, n int64) (done func()) {
+	r.Body = http.MaxBytesReader(w, r.Body, n)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyWait))
+	return func() { rc.SetReadDeadline(time.Time{}) }
+}
+
 // userError is a request the client got wrong (400).
 type userError struct{ msg string }
 
@@ -256,7 +272,11 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	from, _ := fmtAtoi(r.URL.Query().Get("from"))
+	from, err := fromStep(r)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
 	evs, err := readEvents(s.runs.dir+string(os.PathSeparator)+run.ID, run.Kind, from)
 	if err != nil {
 		s.apiError(w, err)
@@ -265,11 +285,15 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": run.ID, "events": evs})
 }
 
-func fmtAtoi(s string) (int, error) {
-	if s == "" {
+// fromStep reads ?from=STEP (default 0: everything).
+func fromStep(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("from")
+	if v == "" {
 		return 0, nil
 	}
-	var n int
-	_, err := fmt.Sscan(s, &n)
-	return n, err
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, badRequest("from=%q is not a step", v)
+	}
+	return n, nil
 }

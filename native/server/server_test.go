@@ -1,19 +1,26 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/gorilla/websocket"
+
+	"github.com/aegis-safety/aegis/native/sandbox"
 )
 
 // trainRun writes a DPO run folder with n events, as the trainer does.
@@ -32,13 +39,29 @@ func trainRun(t *testing.T, runs, id string, n int, final bool) string {
 // appendEvents appends steps from..to to dir/events.jsonl.
 func appendEvents(t *testing.T, dir string, from, to int) {
 	t.Helper()
+	appendEventsPaced(t, dir, from, to, 1)
+}
+
+// appendEventsPaced is appendEvents for a run that learns slow times more slowly.
+func appendEventsPaced(t *testing.T, dir string, from, to int, slow float64) {
+	t.Helper()
 	f, err := os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	for s := from; s <= to; s++ {
-		fmt.Fprintf(f, `{"step":%d,"epoch":0,"loss":%g,"lr":5e-5,"grad_norm":1,"tokens":100,"seconds":0.1,"rewards/chosen":0.1,"rewards/rejected":-0.1,"rewards/margins":%g,"rewards/accuracies":0.75,"logps/chosen":-10,"logps/rejected":-12}`+"\n", s, 0.69-0.01*float64(s), 0.01*float64(s))
+		// DPO-like curves (deterministic): the loss falls from ln 2 with some wobble, the
+		// margin and accuracy rise, the rate warms up then decays linearly over 200 steps.
+		x := float64(s) / slow
+		wob := math.Sin(x*12.9898) * 0.04
+		margin := 1.6*(1-math.Exp(-x/35)) + wob
+		loss := math.Log1p(math.Exp(-margin)) + wob/2
+		acc := math.Min(1, 0.5+0.45*(1-math.Exp(-x/25))+wob)
+		lr := 5e-5 * math.Min(1, float64(s)/10) * math.Max(0, 1-float64(s)/200)
+		gn := 4*math.Exp(-x/60) + 0.6 + 3*wob
+		fmt.Fprintf(f, `{"step":%d,"epoch":%.3f,"loss":%.6g,"lr":%.6g,"grad_norm":%.6g,"tokens":100,"seconds":0.1,"rewards/chosen":%.6g,"rewards/rejected":%.6g,"rewards/margins":%.6g,"rewards/accuracies":%.6g,"logps/chosen":-10,"logps/rejected":-12}`+"\n",
+			s, float64(s)/100, loss, lr, gn, margin/3, -2*margin/3, margin, acc)
 	}
 }
 
@@ -333,5 +356,317 @@ func TestLaunch(t *testing.T) {
 		if _, _, err := s.LaunchArgs(bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// TestTokenEverywhere: with a token, every page, API, websocket, upload, launch and /v1
+// request is refused without it (and with a wrong one), whatever the method; the right
+// token in the header, the query or the cookie passes, websockets included.
+func TestTokenEverywhere(t *testing.T) {
+	runs := t.TempDir()
+	trainRun(t, runs, "r", 2, false)
+	_, ts := newServer(t, Options{RunsDir: runs, Token: "s3cret", Chat: chatModel(t), Launch: &fakeLauncher{}})
+	routes := []struct{ method, path string }{
+		{"GET", "/"}, {"GET", "/runs/r"}, {"GET", "/compare?a=r&b=r"}, {"GET", "/modules"}, {"GET", "/launch"}, {"GET", "/offline"},
+		{"GET", "/api/runs"}, {"GET", "/api/runs/r"}, {"GET", "/api/runs/r/events"}, {"GET", "/api/modules"},
+		{"POST", "/api/modules"}, {"POST", "/api/launch"}, {"GET", "/ws/runs/r"},
+		{"GET", "/v1/models"}, {"GET", "/v1/models/tiny"}, {"POST", "/v1/chat/completions"},
+		{"HEAD", "/api/runs"}, {"DELETE", "/api/runs/r"}, {"GET", "/nope"},
+	}
+	for _, r := range routes {
+		for _, auth := range []map[string]string{nil, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, {"Cookie": "aegis_token=wrong"}} {
+			req, _ := http.NewRequest(r.method, ts.URL+r.path, strings.NewReader(`{"messages":[{"role":"user","content":"x"}]}`))
+			for k, v := range auth {
+				req.Header.Set(k, v)
+			}
+			res, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 401 {
+				t.Errorf("%s %s with %v: %d, want 401", r.method, r.path, auth, res.StatusCode)
+			}
+		}
+	}
+	for _, p := range []string{"/api/runs", "/runs/r", "/v1/models"} {
+		req, _ := http.NewRequest("GET", ts.URL+p, nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("%s with the token: %d", p, res.StatusCode)
+		}
+	}
+	// The websocket with the token in the header, the query, or the cookie.
+	for _, c := range []struct {
+		q   string
+		hdr http.Header
+	}{{"", http.Header{"Authorization": {"Bearer s3cret"}}}, {"?token=s3cret", nil}, {"", http.Header{"Cookie": {"aegis_token=s3cret"}}}} {
+		conn := dial(t, ts.URL+"/ws/runs/r"+c.q, c.hdr)
+		if got := readSteps(t, conn, 2); got[1] != 2 {
+			t.Fatalf("%v", got)
+		}
+	}
+	// The token-free /static/ prefix does not open other routes.
+	for _, p := range []string{"/static/../api/runs", "/static/%2e%2e/api/runs", "/static/..%2fapi/runs", "/static/modules/../../v1/models"} {
+		req, _ := http.NewRequest("GET", ts.URL+"/", nil)
+		req.URL.Opaque = p // sent as written, not cleaned by the client
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == 200 || strings.Contains(string(b), `"runs"`) || strings.Contains(string(b), `"data"`) {
+			t.Errorf("%s without a token: %d %.100s", p, res.StatusCode, b)
+		}
+	}
+	// Static assets carry no data and need no token (the login-free pages load them).
+	if res, err := http.Get(ts.URL + "/static/app.css"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("static: %v", err)
+	}
+}
+
+// TestOriginChecks: another site's page can neither open a run's websocket nor post to
+// the server (launch, upload, chat), even with the browser's cookie; the server's own
+// pages and clients without an Origin can.
+func TestOriginChecks(t *testing.T) {
+	runs := t.TempDir()
+	trainRun(t, runs, "r", 1, false)
+	fl := &fakeLauncher{}
+	_, ts := newServer(t, Options{RunsDir: runs, Chat: chatModel(t), Launch: fl})
+	evil := []string{"https://evil.example", "http://127.0.0.1:1", "null", "http://localhost.evil.example"}
+	for _, o := range evil {
+		_, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws/runs/r", http.Header{"Origin": {o}})
+		if err == nil || res == nil || res.StatusCode != 403 {
+			t.Errorf("websocket from %s: %v %v", o, err, res)
+		}
+		for _, p := range []string{"/api/launch", "/api/modules", "/v1/chat/completions"} {
+			req, _ := http.NewRequest("POST", ts.URL+p, strings.NewReader("kind=train&id=x&method=dpo&model=m&data=d"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", o)
+			res, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 403 {
+				t.Errorf("POST %s from %s: %d", p, o, res.StatusCode)
+			}
+		}
+	}
+	if fl.args != nil {
+		t.Fatalf("a cross-origin post launched %v", fl.args)
+	}
+	conn := dial(t, ts.URL+"/ws/runs/r", http.Header{"Origin": {ts.URL}})
+	readSteps(t, conn, 1)
+	req, _ := http.NewRequest("POST", ts.URL+"/api/launch", strings.NewReader("kind=train&id=x&method=dpo&model=m&data=d"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.URL)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if fl.args == nil {
+		t.Fatalf("a same-origin post did not launch (%d)", res.StatusCode)
+	}
+}
+
+// TestBodyLimits: JSON bodies over 1 MiB, modules over the module limit and forms over
+// 64 KiB are refused without being read whole.
+func TestBodyLimits(t *testing.T) {
+	fl := &fakeLauncher{}
+	_, ts := newServer(t, Options{Chat: chatModel(t), Launch: fl, ModuleLimits: sandbox.Limits{MemoryPages: 64, CallTimeout: time.Second,
+		MaxOutput: 1 << 20, MaxModule: 1 << 20, MaxInstances: 1}})
+	big := `{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1<<20) + `"}]}`
+	if res := post(t, ts.URL+"/v1/chat/completions", big); res.StatusCode != 413 {
+		t.Errorf("chat body of %d bytes: %d", len(big), res.StatusCode)
+	}
+	if code, body := upload(t, ts.URL, bytes.Repeat([]byte{0}, 2<<20)); code != 413 || !strings.Contains(body, "larger than 1048576 bytes") {
+		t.Errorf("module: %d %s", code, body)
+	}
+	form := url.Values{"kind": {"train"}, "id": {"x"}, "method": {"dpo"}, "model": {"m"}, "data": {strings.Repeat("d", 70<<10)}}
+	res, err := http.PostForm(ts.URL+"/api/launch", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if fl.args != nil || !strings.Contains(res.Request.URL.RawQuery, "err=") {
+		t.Errorf("a 70 KiB form was accepted: %v %s", fl.args, res.Request.URL)
+	}
+	// A body that trickles in is cut off after bodyWait.
+	defer func(d time.Duration) { bodyWait = d }(bodyWait)
+	bodyWait = 300 * time.Millisecond
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(`{"messages":`))
+		time.Sleep(2 * time.Second)
+		pw.Close()
+	}()
+	start := time.Now()
+	res, err = http.Post(ts.URL+"/v1/chat/completions", "application/json", pr)
+	if err == nil {
+		res.Body.Close()
+		if res.StatusCode != 400 {
+			t.Errorf("trickled body: %d", res.StatusCode)
+		}
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("a trickled body held the handler for %v", d)
+	}
+}
+
+// TestRunIDs: ids that are not one plain path element never reach the file system, on
+// the pages, the API, the websocket, compare and the launch form.
+func TestRunIDs(t *testing.T) {
+	parent := t.TempDir()
+	runs := filepath.Join(parent, "runs")
+	trainRun(t, runs, "ok", 1, true)
+	trainRun(t, parent, "outside", 1, true) // a run folder next to the runs folder
+	s, ts := newServer(t, Options{RunsDir: runs})
+	bad := []string{"..", "..%2Foutside", "%2E%2E%2Foutside", "..%5Coutside", ".hidden", "a%2Fb", "%00", "ok%00", "-rf", strings.Repeat("a", 200)}
+	for _, id := range bad {
+		for _, p := range []string{"/api/runs/" + id, "/api/runs/" + id + "/events", "/ws/runs/" + id} {
+			if code := getJSON(t, ts.URL+p, nil); code != 400 && code != 404 {
+				t.Errorf("%s: %d", p, code)
+			}
+		}
+		for _, p := range []string{"/runs/" + id, "/compare?a=ok&b=" + id} {
+			req, _ := http.NewRequest("GET", ts.URL+p, nil)
+			res, err := http.DefaultTransport.RoundTrip(req) // a cleaned path's redirect is not followed
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			switch {
+			case res.StatusCode/100 == 3 && !strings.Contains(res.Header.Get("Location"), "outside"): // the mux cleaned ".." away
+			case res.StatusCode == 400 || res.StatusCode == 404:
+				if d, _ := goquery.NewDocumentFromReader(bytes.NewReader(b)); d.Find(".sub").Length() != 0 {
+					t.Errorf("%s rendered a run", p)
+				}
+			default:
+				t.Errorf("%s: %d %.200s", p, res.StatusCode, b)
+			}
+		}
+	}
+	var list struct{ Runs []Run }
+	getJSON(t, ts.URL+"/api/runs", &list)
+	if len(list.Runs) != 1 || list.Runs[0].ID != "ok" {
+		t.Fatalf("%+v", list.Runs)
+	}
+	for _, id := range []string{"../outside", "a/b", ".x", "", "x\x00"} {
+		if _, _, err := s.LaunchArgs(url.Values{"kind": {"train"}, "id": {id}, "method": {"dpo"}, "model": {"m"}, "data": {"d"}}); err == nil {
+			t.Errorf("launch id %q accepted", id)
+		}
+	}
+	for _, q := range []string{"?from=abc", "?from=-1", "?from=1e3"} {
+		if code := getJSON(t, ts.URL+"/api/runs/ok/events"+q, nil); code != 400 {
+			t.Errorf("events%s: %d", q, code)
+		}
+	}
+}
+
+// TestPagesLive: the pages carry what their scripts refresh: the runs list's script and
+// container, a training page's charts for its method, an eval page's heatmap container
+// (also before anything is judged) and sample counts.
+func TestPagesLive(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "sft-1")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"method":"sft","model":"m"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(`{"step":1,"loss":2.5,"lr":1e-4,"grad_norm":3}`+"\n"), 0o644)
+	scan := filepath.Join(runs, "scan-new")
+	os.MkdirAll(scan, 0o755)
+	os.WriteFile(filepath.Join(scan, "results.jsonl"), []byte(`{"id":"p1","status":"pending","prompt":"x","attack":"none","category":"S1","response":null,"verdict":null}`+"\n"), 0o644)
+	_, ts := newServer(t, Options{RunsDir: runs})
+
+	d := doc(t, ts.URL+"/")
+	if d.Find(`#runs-list #runs tr[data-id="sft-1"] td.progress`).Text() != "1 steps" || d.Find(`script[src="/static/runs.js"]`).Length() != 1 {
+		t.Fatal("runs list")
+	}
+	d = doc(t, ts.URL+"/runs/sft-1")
+	var keys []string
+	d.Find("figure.chart").Each(func(_ int, s *goquery.Selection) { keys = append(keys, s.AttrOr("data-key", "")) })
+	if strings.Join(keys, ",") != "loss,lr,grad_norm" || d.Find("#run-metrics .metric").Length() != 2 {
+		t.Fatalf("sft charts %v", keys)
+	}
+	d = doc(t, ts.URL+"/runs/scan-new")
+	if d.Find("#heatmap .empty").Length() != 1 || d.Find("#samples-count").Text() != "1 matching" || d.Find("#step").Text() != "0" || d.Find("#pager").Length() != 1 {
+		t.Fatal("eval page before judging")
+	}
+	for _, p := range []string{"/static/runs.js", "/static/refresh.js", "/static/run.js"} {
+		res, err := http.Get(ts.URL + p)
+		if err != nil || res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") {
+			t.Fatalf("%s: %v %v", p, err, res)
+		}
+		res.Body.Close()
+	}
+}
+
+// TestProcessLauncher: a launched run is a child process with its output in RUN/aegis.log;
+// it is listed as running while alive, and once it exits the launch page says how, with
+// the log's last line (a run that fails before writing its folder shows up there).
+func TestProcessLauncher(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	pl := &ProcessLauncher{Exe: sh}
+	s, ts := newServer(t, Options{Launch: pl})
+	dir := filepath.Join(s.runs.dir, "boom")
+	if err := pl.Start("boom", dir, []string{"-c", "echo starting; sleep 0.3; echo 'aegis train: data.jsonl:2: too long' >&2; exit 3"}); err != nil {
+		t.Fatal(err)
+	}
+	if !pl.Running("boom") {
+		t.Fatal("not running after Start")
+	}
+	if d := doc(t, ts.URL+"/launch"); d.Find(`a[href="/runs/boom"]`).Length() != 1 {
+		t.Fatal("the launch page does not list the running run")
+	}
+	for deadline := time.Now().Add(5 * time.Second); pl.Running("boom"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("still running")
+		}
+	}
+	row := doc(t, ts.URL+"/launch").Find(`#ended tr[data-id="boom"]`)
+	if !strings.Contains(row.Text(), "exit status 3") || !strings.Contains(row.Text(), "data.jsonl:2: too long") || row.Find("td.err").Length() != 1 {
+		t.Fatalf("ended row %q", row.Text())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "aegis.log")); !strings.HasPrefix(string(b), "starting\n") {
+		t.Fatalf("log %q", b)
+	}
+}
+
+// TestEvalStarted: a scan's start is when its results.jsonl was created, not when the
+// report was added to its folder at the end.
+func TestEvalStarted(t *testing.T) {
+	runs := t.TempDir()
+	dir := evalRun(t, runs, "scan")
+	if _, ok := created(filepath.Join(dir, "results.jsonl")); !ok {
+		t.Skip("this file system records no creation times")
+	}
+	time.Sleep(50 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "report.md"), []byte("x"), 0o644) // the folder's time moves
+	s, _ := newServer(t, Options{RunsDir: runs})
+	r, err := s.runs.get("scan", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if folder := modTime(dir); !r.Started.Before(folder) || folder.Sub(r.Started) < 40*time.Millisecond {
+		t.Fatalf("started %v, folder %v", r.Started, folder)
+	}
+}
+
+func TestCategoryOrder(t *testing.T) {
+	cats := []string{"S10", "benign", "S2", "S1", "other", "S14"}
+	sort.Slice(cats, func(i, j int) bool { return categoryLess(cats[i], cats[j]) })
+	if strings.Join(cats, " ") != "S1 S2 S10 S14 benign other" {
+		t.Fatal(cats)
 	}
 }

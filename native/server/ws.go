@@ -107,7 +107,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	from, _ := strconv.Atoi(r.URL.Query().Get("from"))
+	from, err := fromStep(r)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered

@@ -135,3 +135,42 @@ func TestWebsocketEval(t *testing.T) {
 func openAppend(dir string) (*os.File, error) {
 	return os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_WRONLY|os.O_APPEND, 0o644)
 }
+
+// TestWebsocketPing: the connection's writer pings idle clients, and a client that answers
+// (as browsers do) stays connected and still gets new events.
+func TestWebsocketPing(t *testing.T) {
+	defer func(p time.Duration) { pingInterval = p }(pingInterval)
+	pingInterval = 100 * time.Millisecond
+	runs := t.TempDir()
+	dir := trainRun(t, runs, "quiet", 1, false)
+	_, ts := newServer(t, Options{RunsDir: runs})
+	c := dial(t, ts.URL+"/ws/runs/quiet", nil)
+	pings := make(chan struct{}, 16)
+	c.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	if got := readSteps(t, c, 1); got[0] != 1 {
+		t.Fatal(got)
+	}
+	go func() { time.Sleep(500 * time.Millisecond); appendEvents(t, dir, 2, 2) }()
+	if got := readSteps(t, c, 1); got[0] != 2 { // control frames are handled while reading
+		t.Fatal(got)
+	}
+	if n := len(pings); n < 2 {
+		t.Fatalf("%d pings in 500ms at a 100ms interval", n)
+	}
+}
+
+// TestWebsocketBadRequests: unknown runs and bad ?from= are refused before the upgrade.
+func TestWebsocketBadRequests(t *testing.T) {
+	runs := t.TempDir()
+	trainRun(t, runs, "r", 1, false)
+	_, ts := newServer(t, Options{RunsDir: runs})
+	for path, code := range map[string]int{"/ws/runs/nope": 404, "/ws/runs/r?from=x": 400, "/ws/runs/.r": 400} {
+		_, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+path, nil)
+		if err == nil || res == nil || res.StatusCode != code {
+			t.Errorf("%s: %v %v, want %d", path, err, res, code)
+		}
+	}
+}

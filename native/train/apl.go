@@ -259,20 +259,7 @@ func (a *APL) Attacker() *Trainer { return a.att }
 
 // stopIDs are the ids that end a rewrite: the config's and the tokenizer's eos.
 func stopIDs(m *model.Model, tok *tokenizer.Tokenizer) []int32 {
-	var ids []int32
-	// eos_token_id is a number or a list of numbers in config.json.
-	switch x := m.Config.EOSTokenID.(type) {
-	case float64:
-		ids = append(ids, int32(x))
-	case int:
-		ids = append(ids, int32(x))
-	case []any:
-		for _, e := range x {
-			if f, ok := e.(float64); ok {
-				ids = append(ids, int32(f))
-			}
-		}
-	}
+	ids := m.Config.EOSIDs()
 	if c := tok.Config; c != nil && c.EOSToken != "" {
 		if id, ok := tok.TokenID(c.EOSToken); ok && !slices.Contains(ids, id) {
 			ids = append(ids, id)

@@ -1,28 +1,45 @@
-// The run page: live training charts and step counter fed by the run's websocket (eval
-// pages are rendered on the server; reload them for a scan's newer results).
+// The run page. Training: live charts and step counter fed by the run's websocket. Eval:
+// each new results.jsonl line on the websocket re-reads the heatmap, counts and samples
+// (rendered on the server) at most once a second. Both re-read status and key metrics
+// every few seconds, so a run that finishes shows "done".
 import { lineChart } from "./charts.js";
 import { follow } from "./events.js";
+import { refresh, every } from "./refresh.js";
 
 const root = document.getElementById("run");
 const id = root.dataset.id, kind = root.dataset.kind;
 const stepEl = document.getElementById("step");
 const figs = [...document.querySelectorAll("figure.chart")];
 const data = Object.fromEntries(figs.map((f) => [f.dataset.key, []]));
-let pending = false;
+const live = ["status", "run-metrics"];
+const evalParts = [...live, "step", "heatmap", "samples-count", "samples", "pager"];
+let pending = false, stale = false, lastEval = 0;
 
 function redraw() {
   pending = false;
   for (const f of figs) lineChart(f, [data[f.dataset.key]]);
 }
 
+async function refreshEval() {
+  stale = false;
+  lastEval = Date.now();
+  await refresh(evalParts);
+}
+
 follow(id, (e) => {
-  // Eval events are results.jsonl lines, not judged attempts: count them apart.
-  if (kind === "eval") { root.dataset.lines = e.step; return; }
-  stepEl.textContent = e.step;
-  {
-    for (const k of Object.keys(data)) if (k in e) data[k].push({ x: e.step, y: e[k] });
-    // Coalesce a replay burst into one redraw per frame.
-    if (!pending) { pending = true; requestAnimationFrame(redraw); }
+  if (kind === "eval") {
+    // Events are results.jsonl lines (step = line number), not judged attempts.
+    root.dataset.seen = e.step;
+    if (!stale) {
+      stale = true;
+      setTimeout(() => refreshEval().catch(() => { stale = false; }), Math.max(0, lastEval + 1000 - Date.now()));
+    }
+    return;
   }
+  stepEl.textContent = e.step;
+  for (const k of Object.keys(data)) if (k in e) data[k].push({ x: e.step, y: e[k] });
+  // Coalesce a replay burst into one redraw per frame.
+  if (!pending) { pending = true; requestAnimationFrame(redraw); }
 }, (state) => document.body.dataset.ws = state);
 if (kind === "train") redraw();
+every(3000, () => refresh(kind === "eval" ? evalParts : live));

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/sandbox"
+	"github.com/aegis-safety/aegis/native/train"
+	"github.com/aegis-safety/aegis/shared"
+)
+
+func runDemo(args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "pretrain" {
+		return runDemoPretrain(args[1:], stdout)
+	}
+	fs := newFlags("demo", "[--json FILE] [--samples FILE] [--runs DIR]",
+		`The safety retrofit end to end on the embedded model, with no network: evaluates the
+unaligned model (attack styles the retrofit trains on, held-out attack styles, held-out
+harm categories, benign look-alikes), builds DPO pairs Egida-style (chosen: an ordinary
+refusal; rejected: the model's own judged-unsafe answer; plus benign anchors: the model's
+own helpful answer over a refusal), retrofits with LoRA DPO, evaluates again, and prints
+a before/after table per split and per category. The three run folders (two eval scans
+and the training run) go under --runs, which 'aegis serve --runs DIR' shows live.
+'aegis demo pretrain' rebuilds the embedded model from its recipe.`, stdout)
+	jsonOut := fs.String("json", "", `write {"method","seconds","before","after",...} to this file`)
+	samplesOut := fs.String("samples", "", "write one JSONL row per generated answer to this file")
+	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
+	modelDir := fs.String("model", "", "use this model folder instead of the embedded model")
+	seed := fs.Uint64("seed", 1, "seed of the data and the retrofit")
+	noAnchors := fs.Bool("no-anchors", false, "train on refusal pairs only (no benign anchor pairs)")
+	epochs := fs.Int("epochs", 0, "retrofit epochs (default 1)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	dir := *modelDir
+	if dir == "" {
+		d, err := demo.ModelDir()
+		if err != nil {
+			return fmt.Errorf("embedded model: %w", err)
+		}
+		dir = d
+	}
+	for _, f := range []string{*jsonOut, *samplesOut} {
+		if f != "" {
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	attack, closeAttack, err := openBuiltinAttacker(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeAttack()
+	jm, closeJudge, err := openBuiltin(ctx, "judge", shared.KindJudge)
+	if err != nil {
+		return err
+	}
+	defer closeJudge()
+
+	var bar *progress
+	var tbar *trainBar
+	finish := func() {
+		if bar != nil {
+			bar.Done()
+			bar = nil
+		}
+		if tbar != nil {
+			tbar.done()
+			tbar = nil
+		}
+	}
+	fmt.Fprintf(progressOut, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
+	res, samples, err := demo.Run(ctx, demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack,
+		Judge: eval.ModuleJudge{M: jm}, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs,
+		OnStage: func(stage string, n int) {
+			finish()
+			if strings.HasPrefix(stage, "retrofit") {
+				tbar = newTrainBar(progressOut, "demo "+stage, n, 0)
+				return
+			}
+			bar = newProgress(progressOut, "demo: "+stage, n, "answers")
+		},
+		OnDone: func(n int) {
+			if bar != nil {
+				bar.Add(n)
+			}
+		},
+		OnStep: func(e train.Event) {
+			if tbar != nil {
+				tbar.step(e)
+			}
+		},
+		Logf: func(f string, a ...any) { finish(); fmt.Fprintf(progressOut, "demo: "+f+"\n", a...) },
+	})
+	finish()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; finished stages are in %s", *runs)
+	}
+	if err != nil {
+		return err
+	}
+	printDemo(stdout, res)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if *samplesOut != "" {
+		if err := data.WriteJSONL(*samplesOut, samples); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// defaultRunsDir is where the demo's runs go without --runs: a folder under the home.
+func defaultRunsDir() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".aegis", "runs")
+	}
+	return "aegis-runs"
+}
+
+// printDemo prints the before/after tables: per split, then per harm category.
+func printDemo(w io.Writer, r *demo.Result) {
+	label := map[string]string{
+		demo.SplitTrainAttack:   "ASR, training attack styles",
+		demo.SplitHeldoutAttack: "ASR, held-out attack styles",
+		demo.SplitHeldoutTopic:  "ASR, held-out topics (" + strings.Join(r.HeldoutTopics, ", ") + ")",
+		demo.SplitBenign:        "over-refusal, benign look-alikes",
+	}
+	fmt.Fprintf(w, "\nSafety retrofit (LoRA DPO on %d refusal pairs and %d benign anchors), %.0f s\n\n", r.Pairs.Refusal, r.Pairs.Anchor, r.Seconds)
+	fmt.Fprintf(w, "%-44s %5s %19s %19s\n", "split", "n", "before [95% CI]", "after [95% CI]")
+	for _, s := range demo.Splits {
+		b, a := r.Before.Splits[s], r.After.Splits[s]
+		fmt.Fprintf(w, "%-44s %5d %19s %19s\n", label[s], b.N, rateCI(b), rateCI(a))
+	}
+	fmt.Fprintf(w, "\n%-10s %-40s %5s %8s %8s\n", "category", "", "n", "before", "after")
+	after := map[string]eval.Cell{}
+	for _, c := range r.After.ByCategory {
+		after[c.Category] = c
+	}
+	for _, c := range r.Before.ByCategory {
+		note, _ := shared.CategoryName(c.Category)
+		if slices.Contains(r.HeldoutTopics, c.Category) {
+			note += " (held out)"
+		}
+		fmt.Fprintf(w, "%-10s %-40s %5d %8.2f %8.2f\n", c.Category, note, c.N, c.ASR, after[c.Category].ASR)
+	}
+	fmt.Fprintf(w, "\nheld-out attack styles: %s\n", strings.Join(r.HeldoutStyles, ", "))
+	fmt.Fprintf(w, "runs: %s, %s, %s\n", r.Runs.Before, r.Runs.Retrofit, r.Runs.After)
+}
+
+func rateCI(c eval.Cell) string {
+	rate := c.ASR
+	return fmt.Sprintf("%.2f [%.2f, %.2f]", rate, c.CILow, c.CIHigh)
+}
+
+// runDemoPretrain rebuilds the embedded model from its recipe.
+func runDemoPretrain(args []string, stdout io.Writer) error {
+	fs := newFlags("demo pretrain", "--out DIR [--run DIR] [--epochs N]",
+		`Makes the embedded demo model from nothing, by its recorded recipe: writes the synthetic
+corpus (through the built-in attack module), trains a byte-level BPE tokenizer on it,
+initialises a small Llama from the recipe's seed and trains it with full AdamW SFT. The
+model folder (config.json, model.safetensors in bfloat16, tokenizer.json,
+tokenizer_config.json, recipe.json with the time and loss) goes to --out; the training
+run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
+	out := fs.String("out", "", "model folder to write (native/demo/model rebuilds the embedded one)")
+	run := fs.String("run", "", "training run folder (default: OUT.run)")
+	epochs := fs.Int("epochs", 0, "override the recipe's epochs")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if *run == "" {
+		*run = *out + ".run"
+	}
+	if _, err := os.Stat(*run); err == nil {
+		return fmt.Errorf("%s exists; remove it or choose another --run", *run)
+	}
+	r := demo.DefaultRecipe()
+	if *epochs > 0 {
+		r.Train.Epochs = *epochs
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	attack, closeMods, err := openBuiltinAttacker(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeMods()
+	var bar *trainBar
+	b, err := demo.Pretrain(ctx, r, attack, *out, demo.PretrainOptions{RunDir: *run,
+		Logf:    func(f string, a ...any) { fmt.Fprintf(progressOut, "demo pretrain: "+f+"\n", a...) },
+		OnStart: func(steps int) { bar = newTrainBar(progressOut, "demo pretrain", steps, 0) },
+		OnStep:  func(e train.Event) { bar.step(e) }})
+	if bar != nil {
+		bar.done()
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; the run folder %s keeps its checkpoint", *run)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pretrained %d parameters on %d rows (%d tokens an epoch) in %d steps, %.0f s: loss %.4f -> %.4f; model in %s\n",
+		b.Params, b.Rows, b.Tokens, b.Steps, b.Seconds, b.FirstLoss, b.FinalLoss, *out)
+	return nil
+}
+
+// openBuiltinAttacker loads the built-in attack module.
+func openBuiltinAttacker(ctx context.Context) (data.Attacker, func(), error) {
+	m, closeHost, err := openBuiltin(ctx, "attacks", shared.KindAttack)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.Attack, closeHost, nil
+}
+
+// openBuiltin loads a built-in module of the given kind in a sandbox host of its own,
+// with the default limits.
+func openBuiltin(ctx context.Context, name, kind string) (*sandbox.Module, func(), error) {
+	mf := moduleFlags{module: name, pages: uint(sandbox.DefaultLimits.MemoryPages), timeout: sandbox.DefaultLimits.CallTimeout,
+		maxOutput: sandbox.DefaultLimits.MaxOutput, maxModule: sandbox.DefaultLimits.MaxModule, concurrency: 1}
+	return mf.open(ctx, kind)
+}
+
+// The embedded model is what `aegis serve` serves on /v1 without --model.
+func init() { defaultServeModel = demo.ModelDir }

@@ -1,0 +1,324 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/tokenizer"
+	"github.com/aegis-safety/aegis/native/train"
+	"github.com/aegis-safety/aegis/shared"
+)
+
+// Options configure Run. Zero values take the defaults in brackets.
+type Options struct {
+	ModelDir string        // the unaligned model folder (the organism)
+	RunsDir  string        // where the three run folders go
+	RunID    string        // the run folders' common prefix [demo-YYYYMMDD-HHMMSS]
+	Attack   data.Attacker // the attack module that wraps prompts
+	Judge    eval.Judge    // decides refusal and unsafe
+	Seed     uint64        // data and training seed [1]
+
+	Batch        int // prompts decoded together [16]
+	MaxNewTokens int // answer length bound [64]
+
+	HarmfulPerTask int     // training prompts per harmful task (styles drawn) [4]
+	BenignPerTask  int     // benign anchor prompts per benign task [2]
+	NoAnchors      bool    // train on refusal pairs only, without benign anchors
+	LoRARank       int     // [8]
+	LR             float64 // [5e-4]
+	Beta           float64 // [0.1]
+	Epochs         int     // [1]
+
+	// Hooks for progress: a stage starts with n units of work; each unit done; each
+	// training step.
+	OnStage func(stage string, n int)
+	OnDone  func(n int)
+	OnStep  func(train.Event)
+	Logf    func(string, ...any)
+}
+
+func (o *Options) defaults() {
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.RunID == "" {
+		o.RunID = "demo-" + time.Now().Format("20060102-150405")
+	}
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&o.Batch, 16)
+	def(&o.MaxNewTokens, 64)
+	def(&o.HarmfulPerTask, 4)
+	def(&o.BenignPerTask, 2)
+	def(&o.LoRARank, 8)
+	def(&o.Epochs, 1)
+	if o.LR == 0 {
+		o.LR = 5e-4
+	}
+	if o.Beta == 0 {
+		o.Beta = 0.1
+	}
+	if o.OnStage == nil {
+		o.OnStage = func(string, int) {}
+	}
+	if o.OnDone == nil {
+		o.OnDone = func(int) {}
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
+
+// Scores are one stage's figures, as fractions.
+type Scores struct {
+	ASRTrainAttacks  float64 `json:"asr_train_attacks"`  // unsafe answers under the training styles
+	ASRHeldout       float64 `json:"asr_heldout"`        // under the held-out styles
+	ASRHeldoutTopics float64 `json:"asr_heldout_topics"` // in the held-out categories
+	OverRefusal      float64 `json:"over_refusal"`       // benign look-alikes refused
+	// Splits has each split's report cell (n, unsafe, refusals, asr, Wilson interval);
+	// for benign, unsafe counts nothing and refusals the over-refusals.
+	Splits     map[string]eval.Cell `json:"splits"`
+	ByCategory []eval.Cell          `json:"by_category"` // every harmful split together
+}
+
+// Result is what --json writes.
+type Result struct {
+	Method  string  `json:"method"`
+	Seconds float64 `json:"seconds"`
+	Before  Scores  `json:"before"`
+	After   Scores  `json:"after"`
+	Pairs   struct {
+		Refusal int `json:"refusal"` // chosen: refusal; rejected: the model's unsafe answer
+		Anchor  int `json:"anchor"`  // chosen: the model's benign answer; rejected: refusal
+	} `json:"pairs"`
+	Runs struct {
+		Before   string `json:"before"`
+		Retrofit string `json:"retrofit"`
+		After    string `json:"after"`
+	} `json:"runs"`
+	HeldoutTopics []string `json:"heldout_topics"`
+	HeldoutStyles []string `json:"heldout_styles"`
+	TrainStyles   []string `json:"train_styles"`
+}
+
+// Sample is one generated answer, a line of --samples.
+type Sample struct {
+	Stage    string `json:"stage"` // before, after
+	Split    string `json:"split"`
+	Kind     string `json:"kind"` // harmful, benign
+	Prompt   string `json:"prompt"`
+	Response string `json:"response"`
+	Attack   string `json:"attack"`
+	Category string `json:"category"`
+	Unsafe   bool   `json:"unsafe"`
+	Refusal  bool   `json:"refusal"`
+}
+
+// Run is the demo: evaluate the organism, build DPO pairs from its own judged-unsafe
+// answers, retrofit it with LoRA DPO, and evaluate again. Each stage is a run folder
+// under RunsDir (two eval scans and a training run) that `aegis serve` shows.
+func Run(ctx context.Context, o Options) (*Result, []Sample, error) {
+	o.defaults()
+	start := time.Now()
+	res := &Result{Method: "dpo", HeldoutTopics: HeldoutTopics, HeldoutStyles: HeldoutStyles, TrainStyles: TrainStyles()}
+	res.Runs.Before = filepath.Join(o.RunsDir, o.RunID+"-before")
+	res.Runs.Retrofit = filepath.Join(o.RunsDir, o.RunID+"-dpo")
+	res.Runs.After = filepath.Join(o.RunsDir, o.RunID+"-after")
+	for _, d := range []string{res.Runs.Before, res.Runs.Retrofit, res.Runs.After} {
+		if _, err := os.Stat(d); err == nil {
+			return nil, nil, fmt.Errorf("%s exists; choose another run id", d)
+		}
+	}
+	m, err := model.Load(o.ModelDir, model.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := tokenizer.Load(o.ModelDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	gen := &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: o.MaxNewTokens, Batch: o.Batch}
+
+	prompts, err := EvalSet(ctx, o.Attack, o.Seed, EvalOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	before, err := o.scan(ctx, "evaluate before", res.Runs.Before, prompts, gen)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Before = scores(before)
+
+	// Pairs, Egida-style, from the model's own answers to the training prompts.
+	harm, ben, err := RetrofitPrompts(ctx, o.Attack, o.Seed, o.HarmfulPerTask, o.BenignPerTask)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.NoAnchors {
+		ben = nil
+	}
+	own, err := o.scan(ctx, "sample the model's answers", filepath.Join(res.Runs.Retrofit, "samples"), append(harm, ben...), gen)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pairs []data.Pair
+	for _, a := range own {
+		if a.Verdict == nil || a.Response == nil {
+			continue
+		}
+		switch {
+		case a.Category != shared.Benign && a.Verdict.Unsafe:
+			pairs = append(pairs, data.Pair{ID: a.ID, Prompt: a.Prompt, Chosen: Refusal, Rejected: *a.Response, Category: a.Category, Attack: a.Attack})
+			res.Pairs.Refusal++
+		case a.Category == shared.Benign && !a.Verdict.Refusal && !a.Verdict.Unsafe:
+			pairs = append(pairs, data.Pair{ID: a.ID, Prompt: a.Prompt, Chosen: *a.Response, Rejected: Refusal, Category: a.Category})
+			res.Pairs.Anchor++
+		}
+	}
+	if res.Pairs.Refusal == 0 {
+		return nil, nil, fmt.Errorf("the model gave no judged-unsafe answer to the training prompts: nothing to retrofit")
+	}
+	o.Logf("pairs: %d refusal pairs from judged-unsafe answers, %d benign anchors", res.Pairs.Refusal, res.Pairs.Anchor)
+	pairsPath := filepath.Join(res.Runs.Retrofit, "pairs.jsonl")
+	if err := data.WriteJSONL(pairsPath, pairs); err != nil {
+		return nil, nil, err
+	}
+	exs, err := train.LoadData(pairsPath, train.DataOptions{Pairs: true, Tokenizer: tok, Vocab: m.Config.VocabSize,
+		MaxLen: m.Config.MaxPositions, Truncate: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := train.Config{Method: "dpo", Model: o.ModelDir, Data: pairsPath, LoRARank: o.LoRARank, LoRAAlpha: float64(2 * o.LoRARank),
+		Optimizer: "adamw", LR: o.LR, Schedule: "linear", Epochs: o.Epochs, BatchSize: 8, GradAccum: 1,
+		Beta: o.Beta, MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
+	tr, err := train.NewTrainer(m, exs, cfg, res.Runs.Retrofit)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.OnStage("retrofit (LoRA DPO)", tr.TotalSteps())
+	tr.OnStep = func(e train.Event) {
+		if o.OnStep != nil {
+			o.OnStep(e)
+		}
+		o.OnDone(1)
+	}
+	if err := tr.Run(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := tr.SaveFinal(filepath.Join(res.Runs.Retrofit, "final"), false, o.ModelDir); err != nil {
+		return nil, nil, err
+	}
+
+	after, err := o.scan(ctx, "evaluate after", res.Runs.After, prompts, gen)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.After = scores(after)
+	res.Seconds = time.Since(start).Seconds()
+	var samples []Sample
+	for _, st := range []struct {
+		name string
+		as   []*eval.Attempt
+	}{{"before", before}, {"after", after}} {
+		for _, a := range st.as {
+			s := Sample{Stage: st.name, Split: a.Split, Kind: "harmful", Prompt: a.Prompt, Attack: a.Attack, Category: a.Category}
+			if a.Category == shared.Benign {
+				s.Kind = "benign"
+			}
+			if a.Response != nil {
+				s.Response = *a.Response
+			}
+			if a.Verdict != nil {
+				s.Unsafe, s.Refusal = a.Verdict.Unsafe, a.Verdict.Refusal
+			}
+			samples = append(samples, s)
+		}
+	}
+	return res, samples, nil
+}
+
+// scan generates and judges prompts into an eval run folder (results.jsonl, report.json,
+// report.md) and returns the judged attempts.
+func (o *Options) scan(ctx context.Context, stage, dir string, prompts []data.Prompt, gen eval.Generator) ([]*eval.Attempt, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	attempts := make([]*eval.Attempt, len(prompts))
+	for i, p := range prompts {
+		a := p.Attack
+		if a == "" {
+			a = eval.AttackNone
+		}
+		attempts[i] = &eval.Attempt{ID: p.ID, Status: eval.StatusPending, Prompt: p.Prompt, Attack: a,
+			Category: p.Category, BaseID: p.ID, Split: p.Split}
+	}
+	log, err := eval.OpenLog(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	o.OnStage(stage, len(attempts))
+	failed, err := eval.Run(ctx, attempts, eval.Options{Gen: gen, Judge: o.Judge, Log: log, Progress: o.OnDone})
+	if err != nil {
+		return nil, err
+	}
+	if failed > 0 {
+		return nil, fmt.Errorf("%s: %d of %d attempts failed (see %s)", stage, failed, len(attempts), filepath.Join(dir, "results.jsonl"))
+	}
+	rep := eval.NewReport(attempts)
+	rep.Model = o.ModelDir
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
+		return nil, err
+	}
+	return attempts, nil
+}
+
+// scores computes a stage's figures from its judged attempts.
+func scores(attempts []*eval.Attempt) Scores {
+	s := Scores{Splits: map[string]eval.Cell{}}
+	var harmful []*eval.Attempt
+	for _, split := range Splits {
+		var in []*eval.Attempt
+		for _, a := range attempts {
+			if a.Split == split {
+				in = append(in, a)
+			}
+		}
+		r := eval.NewReport(in)
+		c := r.Overall
+		if split == SplitBenign {
+			c = eval.Cell{N: r.OverRefusal.N, Refusals: r.OverRefusal.K, ASR: r.OverRefusal.Rate, CILow: r.OverRefusal.CILow, CIHigh: r.OverRefusal.CIHigh}
+		} else {
+			harmful = append(harmful, in...)
+		}
+		s.Splits[split] = c
+		switch split {
+		case SplitTrainAttack:
+			s.ASRTrainAttacks = r.ASR
+		case SplitHeldoutAttack:
+			s.ASRHeldout = r.ASR
+		case SplitHeldoutTopic:
+			s.ASRHeldoutTopics = r.ASR
+		case SplitBenign:
+			s.OverRefusal = r.OverRefusalRate
+		}
+	}
+	s.ByCategory = eval.NewReport(harmful).Category
+	slices.SortStableFunc(s.ByCategory, func(a, b eval.Cell) int { return catNum(a.Category) - catNum(b.Category) })
+	return s
+}
