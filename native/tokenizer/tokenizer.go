@@ -27,13 +27,14 @@ type Tokenizer struct {
 	nrmTrie *addedMatcher // tokens matched after normalization
 	size    int
 
-	// Config is tokenizer_config.json when Load found one (nil otherwise).
+	// Config is tokenizer_config.json (with chat_template.jinja's template) when Load
+	// found one (nil otherwise).
 	Config *Config
 }
 
 // Load reads a tokenizer from a tokenizer.json file, or from a folder holding
 // tokenizer.json and optionally tokenizer_config.json (for chat templates and the
-// bos/eos tokens).
+// bos/eos tokens) and chat_template.jinja (a chat template that replaces the config's).
 func Load(path string) (*Tokenizer, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -59,6 +60,17 @@ func Load(path string) (*Tokenizer, error) {
 		if err := t.llamaPost(); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	// transformers saves the template in chat_template.jinja beside tokenizer_config.json,
+	// and a template there takes the place of tokenizer_config.json's.
+	jinjaPath := filepath.Join(dir, "chat_template.jinja")
+	if src, err := os.ReadFile(jinjaPath); err == nil {
+		if t.Config == nil {
+			t.Config = &Config{}
+		}
+		t.Config.ChatTemplate = string(src)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
