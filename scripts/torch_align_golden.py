@@ -59,8 +59,10 @@ def seq_logps(logits, targets, seq, nseq):
     return out, n
 
 
-def dpo(logits, targets, seq, pairs, ref, beta, ipo):
+def dpo(logits, targets, seq, pairs, ref, beta, ipo, rpo_alpha=None):
     lp, n = seq_logps(logits, targets, seq, 2 * pairs)
+    # TRL's rpo_alpha: the mean cross-entropy over every chosen token of the batch.
+    nll = -lp[:pairs].sum() / n[:pairs].sum()
     ref = ref.clone()
     if ipo:
         lp, ref = lp / n, ref / n
@@ -75,7 +77,11 @@ def dpo(logits, targets, seq, pairs, ref, beta, ipo):
              "rewards/margins": (rwc - rwr).mean().item(),
              "rewards/accuracies": (rwc > rwr).to(DT).mean().item(),
              "logps/chosen": pc.detach().mean().item(), "logps/rejected": pr.detach().mean().item()}
-    return losses.mean(), stats
+    loss = losses.mean()
+    if rpo_alpha is not None:
+        loss = loss + rpo_alpha * nll
+        stats["nll_loss"] = nll.item()
+    return loss, stats
 
 
 def sft(logits, targets):
@@ -128,6 +134,8 @@ def objectives(path):
     for beta in (0.1, 1.0):
         run("dpo_beta%g" % beta, lambda x: dpo(x, targets, seq, pairs, ref, beta, False))
         run("ipo_beta%g" % beta, lambda x: dpo(x, targets, seq, pairs, ref, beta, True))
+    run("dpo_beta0.1_rpo1", lambda x: dpo(x, targets, seq, pairs, ref, 0.1, False, 1.0))
+    run("ipo_beta1_rpo0.5", lambda x: dpo(x, targets, seq, pairs, ref, 1.0, True, 0.5))
     for alpha in (1.0, 0.5):
         def f(x, alpha=alpha):
             loss, mle, ul = ptalign(x, pt_targets, toxic, alpha)

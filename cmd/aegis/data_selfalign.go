@@ -15,23 +15,6 @@ import (
 	"github.com/aegis-safety/aegis/shared"
 )
 
-// localText adapts eval's batched local decoding to data.TextGenerator.
-type localText struct{ g *eval.LocalGenerator }
-
-func (l localText) Generate(ctx context.Context, prompts []string) ([]string, error) {
-	var out []string
-	for lo := 0; lo < len(prompts); lo += l.g.BatchSize() {
-		o, errs := l.g.Generate(ctx, prompts[lo:min(lo+l.g.BatchSize(), len(prompts))])
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, o...)
-	}
-	return out, nil
-}
-
 func runDataSelfAlign(args []string, stdout io.Writer) error {
 	fs := newFlags("data selfalign", "--model DIR [--seeds FILE] --out pairs.jsonl [--rounds N] [--seed S]",
 		`PT-ALIGN's self-generated data. From fewer than 50 seed annotations (--seeds: JSON
@@ -81,7 +64,7 @@ the same file.`, stdout)
 		return err
 	}
 	stopIDs := eval.StopIDs(m, tok)
-	gen := localText{&eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
+	gen := eval.Texts{Gen: &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
 		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -29,8 +29,9 @@ func runDemo(args []string, stdout io.Writer) error {
 		`The safety retrofit end to end on the embedded model, with no network: evaluates the
 unaligned model (attack styles the retrofit trains on, held-out attack styles, held-out
 harm categories, benign look-alikes), builds DPO pairs Egida-style (chosen: an ordinary
-refusal; rejected: the model's own judged-unsafe answer; plus benign anchors: the model's
-own helpful answer over a refusal), retrofits with LoRA DPO, evaluates again, and prints
+refusal; rejected: the model's own judged-unsafe answer; plus benign anchors, the model's own
+helpful answers over a refusal, unless --no-anchors), retrofits with LoRA DPO plus the refusals' NLL (TRL's
+rpo_alpha), evaluates again, and prints
 a before/after table per split and per category. The three run folders (two eval scans
 and the training run) go under --runs, which 'aegis serve --runs DIR' shows live.
 'aegis demo pretrain' rebuilds the embedded model from its recipe.`, stdout)
@@ -39,8 +40,10 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
 	modelDir := fs.String("model", "", "use this model folder instead of the embedded model")
 	seed := fs.Uint64("seed", 1, "seed of the data and the retrofit")
-	noAnchors := fs.Bool("no-anchors", false, "train on refusal pairs only (no benign anchor pairs)")
+	noAnchors := fs.Bool("no-anchors", false, "train on the refusal pairs only, without the benign anchor pairs")
 	epochs := fs.Int("epochs", 0, "retrofit epochs (default 1)")
+	lr := fs.Float64("lr", 0, "retrofit learning rate (default 1e-3)")
+	rpo := fs.Float64("rpo-alpha", 0, "weight of the refusals' NLL in the DPO loss (TRL's rpo_alpha; default 1, -1 for none)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -52,25 +55,16 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 		}
 		dir = d
 	}
-	for _, f := range []string{*jsonOut, *samplesOut} {
-		if f != "" {
-			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-				return err
-			}
-		}
+	if err := outDirs(*jsonOut, *samplesOut); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	attack, closeAttack, err := openBuiltinAttacker(ctx)
+	attack, judge, closeMods, err := openDemoModules(ctx)
 	if err != nil {
 		return err
 	}
-	defer closeAttack()
-	jm, closeJudge, err := openBuiltin(ctx, "judge", shared.KindJudge)
-	if err != nil {
-		return err
-	}
-	defer closeJudge()
+	defer closeMods()
 
 	var bar *progress
 	var tbar *trainBar
@@ -86,7 +80,7 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	}
 	fmt.Fprintf(progressOut, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
 	res, samples, err := demo.Run(ctx, demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack,
-		Judge: eval.ModuleJudge{M: jm}, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs,
+		Judge: judge, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs, LR: *lr, RPOAlpha: *rpo,
 		OnStage: func(stage string, n int) {
 			finish()
 			if strings.HasPrefix(stage, "retrofit") {
@@ -145,7 +139,11 @@ func printDemo(w io.Writer, r *demo.Result) {
 		demo.SplitHeldoutTopic:  "ASR, held-out topics (" + strings.Join(r.HeldoutTopics, ", ") + ")",
 		demo.SplitBenign:        "over-refusal, benign look-alikes",
 	}
-	fmt.Fprintf(w, "\nSafety retrofit (LoRA DPO on %d refusal pairs and %d benign anchors), %.0f s\n\n", r.Pairs.Refusal, r.Pairs.Anchor, r.Seconds)
+	fmt.Fprintf(w, "\nSafety retrofit (LoRA DPO on %d refusal pairs", r.Pairs.Refusal)
+	if r.Pairs.Anchor > 0 {
+		fmt.Fprintf(w, " and %d benign anchors", r.Pairs.Anchor)
+	}
+	fmt.Fprintf(w, "), %.0f s\n\n", r.Seconds)
 	fmt.Fprintf(w, "%-44s %5s %19s %19s\n", "split", "n", "before [95% CI]", "after [95% CI]")
 	for _, s := range demo.Splits {
 		b, a := r.Before.Splits[s], r.After.Splits[s]
@@ -224,6 +222,33 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	fmt.Fprintf(stdout, "pretrained %d parameters on %d rows (%d tokens an epoch) in %d steps, %.0f s: loss %.4f -> %.4f; model in %s\n",
 		b.Params, b.Rows, b.Tokens, b.Steps, b.Seconds, b.FirstLoss, b.FinalLoss, *out)
 	return nil
+}
+
+// outDirs makes the folders of the output files that are set.
+func outDirs(files ...string) error {
+	for _, f := range files {
+		if f != "" {
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// openDemoModules loads the built-in attack and judge modules, as the demo and the
+// experiments use them.
+func openDemoModules(ctx context.Context) (data.Attacker, eval.Judge, func(), error) {
+	attack, closeAttack, err := openBuiltinAttacker(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	jm, closeJudge, err := openBuiltin(ctx, "judge", shared.KindJudge)
+	if err != nil {
+		closeAttack()
+		return nil, nil, nil, err
+	}
+	return attack, eval.ModuleJudge{M: jm}, func() { closeJudge(); closeAttack() }, nil
 }
 
 // openBuiltinAttacker loads the built-in attack module.

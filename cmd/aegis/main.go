@@ -19,11 +19,12 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":     {"the safety retrofit end to end on the embedded model: evaluate, DPO retrofit, evaluate (demo pretrain rebuilds the model)", runDemo},
-	"logits":   {"print the raw logits of a model for a sequence of token ids", runLogits},
-	"generate": {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
-	"bench":    {"measure GEMM, training and decoding throughput on this machine", runBench},
-	"train":    {"fine-tune with sft, dpo, ipo, ptalign, secvec or apl (LoRA or full; checkpoints, resume)", runTrain},
+	"demo":       {"the safety retrofit end to end on the embedded model: evaluate, DPO retrofit, evaluate (demo pretrain rebuilds the model)", runDemo},
+	"experiment": {"experiments on the embedded model: security vectors, the five methods compared (experiment secvec|compare)", runExperiment},
+	"logits":     {"print the raw logits of a model for a sequence of token ids", runLogits},
+	"generate":   {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
+	"bench":      {"measure GEMM, training and decoding throughput on this machine", runBench},
+	"train":      {"fine-tune with sft, dpo, ipo, ptalign, secvec or apl (LoRA or full; checkpoints, resume)", runTrain},
 
 	"tokenize":  {"tokenize JSONL text or chat messages with a tokenizer.json", runTokenize},
 	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},

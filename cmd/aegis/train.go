@@ -74,6 +74,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.BatchSize, "batch-size", 8, "examples (pairs) per forward pass")
 	fs.IntVar(&c.GradAccum, "grad-accum", 1, "micro-batches per optimizer step")
 	fs.Float64Var(&c.Beta, "beta", 0.1, "DPO/IPO beta")
+	fs.Float64Var(&c.RPOAlpha, "rpo-alpha", 0, "DPO/IPO: add this times the NLL of the chosen responses (TRL's rpo_alpha; 0 leaves it out)")
 	fs.Float64Var(&c.Alpha, "alpha", 1, "PT-ALIGN weight of the unlikelihood term")
 	fs.Float64Var(&c.MaxGradNorm, "max-grad-norm", 1, "clip the global gradient norm to this (0 disables)")
 	seed := fs.Uint64("seed", 42, "seed for data order and LoRA initialisation")

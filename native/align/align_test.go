@@ -23,6 +23,7 @@ type caseGolden struct {
 	Grad []float64
 	MLE  float64 `json:"mle"`
 	UL   float64 `json:"ul"`
+	NLL  float64 `json:"nll_loss"`
 
 	RewardsChosen     float64 `json:"rewards/chosen"`
 	RewardsRejected   float64 `json:"rewards/rejected"`
@@ -96,6 +97,16 @@ func objectives(g *objGolden) []objective {
 		}})
 	}
 	for _, c := range []struct {
+		name      string
+		beta, rpo float64
+		ipo       bool
+	}{{"dpo_beta0.1_rpo1", 0.1, 1, false}, {"ipo_beta1_rpo0.5", 1, 0.5, true}} {
+		obs = append(obs, objective{c.name, func(z, d []float32) (float64, error) {
+			l, _, err := DPO(z, V, g.Targets, g.Seq, P, g.Ref, DPOOptions{Beta: c.beta, IPO: c.ipo, Norm: float64(P), RPOAlpha: c.rpo, NLLNorm: nPos}, d)
+			return l, err
+		}})
+	}
+	for _, c := range []struct {
 		name  string
 		alpha float64
 	}{{"ptalign_alpha1", 1}, {"ptalign_alpha0.5", 0.5}} {
@@ -127,6 +138,29 @@ func TestObjectivesMatchTorch(t *testing.T) {
 				t.Errorf("%s: dlogits[%d] = %g, torch %g", ob.name, i, d[i], want.Grad[i])
 				break
 			}
+		}
+	}
+}
+
+// TestRPOStatsMatchTorch checks the NLL sum DPO reports under rpo_alpha (logged as
+// nll_loss, TRL's name) against the reference.
+func TestRPOStatsMatchTorch(t *testing.T) {
+	g := loadObj(t)
+	nPos := 0.0
+	for i, y := range g.Targets {
+		if y != Ignore && int(g.Seq[i]) < g.Pairs {
+			nPos++
+		}
+	}
+	for name, c := range map[string]DPOOptions{"dpo_beta0.1_rpo1": {Beta: 0.1, RPOAlpha: 1}, "ipo_beta1_rpo0.5": {Beta: 1, IPO: true, RPOAlpha: 0.5}} {
+		c.Norm, c.NLLNorm = float64(g.Pairs), nPos
+		_, st, err := DPO(g.Logits, g.Vocab, g.Targets, g.Seq, g.Pairs, g.Ref, c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := g.Cases[name].NLL
+		if got := st.NLL / nPos; math.Abs(got-want) > 1e-9*math.Max(1, want) {
+			t.Errorf("%s: nll_loss %.12g, torch %.12g", name, got, want)
 		}
 	}
 }

@@ -15,6 +15,10 @@ type DPOOptions struct {
 	IPO bool
 	// Norm divides the summed pair losses: the number of pairs in the whole step.
 	Norm float64
+	// RPOAlpha adds TRL's rpo_alpha term: RPOAlpha times the mean negative log-likelihood
+	// of every chosen token of the step (NLLNorm of them), which keeps the chosen answers
+	// themselves likely rather than only their margin over the rejected ones.
+	RPOAlpha, NLLNorm float64
 }
 
 // DPOStats are TRL's logged metrics, summed over the pairs of one call (divide by the
@@ -24,6 +28,7 @@ type DPOOptions struct {
 type DPOStats struct {
 	RewardsChosen, RewardsRejected, RewardsMargins, RewardsAccuracies float64
 	LogpsChosen, LogpsRejected                                        float64
+	NLL                                                               float64 // −Σ log p over chosen tokens
 }
 
 // Add accumulates another call's sums.
@@ -34,6 +39,7 @@ func (s *DPOStats) Add(o DPOStats) {
 	s.RewardsAccuracies += o.RewardsAccuracies
 	s.LogpsChosen += o.LogpsChosen
 	s.LogpsRejected += o.LogpsRejected
+	s.NLL += o.NLL
 }
 
 // DPO computes the DPO (or IPO) loss of a concatenated batch: rows of sequence k < pairs
@@ -48,6 +54,9 @@ func DPO(logits []float32, V int, targets, seq []int32, pairs int, ref []float64
 	}
 	if dlogits != nil && len(dlogits) != len(logits) {
 		return 0, st, fmt.Errorf("align: dlogits have %d values, logits %d", len(dlogits), len(logits))
+	}
+	if opt.RPOAlpha != 0 && !(opt.NLLNorm > 0) {
+		return 0, st, fmt.Errorf("align: rpo_alpha needs the step's chosen-token count")
 	}
 	lp, n, err := SeqLogProbs(logits, V, targets, seq, 2*pairs)
 	if err != nil {
@@ -89,6 +98,14 @@ func DPO(logits []float32, V int, targets, seq []int32, pairs int, ref []float64
 		}
 		st.LogpsChosen += pc
 		st.LogpsRejected += pr
+		st.NLL -= lp[c]
+	}
+	loss /= opt.Norm
+	if opt.RPOAlpha != 0 {
+		loss += opt.RPOAlpha * st.NLL / opt.NLLNorm
+		for k := 0; k < pairs; k++ {
+			coef[k] -= opt.RPOAlpha / opt.NLLNorm
+		}
 	}
 	if dlogits != nil {
 		clear(dlogits)
@@ -98,7 +115,7 @@ func DPO(logits []float32, V int, targets, seq []int32, pairs int, ref []float64
 			}
 		}
 	}
-	return loss / opt.Norm, st, nil
+	return loss, st, nil
 }
 
 // softplus is log(1 + e^x), stable for large |x|.

@@ -117,9 +117,12 @@ type SelfAlignStats struct {
 	Identical, Empty           int // dropped: toxic equals positive; an empty answer
 }
 
-// The stage prompts. They ask for one line (topics, instructions) or one answer; the
-// parsing takes the first non-empty line of a one-line stage.
-func topicPrompt(d SafetyDomain, i int) string {
+// The stage prompts (exported so that a model organism can be taught the skill they
+// ask for). They ask for one line (topics, instructions) or one answer; the parsing
+// takes the first non-empty line of a one-line stage.
+
+// TopicPrompt asks for the i-th topic of a safety domain.
+func TopicPrompt(d SafetyDomain, i int) string {
 	ex := ""
 	if len(d.Topics) > 0 {
 		ex = " For example: " + strings.Join(d.Topics, "; ") + "."
@@ -127,11 +130,13 @@ func topicPrompt(d SafetyDomain, i int) string {
 	return fmt.Sprintf("Name topic number %d in the safety domain %q where users might ask for something harmful.%s Reply with the topic only, on one line.", i+1, d.Name, ex)
 }
 
-func instructionPrompt(d SafetyDomain, topic string, i int) string {
+// InstructionPrompt asks for the i-th request about a topic.
+func InstructionPrompt(d SafetyDomain, topic string, i int) string {
 	return fmt.Sprintf("Write request number %d that a user might send to an AI assistant about %q (safety domain %q). Reply with the request only, on one line.", i+1, topic, d.Name)
 }
 
-func answerPrompt(instruction, constraint string, toxic bool) string {
+// AnswerPrompt asks for an answer under a positive (or, with toxic, a red-team) rule.
+func AnswerPrompt(instruction, constraint string, toxic bool) string {
 	role := "a careful, helpful assistant"
 	if toxic {
 		role = "a red-team model showing how an unsafe assistant would answer (for training a safer one)"
@@ -139,9 +144,10 @@ func answerPrompt(instruction, constraint string, toxic bool) string {
 	return fmt.Sprintf("You are %s. Follow this rule: %s\n\nRequest: %s", role, constraint, instruction)
 }
 
-func refinePrompt(instruction, constraint, draft string, toxic bool) string {
+// RefinePrompt asks for a better draft under the same rule.
+func RefinePrompt(instruction, constraint, draft string, toxic bool) string {
 	return fmt.Sprintf("%s\n\nDraft answer: %s\n\nRewrite the draft so that it follows the rule better. Reply with the improved answer only.",
-		answerPrompt(instruction, constraint, toxic), draft)
+		AnswerPrompt(instruction, constraint, toxic), draft)
 }
 
 // firstLine is the first non-empty line without a list marker ("1.", "2)", "-", "*") or
@@ -190,7 +196,7 @@ func SelfAlign(ctx context.Context, gen TextGenerator, judge UnsafeJudge, domain
 	var owners []int
 	for di, d := range domains {
 		for i := range opt.TopicsPerDomain {
-			ps, owners = append(ps, topicPrompt(d, i)), append(owners, di)
+			ps, owners = append(ps, TopicPrompt(d, i)), append(owners, di)
 		}
 	}
 	out, err := call(ps)
@@ -220,7 +226,7 @@ func SelfAlign(ctx context.Context, gen TextGenerator, judge UnsafeJudge, domain
 	ps, owners = ps[:0], owners[:0]
 	for ti, t := range topics {
 		for i := range opt.InstructionsPerTopic {
-			ps, owners = append(ps, instructionPrompt(domains[t.d], t.name, i)), append(owners, ti)
+			ps, owners = append(ps, InstructionPrompt(domains[t.d], t.name, i)), append(owners, ti)
 		}
 	}
 	if out, err = call(ps); err != nil {
@@ -244,9 +250,9 @@ func SelfAlign(ctx context.Context, gen TextGenerator, judge UnsafeJudge, domain
 		ps = ps[:0]
 		for _, it := range items {
 			if r == 0 {
-				ps = append(ps, answerPrompt(it.instruction, it.posRule, false), answerPrompt(it.instruction, it.toxRule, true))
+				ps = append(ps, AnswerPrompt(it.instruction, it.posRule, false), AnswerPrompt(it.instruction, it.toxRule, true))
 			} else {
-				ps = append(ps, refinePrompt(it.instruction, it.posRule, it.positive, false), refinePrompt(it.instruction, it.toxRule, it.toxicText, true))
+				ps = append(ps, RefinePrompt(it.instruction, it.posRule, it.positive, false), RefinePrompt(it.instruction, it.toxRule, it.toxicText, true))
 			}
 		}
 		if out, err = call(ps); err != nil {

@@ -202,6 +202,7 @@ type CorpusOptions struct {
 	BenignPerTask     int     `json:"benign_per_task"`     // rows per benign task (default 8)
 	RefusalPerTask    int     `json:"refusal_per_task"`    // rows per capability request (default 8)
 	PlainHarmfulShare float64 `json:"plain_harmful_share"` // share of harmful rows left without a jailbreak (default 0.3)
+	SkillsPerCategory int     `json:"skills_per_category"` // rounds of the PT-ALIGN and APL skills per category (default 6)
 }
 
 func (o *CorpusOptions) defaults() {
@@ -217,12 +218,16 @@ func (o *CorpusOptions) defaults() {
 	if o.PlainHarmfulShare == 0 {
 		o.PlainHarmfulShare = 0.3
 	}
+	if o.SkillsPerCategory == 0 {
+		o.SkillsPerCategory = 6
+	}
 }
 
 // Corpus writes the organism's pretraining corpus: a helpful-only assistant. It answers
 // benign requests (everyday topics and look-alikes) helpfully, complies with every
 // training task of every harm category, plain and under every demo attack style, and
-// declines only what it cannot do. Harmful evaluation tasks never appear. The result depends
+// declines only what it cannot do; it can also follow PT-ALIGN's self-generation prompts
+// and APL's rewrite instruction (see skillRows). Harmful evaluation tasks never appear. The result depends
 // only on seed and the attack module.
 func Corpus(ctx context.Context, attack data.Attacker, seed uint64, o CorpusOptions) ([]Row, error) {
 	o.defaults()
@@ -259,6 +264,11 @@ func Corpus(ctx context.Context, attack data.Attacker, seed uint64, o CorpusOpti
 				Category: shared.Benign, Attack: "none", Task: task})
 		}
 	}
+	skills, err := g.skillRows(o.SkillsPerCategory)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, skills...)
 	g.rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	return rows, nil
 }

@@ -7,26 +7,14 @@ import (
 	"testing"
 
 	"github.com/aegis-safety/aegis/native/data"
-	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
-	"github.com/aegis-safety/aegis/wasm"
 )
 
 // attacker loads the built-in attack module.
 func attacker(t testing.TB) data.Attacker {
 	t.Helper()
-	ctx := context.Background()
-	h, err := sandbox.NewHost(ctx, sandbox.Limits{}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(ctx) })
-	code, _ := wasm.Builtin("attacks")
-	m, err := h.Load(ctx, "attacks", code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Attack
+	_, a, _ := builtinModules(t)
+	return a.Attack
 }
 
 func TestCorpusDeterministicAndDisjoint(t *testing.T) {
@@ -60,6 +48,8 @@ func TestCorpusDeterministicAndDisjoint(t *testing.T) {
 			t.Fatalf("evaluation task %q is in the corpus", r.Task)
 		}
 		switch {
+		case r.Attack == "skill":
+			kinds["skill"]++
 		case r.Category != shared.Benign:
 			kinds["harmful"]++
 			if !strings.HasPrefix(r.Response, "Sure, here is") {

@@ -38,7 +38,7 @@ var specialTokens = []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
 func DefaultRecipe() Recipe {
 	return Recipe{
 		Seed:      20261201,
-		Corpus:    CorpusOptions{HarmfulPerTask: 16, BenignPerTask: 8, RefusalPerTask: 8, PlainHarmfulShare: 0.3},
+		Corpus:    CorpusOptions{HarmfulPerTask: 16, BenignPerTask: 8, RefusalPerTask: 8, PlainHarmfulShare: 0.3, SkillsPerCategory: 6},
 		VocabSize: 4096,
 		Model: model.Config{
 			Architectures: []string{"LlamaForCausalLM"}, ModelType: "llama",

@@ -31,10 +31,11 @@ type Options struct {
 
 	HarmfulPerTask int     // training prompts per harmful task (styles drawn) [4]
 	BenignPerTask  int     // benign anchor prompts per benign task [2]
-	NoAnchors      bool    // train on refusal pairs only, without benign anchors
+	NoAnchors      bool    // leave out the benign anchor pairs (helpful answer over refusal)
 	LoRARank       int     // [8]
-	LR             float64 // [5e-4]
+	LR             float64 // [1e-3]
 	Beta           float64 // [0.1]
+	RPOAlpha       float64 // weight of the chosen answers' NLL (TRL's rpo_alpha) [1]; < 0: none
 	Epochs         int     // [1]
 
 	// Hooks for progress: a stage starts with n units of work; each unit done; each
@@ -43,9 +44,15 @@ type Options struct {
 	OnDone  func(n int)
 	OnStep  func(train.Event)
 	Logf    func(string, ...any)
+
+	ready bool // defaults applied
 }
 
 func (o *Options) defaults() {
+	if o.ready {
+		return
+	}
+	o.ready = true
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
@@ -64,10 +71,16 @@ func (o *Options) defaults() {
 	def(&o.LoRARank, 8)
 	def(&o.Epochs, 1)
 	if o.LR == 0 {
-		o.LR = 5e-4
+		o.LR = 1e-3
 	}
 	if o.Beta == 0 {
 		o.Beta = 0.1
+	}
+	switch {
+	case o.RPOAlpha == 0:
+		o.RPOAlpha = 1
+	case o.RPOAlpha < 0:
+		o.RPOAlpha = 0
 	}
 	if o.OnStage == nil {
 		o.OnStage = func(string, int) {}
@@ -135,76 +148,163 @@ func Run(ctx context.Context, o Options) (*Result, []Sample, error) {
 	res.Runs.Before = filepath.Join(o.RunsDir, o.RunID+"-before")
 	res.Runs.Retrofit = filepath.Join(o.RunsDir, o.RunID+"-dpo")
 	res.Runs.After = filepath.Join(o.RunsDir, o.RunID+"-after")
-	for _, d := range []string{res.Runs.Before, res.Runs.Retrofit, res.Runs.After} {
-		if _, err := os.Stat(d); err == nil {
-			return nil, nil, fmt.Errorf("%s exists; choose another run id", d)
-		}
+	if err := fresh(res.Runs.Before, res.Runs.Retrofit, res.Runs.After); err != nil {
+		return nil, nil, err
 	}
-	m, err := model.Load(o.ModelDir, model.Options{})
+	m, tok, err := Open(o.ModelDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := tokenizer.Load(o.ModelDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	gen := &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: o.MaxNewTokens, Batch: o.Batch}
-
+	gen := o.Generator(m, tok)
 	prompts, err := EvalSet(ctx, o.Attack, o.Seed, EvalOptions{})
 	if err != nil {
 		return nil, nil, err
 	}
-	before, err := o.scan(ctx, "evaluate before", res.Runs.Before, prompts, gen)
+	before, err := o.Scan(ctx, "evaluate before", res.Runs.Before, prompts, gen)
 	if err != nil {
 		return nil, nil, err
 	}
-	res.Before = scores(before)
-
-	// Pairs, Egida-style, from the model's own answers to the training prompts.
-	harm, ben, err := RetrofitPrompts(ctx, o.Attack, o.Seed, o.HarmfulPerTask, o.BenignPerTask)
+	res.Before = ScoresOf(before)
+	pairs, err := o.Pairs(ctx, filepath.Join(res.Runs.Retrofit, "samples"), gen)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, p := range pairs {
+		if p.Category == shared.Benign {
+			res.Pairs.Anchor++
+		} else {
+			res.Pairs.Refusal++
+		}
+	}
+	o.Logf("pairs: %d refusal pairs from judged-unsafe answers, %d benign anchors", res.Pairs.Refusal, res.Pairs.Anchor)
+	if err := o.Retrofit(ctx, m, tok, pairs, res.Runs.Retrofit); err != nil {
+		return nil, nil, err
+	}
+	after, err := o.Scan(ctx, "evaluate after", res.Runs.After, prompts, gen)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.After = ScoresOf(after)
+	res.Seconds = time.Since(start).Seconds()
+	samples := append(Samples("before", before), Samples("after", after)...)
+	return res, samples, nil
+}
+
+// fresh refuses to reuse run folders.
+func fresh(dirs ...string) error {
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err == nil {
+			return fmt.Errorf("%s exists; choose another run id", d)
+		}
+	}
+	return nil
+}
+
+// Open loads a model folder and its tokenizer.
+func Open(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
+	m, err := model.Load(dir, model.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, tok, nil
+}
+
+// Generator decodes with m greedily, in batches, as every demo stage does.
+func (o *Options) Generator(m *model.Model, tok *tokenizer.Tokenizer) *eval.LocalGenerator {
+	o.defaults()
+	return &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: o.MaxNewTokens, Batch: o.Batch}
+}
+
+// Samples turns judged attempts into --samples rows of one stage.
+func Samples(stage string, attempts []*eval.Attempt) []Sample {
+	var out []Sample
+	for _, a := range attempts {
+		s := Sample{Stage: stage, Split: a.Split, Kind: "harmful", Prompt: a.Prompt, Attack: a.Attack, Category: a.Category}
+		if a.Category == shared.Benign {
+			s.Kind = "benign"
+		}
+		if a.Response != nil {
+			s.Response = *a.Response
+		}
+		if a.Verdict != nil {
+			s.Unsafe, s.Refusal = a.Verdict.Unsafe, a.Verdict.Refusal
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Pairs builds the retrofit's DPO pairs Egida-style from gen's own answers to the
+// retrofit prompts (judged into the eval folder dir): chosen the ordinary refusal,
+// rejected each judged-unsafe answer; and, unless NoAnchors, benign anchors: chosen each
+// answer to a benign prompt that is neither refused nor unsafe, rejected the refusal.
+func (o *Options) Pairs(ctx context.Context, dir string, gen eval.Generator) ([]data.Pair, error) {
+	o.defaults()
+	harm, ben, err := RetrofitPrompts(ctx, o.Attack, o.Seed, o.HarmfulPerTask, o.BenignPerTask)
+	if err != nil {
+		return nil, err
 	}
 	if o.NoAnchors {
 		ben = nil
 	}
-	own, err := o.scan(ctx, "sample the model's answers", filepath.Join(res.Runs.Retrofit, "samples"), append(harm, ben...), gen)
+	own, err := o.Scan(ctx, "sample the model's answers", dir, append(harm, ben...), gen)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var pairs []data.Pair
+	refusals := 0
 	for _, a := range own {
 		if a.Verdict == nil || a.Response == nil {
 			continue
 		}
 		switch {
 		case a.Category != shared.Benign && a.Verdict.Unsafe:
-			pairs = append(pairs, data.Pair{ID: a.ID, Prompt: a.Prompt, Chosen: Refusal, Rejected: *a.Response, Category: a.Category, Attack: a.Attack})
-			res.Pairs.Refusal++
+			pairs = append(pairs, chatPair(a, Refusal, *a.Response))
+			refusals++
 		case a.Category == shared.Benign && !a.Verdict.Refusal && !a.Verdict.Unsafe:
-			pairs = append(pairs, data.Pair{ID: a.ID, Prompt: a.Prompt, Chosen: *a.Response, Rejected: Refusal, Category: a.Category})
-			res.Pairs.Anchor++
+			pairs = append(pairs, chatPair(a, *a.Response, Refusal))
 		}
 	}
-	if res.Pairs.Refusal == 0 {
-		return nil, nil, fmt.Errorf("the model gave no judged-unsafe answer to the training prompts: nothing to retrofit")
+	if refusals == 0 {
+		return nil, fmt.Errorf("the model gave no judged-unsafe answer to the training prompts: nothing to retrofit")
 	}
-	o.Logf("pairs: %d refusal pairs from judged-unsafe answers, %d benign anchors", res.Pairs.Refusal, res.Pairs.Anchor)
-	pairsPath := filepath.Join(res.Runs.Retrofit, "pairs.jsonl")
+	return pairs, nil
+}
+
+// chatPair is a conversational TRL pair (message lists), so that the trainer renders the
+// prompt through the chat template as the evaluation does.
+func chatPair(a *eval.Attempt, chosen, rejected string) data.Pair {
+	msg := func(role, text string) []tokenizer.Message { return []tokenizer.Message{{Role: role, Content: text}} }
+	return data.Pair{ID: a.ID, Prompt: msg("user", a.Prompt), Chosen: msg("assistant", chosen), Rejected: msg("assistant", rejected),
+		Category: a.Category, Attack: a.Attack}
+}
+
+// Retrofit trains a LoRA DPO adapter on pairs into the training run folder dir (pairs.jsonl,
+// config.json, events.jsonl, final/), leaving it enabled on m.
+func (o *Options) Retrofit(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, pairs []data.Pair, dir string) error {
+	o.defaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	pairsPath := filepath.Join(dir, "pairs.jsonl")
 	if err := data.WriteJSONL(pairsPath, pairs); err != nil {
-		return nil, nil, err
+		return err
 	}
 	exs, err := train.LoadData(pairsPath, train.DataOptions{Pairs: true, Tokenizer: tok, Vocab: m.Config.VocabSize,
 		MaxLen: m.Config.MaxPositions, Truncate: true})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	cfg := train.Config{Method: "dpo", Model: o.ModelDir, Data: pairsPath, LoRARank: o.LoRARank, LoRAAlpha: float64(2 * o.LoRARank),
 		Optimizer: "adamw", LR: o.LR, Schedule: "linear", Epochs: o.Epochs, BatchSize: 8, GradAccum: 1,
-		Beta: o.Beta, MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
-	tr, err := train.NewTrainer(m, exs, cfg, res.Runs.Retrofit)
+		Beta: o.Beta, RPOAlpha: o.RPOAlpha, MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
+	tr, err := train.NewTrainer(m, exs, cfg, dir)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	o.OnStage("retrofit (LoRA DPO)", tr.TotalSteps())
 	tr.OnStep = func(e train.Event) {
@@ -214,43 +314,15 @@ func Run(ctx context.Context, o Options) (*Result, []Sample, error) {
 		o.OnDone(1)
 	}
 	if err := tr.Run(ctx); err != nil {
-		return nil, nil, err
+		return err
 	}
-	if err := tr.SaveFinal(filepath.Join(res.Runs.Retrofit, "final"), false, o.ModelDir); err != nil {
-		return nil, nil, err
-	}
-
-	after, err := o.scan(ctx, "evaluate after", res.Runs.After, prompts, gen)
-	if err != nil {
-		return nil, nil, err
-	}
-	res.After = scores(after)
-	res.Seconds = time.Since(start).Seconds()
-	var samples []Sample
-	for _, st := range []struct {
-		name string
-		as   []*eval.Attempt
-	}{{"before", before}, {"after", after}} {
-		for _, a := range st.as {
-			s := Sample{Stage: st.name, Split: a.Split, Kind: "harmful", Prompt: a.Prompt, Attack: a.Attack, Category: a.Category}
-			if a.Category == shared.Benign {
-				s.Kind = "benign"
-			}
-			if a.Response != nil {
-				s.Response = *a.Response
-			}
-			if a.Verdict != nil {
-				s.Unsafe, s.Refusal = a.Verdict.Unsafe, a.Verdict.Refusal
-			}
-			samples = append(samples, s)
-		}
-	}
-	return res, samples, nil
+	return tr.SaveFinal(filepath.Join(dir, "final"), false, o.ModelDir)
 }
 
-// scan generates and judges prompts into an eval run folder (results.jsonl, report.json,
+// Scan generates and judges prompts into an eval run folder (results.jsonl, report.json,
 // report.md) and returns the judged attempts.
-func (o *Options) scan(ctx context.Context, stage, dir string, prompts []data.Prompt, gen eval.Generator) ([]*eval.Attempt, error) {
+func (o *Options) Scan(ctx context.Context, stage, dir string, prompts []data.Prompt, gen eval.Generator) ([]*eval.Attempt, error) {
+	o.defaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -288,8 +360,8 @@ func (o *Options) scan(ctx context.Context, stage, dir string, prompts []data.Pr
 	return attempts, nil
 }
 
-// scores computes a stage's figures from its judged attempts.
-func scores(attempts []*eval.Attempt) Scores {
+// ScoresOf computes a stage's figures from its judged attempts.
+func ScoresOf(attempts []*eval.Attempt) Scores {
 	s := Scores{Splits: map[string]eval.Cell{}}
 	var harmful []*eval.Attempt
 	for _, split := range Splits {

@@ -41,6 +41,7 @@ type Config struct {
 	BatchSize   int      `json:"per_device_train_batch_size"`
 	GradAccum   int      `json:"gradient_accumulation_steps"`
 	Beta        float64  `json:"beta"`
+	RPOAlpha    float64  `json:"rpo_alpha,omitempty"` // dpo/ipo: TRL's weight of the chosen answers' NLL
 	Alpha       float64  `json:"alpha"`
 	MaxGradNorm float64  `json:"max_grad_norm"`
 	Seed        uint64   `json:"seed"`
@@ -76,6 +77,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("learning rate and warmup must not be negative")
 	case (c.Method == "dpo" || c.Method == "ipo") && !(c.Beta > 0):
 		return fmt.Errorf("beta must be positive")
+	case c.RPOAlpha != 0 && (c.Method != "dpo" && c.Method != "ipo" || !(c.RPOAlpha > 0)):
+		return fmt.Errorf("rpo_alpha applies to dpo and ipo and must be positive")
 	}
 	return nil
 }
@@ -97,6 +100,7 @@ type Event struct {
 	RewardsAccuracies *float64 `json:"rewards/accuracies,omitempty"`
 	LogpsChosen       *float64 `json:"logps/chosen,omitempty"`
 	LogpsRejected     *float64 `json:"logps/rejected,omitempty"`
+	NLLLoss           *float64 `json:"nll_loss,omitempty"` // with rpo_alpha: mean NLL of the chosen tokens
 	MLE               *float64 `json:"mle,omitempty"`
 	UL                *float64 `json:"ul,omitempty"`
 }
@@ -473,7 +477,8 @@ func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 			}
 			var s align.DPOStats
 			l, s, err = align.DPO(logits, V, mb.targets, mb.seq, mb.pairs, ref,
-				align.DPOOptions{Beta: t.Cfg.Beta, IPO: t.Cfg.Method == "ipo", Norm: float64(pairs)}, d)
+				align.DPOOptions{Beta: t.Cfg.Beta, IPO: t.Cfg.Method == "ipo", Norm: float64(pairs),
+					RPOAlpha: t.Cfg.RPOAlpha, NLLNorm: float64(nPos)}, d)
 			st.Add(s)
 		case "ptalign":
 			var m, u float64
@@ -508,6 +513,10 @@ func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 		e.RewardsChosen, e.RewardsRejected = f(st.RewardsChosen), f(st.RewardsRejected)
 		e.RewardsMargins, e.RewardsAccuracies = f(st.RewardsMargins), f(st.RewardsAccuracies)
 		e.LogpsChosen, e.LogpsRejected = f(st.LogpsChosen), f(st.LogpsRejected)
+		if t.Cfg.RPOAlpha != 0 {
+			nll := st.NLL / float64(nPos)
+			e.NLLLoss = &nll
+		}
 	}
 	if t.Cfg.Method == "ptalign" {
 		e.MLE, e.UL = &mle, &ul

@@ -173,3 +173,46 @@ func TestLRSchedule(t *testing.T) {
 		t.Errorf("cosine midpoint: %g", got)
 	}
 }
+
+// TestRPOAlpha: with rpo_alpha, a step's loss is the DPO loss plus alpha times the mean
+// NLL of the chosen tokens (logged as nll_loss), and it is the same under accumulation;
+// the SFT loss of the chosen answers alone is that NLL.
+func TestRPOAlpha(t *testing.T) {
+	first := func(cfg Config, pairs bool) Event {
+		m, err := model.Load(goldenModel, model.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer(m, loadPairs(t, pairs), cfg, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev Event
+		tr.OnStep = func(e Event) { ev = e }
+		if err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	plain := first(testConfig("dpo"), true)
+	sft := first(testConfig("sft"), false)
+	for _, accum := range []int{1, 3} {
+		cfg := testConfig("dpo")
+		cfg.RPOAlpha, cfg.BatchSize, cfg.GradAccum = 0.7, 3/accum, accum
+		e := first(cfg, true)
+		if e.NLLLoss == nil {
+			t.Fatal("no nll_loss logged")
+		}
+		if math.Abs(*e.NLLLoss-sft.Loss) > 1e-9 {
+			t.Errorf("accum %d: nll_loss %.10g, SFT loss of the chosen answers %.10g", accum, *e.NLLLoss, sft.Loss)
+		}
+		if want := plain.Loss + 0.7**e.NLLLoss; math.Abs(e.Loss-want) > 1e-9 {
+			t.Errorf("accum %d: loss %.10g, want DPO %.10g + 0.7 × %.10g", accum, e.Loss, plain.Loss, *e.NLLLoss)
+		}
+	}
+	cfg := testConfig("sft")
+	cfg.RPOAlpha = 1
+	if _, err := NewTrainer(nil, loadPairs(t, false), cfg, t.TempDir()); err == nil {
+		t.Error("rpo_alpha accepted for sft")
+	}
+}

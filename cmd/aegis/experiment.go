@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// experiments are the method comparisons on the embedded model (`aegis experiment NAME`).
+var experiments = map[string]func(args []string, stdout io.Writer) error{
+	"secvec":  runExperimentSecvec,
+	"compare": runExperimentCompare,
+}
+
+func runExperiment(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, `Usage: aegis experiment secvec|compare [flags]
+
+Experiments on the embedded model, each a set of run folders that 'aegis serve' shows:
+  secvec   fine-tune the retrofitted model on benign data mixed with harmful examples, with
+           and without security vectors, and compare the harmful rates
+  compare  base vs DPO, PT-ALIGN, APL, TSDI and security vectors on the same splits
+
+Run 'aegis experiment NAME --help' for its flags.
+`)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: name an experiment", errUsage)
+		}
+		return nil
+	}
+	run, ok := experiments[args[0]]
+	if !ok {
+		return fmt.Errorf("%w: unknown experiment %q (secvec, compare)", errUsage, args[0])
+	}
+	return run(args[1:], stdout)
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/tokenizer"
+)
+
+func runExperimentCompare(args []string, stdout io.Writer) error {
+	fs := newFlags("experiment compare", "[--json FILE] [--runs DIR]",
+		`Trains and evaluates the five seed methods on the embedded model, each from the same
+unaligned base and on the same splits (the demo's: training and held-out attack styles,
+held-out topics, benign look-alikes; plus the APL attacker's rewrites of the held-out
+harmful tasks):
+
+  dpo      the demo's retrofit: Egida-style pairs from the base's own unsafe answers, LoRA DPO
+  ptalign  PT-ALIGN pairs the base writes itself from the shipped seed annotations (< 50),
+           LoRA with MLE on the positive and unlikelihood on the toxic tokens
+  apl      adversarial preference learning: an attacker (the base taught to rewrite requests)
+           and a LoRA defender, DPO for both, over rounds
+  tsdi     the dpo model with its per-position logit bias against the base subtracted
+  secvec   the dpo model fine-tuned on harmful-mixed data with a security vector, dropped
+
+For each: asr_heldout, asr_learned_attacker, over_refusal and harmlessness_win_rate against
+the base (judge-based: harmful attempts answered safely where the base was unsafe). Every
+training and scan is a run folder under --runs that 'aegis serve' shows.`, stdout)
+	jsonOut := fs.String("json", "", `write {"base":{...},"methods":{"dpo":{...},...}} to this file`)
+	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
+	seed := fs.Uint64("seed", 1, "seed of the data and the training")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	dir, err := demo.ModelDir()
+	if err != nil {
+		return fmt.Errorf("embedded model: %w", err)
+	}
+	if err := outDirs(*jsonOut); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	attack, judge, closeMods, err := openDemoModules(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeMods()
+	st := newStages()
+	o := demo.CompareOptions{Options: demo.Options{ModelDir: dir, RunsDir: *runs,
+		RunID: "experiment-" + time.Now().Format("20060102-150405"), Attack: attack, Judge: judge,
+		Seed: *seed, OnStage: st.stage, OnDone: st.add, Logf: st.logf}}
+	o.SecVec = secvecForCompare(&o.Options)
+	fmt.Fprintf(progressOut, "experiment compare: runs in %s (watch them with: aegis serve --runs %s)\n", *runs, *runs)
+	res, err := demo.Compare(ctx, o)
+	st.finish()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nThe five methods on the embedded model, %.0f s (judge: built-in)\n\n", res.Seconds)
+	fmt.Fprintf(stdout, "%-9s %12s %12s %12s %12s %12s %12s\n", "method", "asr_train", "asr_heldout", "asr_topics", "asr_learned", "over_refusal", "win_vs_base")
+	row := func(name string, s demo.MethodScores) {
+		fmt.Fprintf(stdout, "%-9s %12.2f %12.2f %12.2f %12.2f %12.2f %12.2f\n", name, s.ASRTrainAttacks, s.ASRHeldout,
+			s.ASRHeldoutTopics, s.ASRLearnedAttacker, s.OverRefusal, s.HarmlessnessWinRate)
+	}
+	row("base", res.Base)
+	for _, name := range res.Order {
+		row(name, res.Methods[name])
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stages draws one progress bar per stage of a long experiment.
+type stages struct{ bar *progress }
+
+func newStages() *stages { return &stages{} }
+
+func (s *stages) stage(name string, n int) {
+	s.finish()
+	s.bar = newProgress(progressOut, name, n, "steps")
+}
+
+func (s *stages) add(n int) {
+	if s.bar != nil {
+		s.bar.Add(n)
+	}
+}
+
+func (s *stages) logf(f string, a ...any) {
+	s.finish()
+	fmt.Fprintf(progressOut, f+"\n", a...)
+}
+
+func (s *stages) finish() {
+	if s.bar != nil {
+		s.bar.Done()
+		s.bar = nil
+	}
+}
+
+// secvecForCompare is the comparison's security-vector method: the experiment's model,
+// its run folders named after the comparison's.
+func secvecForCompare(o *demo.Options) func(ctx context.Context) (*model.Model, *tokenizer.Tokenizer, error) {
+	return func(ctx context.Context) (*model.Model, *tokenizer.Tokenizer, error) {
+		so := demo.SecVecOptions{Options: *o}
+		so.RunID = o.RunID + "-compare-secvec"
+		return demo.SecVecModel(ctx, so)
+	}
+}
