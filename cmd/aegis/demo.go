@@ -66,42 +66,12 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	}
 	defer closeMods()
 
-	var bar *progress
-	var tbar *trainBar
-	finish := func() {
-		if bar != nil {
-			bar.Done()
-			bar = nil
-		}
-		if tbar != nil {
-			tbar.done()
-			tbar = nil
-		}
-	}
+	st := newStages("demo: ")
 	fmt.Fprintf(progressOut, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
 	res, samples, err := demo.Run(ctx, demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack,
 		Judge: judge, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs, LR: *lr, RPOAlpha: *rpo,
-		OnStage: func(stage string, n int) {
-			finish()
-			if strings.HasPrefix(stage, "retrofit") {
-				tbar = newTrainBar(progressOut, "demo "+stage, n, 0)
-				return
-			}
-			bar = newProgress(progressOut, "demo: "+stage, n, "answers")
-		},
-		OnDone: func(n int) {
-			if bar != nil {
-				bar.Add(n)
-			}
-		},
-		OnStep: func(e train.Event) {
-			if tbar != nil {
-				tbar.step(e)
-			}
-		},
-		Logf: func(f string, a ...any) { finish(); fmt.Fprintf(progressOut, "demo: "+f+"\n", a...) },
-	})
-	finish()
+		OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf})
+	st.finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished stages are in %s", *runs)
 	}

@@ -54,10 +54,10 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, stdou
 		return err
 	}
 	defer closeMods()
-	st := newStages()
+	st := newStages("")
 	o := demo.CompareOptions{Options: demo.Options{ModelDir: dir, RunsDir: *runs,
 		RunID: "experiment-" + time.Now().Format("20060102-150405"), Attack: attack, Judge: judge,
-		Seed: *seed, OnStage: st.stage, OnDone: st.add, Logf: st.logf}}
+		Seed: *seed, OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf}}
 	o.SecVec = secvecForCompare(&o.Options)
 	fmt.Fprintf(progressOut, "experiment compare: runs in %s (watch them with: aegis serve --runs %s)\n", *runs, *runs)
 	res, err := demo.Compare(ctx, o)
@@ -85,34 +85,6 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, stdou
 		}
 	}
 	return nil
-}
-
-// stages draws one progress bar per stage of a long experiment.
-type stages struct{ bar *progress }
-
-func newStages() *stages { return &stages{} }
-
-func (s *stages) stage(name string, n int) {
-	s.finish()
-	s.bar = newProgress(progressOut, name, n, "steps")
-}
-
-func (s *stages) add(n int) {
-	if s.bar != nil {
-		s.bar.Add(n)
-	}
-}
-
-func (s *stages) logf(f string, a ...any) {
-	s.finish()
-	fmt.Fprintf(progressOut, f+"\n", a...)
-}
-
-func (s *stages) finish() {
-	if s.bar != nil {
-		s.bar.Done()
-		s.bar = nil
-	}
 }
 
 // secvecForCompare is the comparison's security-vector method: the experiment's model,

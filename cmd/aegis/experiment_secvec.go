@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/aegis-safety/aegis/native/demo"
-	"github.com/aegis-safety/aegis/native/train"
 )
 
 func runExperimentSecvec(args []string, stdout io.Writer) error {
@@ -71,45 +70,15 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 	}
 	defer closeMods()
 
-	var bar *progress
-	var tbar *trainBar
-	finish := func() {
-		if bar != nil {
-			bar.Done()
-			bar = nil
-		}
-		if tbar != nil {
-			tbar.done()
-			tbar = nil
-		}
-	}
+	st := newStages("secvec: ")
 	fmt.Fprintf(progressOut, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
 	res, err := demo.SecVec(ctx, demo.SecVecOptions{
 		Options: demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack, Judge: judge, Seed: *seed,
-			OnStage: func(stage string, n int) {
-				finish()
-				if demo.TrainingStage(stage) {
-					tbar = newTrainBar(progressOut, "secvec: "+stage, n, 0)
-					return
-				}
-				bar = newProgress(progressOut, "secvec: "+stage, n, "answers")
-			},
-			OnDone: func(n int) {
-				if bar != nil {
-					bar.Add(n)
-				}
-			},
-			OnStep: func(e train.Event) {
-				if tbar != nil {
-					tbar.step(e)
-				}
-			},
-			Logf: func(f string, a ...any) { finish(); fmt.Fprintf(progressOut, "secvec: "+f+"\n", a...) },
-		},
+			OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf},
 		VecExamples: *vecN, VecLR: *vecLR, VecEpochs: *vecEpochs,
 		FTHarmful: *ftHarmful, FTBenign: *ftBenign, FTLR: *ftLR, FTEpochs: *ftEpochs,
 	})
-	finish()
+	st.finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
 	}

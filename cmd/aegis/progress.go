@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/native/train"
 )
 
 // progress reports the advance of a long job: a redrawn bar with rate and ETA on a
@@ -75,4 +78,51 @@ func (p *progress) draw(now time.Time) {
 	}
 	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
 	fmt.Fprintf(p.w, "\r%s [%s] %d/%d %s  %.3g %s/s  ETA %s ", p.label, bar, p.done, p.total, p.unit, rate, p.unit, eta)
+}
+
+// stages draws the progress of a pipeline of stages (the demo, the experiments): a
+// training bar for training stages, an answers bar for the others, and log lines between.
+type stages struct {
+	label string
+	bar   *progress
+	tbar  *trainBar
+}
+
+func newStages(label string) *stages { return &stages{label: label} }
+
+func (s *stages) stage(name string, n int) {
+	s.finish()
+	if demo.TrainingStage(name) {
+		s.tbar = newTrainBar(progressOut, s.label+name, n, 0)
+		return
+	}
+	s.bar = newProgress(progressOut, s.label+name, n, "answers")
+}
+
+func (s *stages) add(n int) {
+	if s.bar != nil {
+		s.bar.Add(n)
+	}
+}
+
+func (s *stages) step(e train.Event) {
+	if s.tbar != nil {
+		s.tbar.step(e)
+	}
+}
+
+func (s *stages) logf(f string, a ...any) {
+	s.finish()
+	fmt.Fprintf(progressOut, s.label+f+"\n", a...)
+}
+
+func (s *stages) finish() {
+	if s.bar != nil {
+		s.bar.Done()
+		s.bar = nil
+	}
+	if s.tbar != nil {
+		s.tbar.done()
+		s.tbar = nil
+	}
 }
