@@ -47,24 +47,12 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	dir := *modelDir
-	if dir == "" {
-		d, err := demo.ModelDir()
-		if err != nil {
-			return fmt.Errorf("embedded model: %w", err)
-		}
-		dir = d
-	}
-	if err := outDirs(*jsonOut, *samplesOut); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	attack, judge, closeMods, err := openDemoModules(ctx)
+	pl, err := openPipeline(*modelDir, *jsonOut, *samplesOut)
 	if err != nil {
 		return err
 	}
-	defer closeMods()
+	defer pl.close()
+	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
 
 	st := newStages("demo: ")
 	fmt.Fprintf(progressOut, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
@@ -192,6 +180,38 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	fmt.Fprintf(stdout, "pretrained %d parameters on %d rows (%d tokens an epoch) in %d steps, %.0f s: loss %.4f -> %.4f; model in %s\n",
 		b.Params, b.Rows, b.Tokens, b.Steps, b.Seconds, b.FirstLoss, b.FinalLoss, *out)
 	return nil
+}
+
+// pipeline is what the demo and the experiments share: the model folder (the embedded
+// one unless given), the output files' folders, a context that Ctrl-C cancels, and the
+// built-in attack and judge modules. close releases all of it.
+type pipeline struct {
+	dir    string
+	ctx    context.Context
+	attack data.Attacker
+	judge  eval.Judge
+	close  func()
+}
+
+func openPipeline(modelDir string, outs ...string) (*pipeline, error) {
+	dir := modelDir
+	if dir == "" {
+		d, err := demo.ModelDir()
+		if err != nil {
+			return nil, fmt.Errorf("embedded model: %w", err)
+		}
+		dir = d
+	}
+	if err := outDirs(outs...); err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	attack, judge, closeMods, err := openDemoModules(ctx)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &pipeline{dir: dir, ctx: ctx, attack: attack, judge: judge, close: func() { closeMods(); stop() }}, nil
 }
 
 // outDirs makes the folders of the output files that are set.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/aegis-safety/aegis/native/demo"
@@ -40,20 +38,12 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, stdou
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	dir, err := demo.ModelDir()
-	if err != nil {
-		return fmt.Errorf("embedded model: %w", err)
-	}
-	if err := outDirs(*jsonOut); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	attack, judge, closeMods, err := openDemoModules(ctx)
+	pl, err := openPipeline("", *jsonOut)
 	if err != nil {
 		return err
 	}
-	defer closeMods()
+	defer pl.close()
+	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
 	st := newStages("")
 	o := demo.CompareOptions{Options: demo.Options{ModelDir: dir, RunsDir: *runs,
 		RunID: "experiment-" + time.Now().Format("20060102-150405"), Attack: attack, Judge: judge,

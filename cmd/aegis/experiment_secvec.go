@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/aegis-safety/aegis/native/demo"
 )
@@ -51,24 +49,12 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	dir := *modelDir
-	if dir == "" {
-		d, err := demo.ModelDir()
-		if err != nil {
-			return fmt.Errorf("embedded model: %w", err)
-		}
-		dir = d
-	}
-	if err := outDirs(*jsonOut); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	attack, judge, closeMods, err := openDemoModules(ctx)
+	pl, err := openPipeline(*modelDir, *jsonOut)
 	if err != nil {
 		return err
 	}
-	defer closeMods()
+	defer pl.close()
+	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
 
 	st := newStages("secvec: ")
 	fmt.Fprintf(progressOut, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
