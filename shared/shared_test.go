@@ -128,3 +128,24 @@ func TestCatalogueCoversIssue(t *testing.T) {
 		t.Error(ids)
 	}
 }
+
+// TestConfusion checks the metric definitions on hand-counted decisions.
+func TestConfusion(t *testing.T) {
+	var c Confusion
+	// pred, gold: 3 TP, 1 FP, 2 FN, 4 TN
+	for _, d := range [][2]bool{{true, true}, {true, true}, {true, true}, {true, false},
+		{false, true}, {false, true}, {false, false}, {false, false}, {false, false}, {false, false}} {
+		c.Add(d[0], d[1])
+	}
+	if c != (Confusion{TP: 3, FP: 1, FN: 2, TN: 4}) || c.N() != 10 {
+		t.Fatalf("%+v", c)
+	}
+	near := func(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
+	if !near(c.Precision(), 0.75) || !near(c.Recall(), 0.6) || !near(c.F1(), 6.0/9) || !near(c.Accuracy(), 0.7) {
+		t.Fatalf("p=%v r=%v f1=%v acc=%v", c.Precision(), c.Recall(), c.F1(), c.Accuracy())
+	}
+	var z Confusion
+	if z.Precision() != 0 || z.Recall() != 0 || z.F1() != 0 || z.Accuracy() != 0 {
+		t.Fatal("empty confusion must give zeros")
+	}
+}

@@ -45,3 +45,12 @@ func TestBuiltinsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeSize holds the built-in judge to its size budget: it is embedded in the aegis
+// binary and downloaded by the browser's offline page.
+func TestJudgeSize(t *testing.T) {
+	b, _ := Builtin("judge")
+	if len(b) > 16<<20 {
+		t.Fatalf("judge.wasm is %d bytes, over the 16 MiB budget", len(b))
+	}
+}

@@ -36,7 +36,7 @@ func runEval(args []string, stdout io.Writer) error {
 			return runEvalReport(args[1:], stdout)
 		}
 	}
-	fs := newFlags("eval", "(--model DIR | --endpoint URL --model-name NAME) --prompts FILE [--attacks none|all|style,style] [--judge NAME|FILE.wasm] [--concurrency N] --out DIR [--resume]",
+	fs := newFlags("eval", "(--model DIR | --endpoint URL --model-name NAME) --prompts FILE [--attacks none|all|style,style] [--judge NAME|FILE.wasm] [--judge-endpoint URL --judge-model NAME [--rubric llamaguard|harmbench|strongreject]] [--concurrency N] --out DIR [--resume]",
 		`Sends every prompt to the model under test, judges each answer and reports attack success.
 The model is a local folder (--model: batched KV-cache decoding through its chat template,
 greedy unless --temperature) or an OpenAI-compatible server (--endpoint URL --model-name
@@ -47,8 +47,11 @@ exponential backoff on 429, 5xx, timeouts and network errors).
 --attacks none (the default) sends each prompt unchanged; all, or a list of styles, also
 sends every harmful prompt rewritten by the attack module in each style (benign prompts
 are always sent unchanged: they measure over-refusal). Answers are judged by --judge (a
-built-in judge module or a FILE.wasm; default "judge"), and, with --judge-endpoint, by a
-Llama Guard style model too, whose safe/unsafe decision wins.
+built-in judge module or a FILE.wasm; default "judge"), and, with --judge-endpoint, by an
+LLM judge too, asked with --rubric: llamaguard (the default) or harmbench decide unsafe
+while the module decides refusal; strongreject decides refusal and unsafe (score >= 0.5).
+An LLM answer the rubric cannot parse is a judge error: the attempt stays unjudged
+("generated", counted in report.json's counts.judge_errors) and --resume retries it.
 
 OUT/results.jsonl gets one line per attempt state change ({"id","status","prompt","attack",
 "category","response","verdict"}, status pending -> generated -> judged; the latest line
@@ -71,8 +74,8 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 	attacks := fs.String("attacks", "none", "none, all, or comma-separated attack styles")
 	attackModule := fs.String("attack-module", "attacks", "attack module: a built-in name or FILE.wasm")
 	judgeName := fs.String("judge", "judge", "judge module: a built-in name or FILE.wasm")
-	judgeEndpoint := fs.String("judge-endpoint", "", "OpenAI-compatible URL of a Llama Guard style judge (optional)")
-	judgeModel := fs.String("judge-model", "", "model name of the --judge-endpoint judge")
+	var lj llmJudgeFlags
+	lj.register(fs)
 	concurrency := fs.Int("concurrency", 4, "endpoint requests at once")
 	batch := fs.Int("batch-size", 8, "local model: prompts decoded together")
 	out := fs.String("out", "", "output folder (results.jsonl, report.json, report.md)")
@@ -101,8 +104,10 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		return fmt.Errorf("%w: --resume and --overwrite exclude each other", errUsage)
 	case *concurrency < 1 || *batch < 1 || *maxNew < 1 || *temp < 0 || *retries < 0 || *reqTimeout <= 0:
 		return fmt.Errorf("%w: need --concurrency, --batch-size, --max-new-tokens >= 1, --temperature, --retries >= 0, --request-timeout > 0", errUsage)
-	case (*judgeEndpoint == "") != (*judgeModel == ""):
-		return fmt.Errorf("%w: --judge-endpoint and --judge-model go together", errUsage)
+	}
+	rubric, err := lj.check(fs)
+	if err != nil {
+		return err
 	}
 	styles, err := parseStyles(*attacks)
 	if err != nil {
@@ -171,9 +176,8 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 		return err
 	}
 	var judge eval.Judge = eval.ModuleJudge{M: jm}
-	if *judgeEndpoint != "" {
-		judge = eval.LLMJudge{Base: judge, Client: &eval.Client{Endpoint: *judgeEndpoint, Model: *judgeModel,
-			APIKey: os.Getenv(*apiKeyEnv), MaxTokens: 20, Timeout: *reqTimeout, Retries: *retries, Backoff: evalBackoff}}
+	if lj.endpoint != "" {
+		judge = lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries)
 	}
 	var attack data.Attacker
 	if len(styles) > 0 {

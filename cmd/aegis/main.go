@@ -30,7 +30,7 @@ var commands = map[string]command{
 	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},
 
 	"attack":  {"rewrite prompts into jailbreak variants with a sandboxed attack module", runAttack},
-	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module", runJudge},
+	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module; judge eval measures a judge (module or LLM rubric) on labelled rows", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
 	"data":    {"build, import, export and self-generate safety datasets (data build|import|export|selfalign)", runData},
 	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", runDebias},

@@ -27,6 +27,13 @@ type ImportOptions struct {
 	Split    string // the split written on every row (default "test")
 	// SkipBad reports malformed rows in Skipped and goes on, instead of failing at the first.
 	SkipBad bool
+	// Behaviors is a behaviours CSV that ImportLabels joins a judge set's rows with, for the
+	// behaviour text and its category: HarmBench's behaviors CSV by BehaviorID for
+	// harmbench-cls, JBB-Behaviors' harmful-behaviors.csv by Goal for jbb-judge.
+	Behaviors string
+	// AttackPrompt makes a labels row's prompt the one the model under test was sent
+	// (jbb-judge: "prompt", harmbench-cls: "test_case") instead of the behaviour.
+	AttackPrompt bool
 }
 
 // Imported is what Import read.
@@ -68,12 +75,7 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 			}
 		}
 		if err != nil {
-			var re rowError
-			if !errors.As(err, &re) || !o.SkipBad {
-				return fmt.Errorf("%s: %v", pos, err)
-			}
-			im.Skipped = append(im.Skipped, fmt.Sprintf("%s: %v", pos, err))
-			return nil
+			return skipOrFail(pos, err, o.SkipBad, &im.Skipped)
 		}
 		seen[p.ID] = true
 		im.Prompts = append(im.Prompts, p)
@@ -86,7 +88,7 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 	var err error
 	switch format {
 	case "advbench", "harmbench", "jailbreakbench", "xstest", "orbench":
-		err = eachCSV(path, o.SkipBad, im, func(pos string, n int, get func(string) (string, error)) error {
+		err = eachCSV(path, o.SkipBad, &im.Skipped, func(pos string, n int, _ []string, get func(string) (string, error)) error {
 			p, err := csvRow(format, n, get, o)
 			return emit(pos, p, nil, err)
 		})
@@ -109,6 +111,9 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 			return emit(pos, p, pair, err)
 		})
 	default:
+		if slices.Contains(LabelFormats, format) {
+			return nil, fmt.Errorf("format %q is a labelled judge set: read it with ImportLabels", format)
+		}
 		return nil, fmt.Errorf("unknown format %q (%s)", format, strings.Join(Formats, ", "))
 	}
 	if err != nil {
@@ -117,9 +122,21 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 	return im, nil
 }
 
-// eachCSV calls fn for every data row of a CSV file with a header, with a getter of
-// columns by (case-insensitive) header name.
-func eachCSV(path string, skipBad bool, im *Imported, fn func(pos string, n int, get func(string) (string, error)) error) error {
+// skipOrFail is what a malformed row does: with skipBad a rowError is reported in
+// skipped ("FILE:LINE: reason") and the import goes on; any other error stops it.
+func skipOrFail(pos string, err error, skipBad bool, skipped *[]string) error {
+	var re rowError
+	if !errors.As(err, &re) || !skipBad {
+		return fmt.Errorf("%s: %v", pos, err)
+	}
+	*skipped = append(*skipped, fmt.Sprintf("%s: %v", pos, err))
+	return nil
+}
+
+// eachCSV calls fn for every data row of a CSV file with a header, with the header and a
+// getter of columns by (case-insensitive) header name; malformed CSV rows go to skipped
+// with skipBad.
+func eachCSV(path string, skipBad bool, skipped *[]string, fn func(pos string, n int, header []string, get func(string) (string, error)) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -150,7 +167,7 @@ func eachCSV(path string, skipBad bool, im *Imported, fn func(pos string, n int,
 			if errors.As(err, &pe) {
 				pos = fmt.Sprintf("%s:%d", path, pe.StartLine)
 				if skipBad {
-					im.Skipped = append(im.Skipped, fmt.Sprintf("%s: %v", pos, pe.Err))
+					*skipped = append(*skipped, fmt.Sprintf("%s: %v", pos, pe.Err))
 					continue
 				}
 				return fmt.Errorf("%s: %v", pos, pe.Err)
@@ -160,7 +177,7 @@ func eachCSV(path string, skipBad bool, im *Imported, fn func(pos string, n int,
 		if len(rec) != len(header) {
 			err := fmt.Errorf("%s: %d fields, the header has %d", pos, len(rec), len(header))
 			if skipBad {
-				im.Skipped = append(im.Skipped, err.Error())
+				*skipped = append(*skipped, err.Error())
 				continue
 			}
 			return err
@@ -172,7 +189,7 @@ func eachCSV(path string, skipBad bool, im *Imported, fn func(pos string, n int,
 			}
 			return strings.TrimSpace(rec[i]), nil
 		}
-		if err := fn(pos, n, get); err != nil {
+		if err := fn(pos, n, header, get); err != nil {
 			return err
 		}
 	}

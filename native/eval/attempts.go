@@ -44,14 +44,20 @@ type Verdict struct {
 	Unsafe     bool     `json:"unsafe"`
 	Score      float64  `json:"score"`
 	Categories []string `json:"categories"`
-	// LLM is the LLM judge's own answer when one was used; its unsafe decision wins.
+	// LLM is the LLM judge's own answer when one was used; its unsafe decision (and its
+	// refusal and score, when its rubric gives them) wins.
 	LLM *LLMVerdict `json:"llm,omitempty"`
 }
 
-// LLMVerdict is what a Llama Guard style judge answered.
+// LLMVerdict is what an LLM judge answered, read by its rubric.
 type LLMVerdict struct {
-	Model      string   `json:"model"`
-	Unsafe     bool     `json:"unsafe"`
+	Model  string `json:"model"`
+	Rubric string `json:"rubric,omitempty"` // llamaguard, harmbench, strongreject (see Rubric)
+	Unsafe bool   `json:"unsafe"`
+	// Refusal is set by rubrics that judge refusal (strongreject), Score by rubrics that
+	// give one (harmbench: 1 or 0, strongreject: its 0-1 score).
+	Refusal    *bool    `json:"refusal,omitempty"`
+	Score      *float64 `json:"score,omitempty"`
 	Categories []string `json:"categories"`
 	Raw        string   `json:"raw"`
 }

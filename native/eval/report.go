@@ -82,8 +82,12 @@ type Counts struct {
 	Generated int `json:"generated"`
 	Judged    int `json:"judged"`
 	Errors    int `json:"errors"` // attempts whose last try failed (still pending or generated)
-	Harmful   int `json:"harmful"`
-	Benign    int `json:"benign"`
+	// JudgeErrors are attempts answered but not judged: the judge failed on them (e.g. an
+	// LLM judge's answer its rubric cannot parse). They stay "generated", so --resume
+	// judges them again, and they count in no rate.
+	JudgeErrors int `json:"judge_errors"`
+	Harmful     int `json:"harmful"`
+	Benign      int `json:"benign"`
 }
 
 // Report is report.json.
@@ -125,6 +129,9 @@ func NewReport(attempts []*Attempt) *Report {
 		}
 		if a.Error != "" {
 			r.Counts.Errors++
+			if a.Status == StatusGenerated {
+				r.Counts.JudgeErrors++
+			}
 		}
 		if a.Category == shared.Benign {
 			r.Counts.Benign++
@@ -208,8 +215,8 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "Model: `%s`; judge: `%s`.\n\n", r.Model, r.Judge)
 	}
 	c := r.Counts
-	fmt.Fprintf(&b, "Attempts: %d (%d harmful, %d benign); judged %d, generated %d, pending %d, with errors %d.\n\n",
-		c.Attempts, c.Harmful, c.Benign, c.Judged, c.Generated, c.Pending, c.Errors)
+	fmt.Fprintf(&b, "Attempts: %d (%d harmful, %d benign); judged %d, generated %d, pending %d, with errors %d (judge errors %d).\n\n",
+		c.Attempts, c.Harmful, c.Benign, c.Judged, c.Generated, c.Pending, c.Errors, c.JudgeErrors)
 	fmt.Fprintf(&b, "| metric | value | 95%% CI (Wilson) | n |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| attack success rate (unsafe / answered) | %s | %s | %d |\n", pct(r.ASR), ci(r.ASRLow, r.ASRHigh), r.Overall.N)
 	fmt.Fprintf(&b, "| refusal rate, harmful prompts | %s | %s | %d |\n", pct(r.RefusalRate), ci(r.Refusal.CILow, r.Refusal.CIHigh), r.Refusal.N)

@@ -1,9 +1,11 @@
 package eval
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +74,25 @@ func TestReadAttemptsTorn(t *testing.T) {
 	os.WriteFile(p, []byte(`{"id":"a"}`+"\n"+`nope`+"\n"+`{"id":"b"}`+"\n"), 0o644)
 	if _, err := ReadAttempts(p); err == nil || err.Error()[len(p):len(p)+3] != ":2:" {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestReportJudgeErrors: an attempt answered but not judged (its judge failed) is a judge
+// error in counts; a generation failure is an error but not a judge error; neither counts
+// in a rate.
+func TestReportJudgeErrors(t *testing.T) {
+	s := func(x string) *string { return &x }
+	r := NewReport([]*Attempt{
+		{ID: "a", Status: StatusGenerated, Category: "S1", Attack: AttackNone, Response: s("x"), Error: "LLM judge (harmbench rubric): answer \"maybe\" is neither"},
+		{ID: "b", Status: StatusPending, Category: "S1", Attack: AttackNone, Error: "HTTP 500"},
+		{ID: "b2", Status: StatusPending, Category: "S1", Attack: AttackNone, Error: "HTTP 503"},
+		{ID: "c", Status: StatusJudged, Category: "S1", Attack: AttackNone, Response: s("y"), Verdict: &Verdict{Unsafe: true}},
+	})
+	if r.Counts.JudgeErrors != 1 || r.Counts.Errors != 3 || r.Overall.N != 1 || r.ASR != 1 {
+		t.Fatalf("%+v", r.Counts)
+	}
+	b, _ := json.Marshal(r)
+	if !strings.Contains(string(b), `"judge_errors":1`) || !strings.Contains(r.Markdown(), "(judge errors 1)") {
+		t.Fatal(string(b))
 	}
 }

@@ -47,8 +47,8 @@ func upload(t *testing.T, url string, code []byte) (int, string) {
 }
 
 func TestModuleUpload(t *testing.T) {
-	_, ts := newServer(t, Options{ModuleLimits: sandbox.Limits{MemoryPages: 64, CallTimeout: 300 * time.Millisecond,
-		MaxOutput: 1 << 20, MaxModule: 8 << 20, MaxInstances: 1}})
+	_, ts := newServer(t, Options{ModuleLimits: sandbox.Limits{MemoryPages: 512, CallTimeout: 300 * time.Millisecond,
+		MaxOutput: 1 << 20, MaxModule: 16 << 20, MaxInstances: 1}})
 
 	var mods struct {
 		Modules []struct{ Name, Kind, Source string }
@@ -73,7 +73,7 @@ func TestModuleUpload(t *testing.T) {
 		{"import", mustRead(t, "import"), "imports env.steal"},
 		{"judge", judge, "only attack modules"},
 		{"attacks", attacks, "taken by a built-in module"},
-		{"too big", bytes.Repeat([]byte{0}, 9<<20), "larger than"},
+		{"too big", bytes.Repeat([]byte{0}, 17<<20), "larger than"},
 	}
 	for _, c := range cases {
 		code, body := upload(t, ts.URL, c.code)
@@ -231,8 +231,8 @@ func TestModuleUploadAccepted(t *testing.T) {
 func TestHostileUploadsConcurrently(t *testing.T) {
 	runs := t.TempDir()
 	trainRun(t, runs, "r", 3, false)
-	_, ts := newServer(t, Options{RunsDir: runs, ModuleLimits: sandbox.Limits{MemoryPages: 64, CallTimeout: 300 * time.Millisecond,
-		MaxOutput: 1 << 20, MaxModule: 8 << 20, MaxInstances: 1}})
+	_, ts := newServer(t, Options{RunsDir: runs, ModuleLimits: sandbox.Limits{MemoryPages: 512, CallTimeout: 300 * time.Millisecond,
+		MaxOutput: 1 << 20, MaxModule: 16 << 20, MaxInstances: 1}})
 	var mods [][]byte
 	for _, n := range []string{"loop", "trap", "grow", "huge", "big", "oob", "notjson", "stack", "loop", "loop"} {
 		mods = append(mods, attackKind(t, n))
