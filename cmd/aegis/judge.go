@@ -229,20 +229,20 @@ func rubricNotes(r eval.Rubric, module string) []string {
 }
 
 // judgeEvalOutputs are the --json and --errors files (nil when not asked for).
-type judgeEvalOutputs struct{ json, errors *os.File }
+type judgeEvalOutputs struct{ json, errors *atomicOut }
 
-// createOutputs creates the output files before any row is judged, so that a path that
-// cannot be written fails at once.
+// createOutputs creates the output files' temporaries before any row is judged, so that
+// a path that cannot be written fails at once.
 func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
 	o := &judgeEvalOutputs{}
 	for _, x := range []struct {
 		path string
-		f    **os.File
+		f    **atomicOut
 	}{{jsonPath, &o.json}, {errorsPath, &o.errors}} {
 		if x.path == "" {
 			continue
 		}
-		f, err := os.Create(x.path)
+		f, err := createAtomic(x.path)
 		if err != nil {
 			o.close()
 			return nil, err
@@ -252,10 +252,11 @@ func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
 	return o, nil
 }
 
+// close drops the outputs not committed.
 func (o *judgeEvalOutputs) close() {
-	for _, f := range []*os.File{o.json, o.errors} {
+	for _, f := range []*atomicOut{o.json, o.errors} {
 		if f != nil {
-			f.Close()
+			f.abort()
 		}
 	}
 }
@@ -274,7 +275,7 @@ func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.Ju
 		if _, err := outs.json.Write(append(b, '\n')); err != nil {
 			return err
 		}
-		if err := outs.json.Close(); err != nil {
+		if err := outs.json.commit(); err != nil {
 			return err
 		}
 		outs.json = nil
@@ -283,7 +284,7 @@ func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.Ju
 		if err := eval.WriteMisjudged(outs.errors, rows); err != nil {
 			return err
 		}
-		if err := outs.errors.Close(); err != nil {
+		if err := outs.errors.commit(); err != nil {
 			return err
 		}
 		outs.errors = nil

@@ -54,6 +54,13 @@ func TestJudgeEvalCommand(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", s, stdout)
 		}
 	}
+	// The outputs are renamed into place: nothing else is left in the folder.
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("output folder holds %d entries, want m.json and e.jsonl only", len(ents))
+	}
+	if fi, err := os.Stat(jsonPath); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("--json file: %v %v", fi, err)
+	}
 	b, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)

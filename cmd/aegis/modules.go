@@ -218,6 +218,44 @@ func createOut(path string) (*os.File, error) {
 	return os.Create(path)
 }
 
+// atomicOut is an output file written under a temporary name in the same folder and
+// renamed into place by commit, so that a full disk or a crash never leaves a truncated
+// file under the final name.
+type atomicOut struct {
+	*os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicOut, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	f.Chmod(0o644) // CreateTemp's 0600 is not what an output file should have
+	return &atomicOut{f, path}, nil
+}
+
+// commit syncs and closes the temporary and renames it to the final name.
+func (a *atomicOut) commit() error {
+	err := a.Sync()
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(a.Name())
+	}
+	return err
+}
+
+// abort drops the temporary.
+func (a *atomicOut) abort() {
+	a.Close()
+	os.Remove(a.Name())
+}
+
 // progressOut is where progress bars go (tests replace it).
 var progressOut io.Writer = os.Stderr
 
