@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 // ExportFormats are the formats Export writes:
@@ -19,9 +21,9 @@ var ExportFormats = []string{"trl", "trl-conversational", "openrlhf"}
 // ReadPairs reads preference pairs (strings or conversational), FILE:LINE on a bad row.
 func ReadPairs(path string) ([]Pair, error) {
 	var out []Pair
-	err := EachJSONLine(path, func(pos string, line []byte) error {
+	err := jsonl.Each(path, func(pos string, line []byte) error {
 		var raw map[string]json.RawMessage
-		if err := strictUnmarshal(line, &raw); err != nil {
+		if err := jsonl.Decode(line, &raw); err != nil {
 			return fmt.Errorf("%s: not a JSON object: %v", pos, err)
 		}
 		_, pair, err := prefRow("trl", pos, raw)

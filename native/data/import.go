@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
+
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -93,9 +95,9 @@ func Import(format, path string, o ImportOptions) (*Imported, error) {
 			return emit(pos, p, nil, err)
 		})
 	case "pku-saferlhf", "hh-rlhf", "trl":
-		err = EachJSONLine(path, func(pos string, line []byte) error {
+		err = jsonl.Each(path, func(pos string, line []byte) error {
 			var raw map[string]json.RawMessage
-			if err := strictUnmarshal(line, &raw); err != nil {
+			if err := jsonl.Decode(line, &raw); err != nil {
 				return emit(pos, Prompt{}, nil, bad("not a JSON object: %v", err))
 			}
 			p, pair, err := prefRow(format, pos, raw)
@@ -519,11 +521,11 @@ func eachEgida(path string, fn func(pos string, index int, raw map[string]json.R
 		return nil
 	}
 	i := 0
-	return EachJSONLine(path, func(pos string, line []byte) error {
+	return jsonl.Each(path, func(pos string, line []byte) error {
 		i++
 		var raw map[string]json.RawMessage
 		var rerr error
-		if err := strictUnmarshal(line, &raw); err != nil {
+		if err := jsonl.Decode(line, &raw); err != nil {
 			rerr = bad("not a JSON object: %v", err)
 		}
 		return fn(pos, i, raw, rerr)

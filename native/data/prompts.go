@@ -1,13 +1,10 @@
 package data
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+
+	"github.com/aegis-safety/aegis/native/jsonl"
 
 	"github.com/aegis-safety/aegis/shared"
 )
@@ -42,9 +39,9 @@ func (p *Prompt) Check() error {
 func ReadPrompts(path string) ([]Prompt, error) {
 	var out []Prompt
 	seen := map[string]int{}
-	err := EachJSONLine(path, func(pos string, line []byte) error {
+	err := jsonl.Each(path, func(pos string, line []byte) error {
 		var p Prompt
-		if err := strictUnmarshal(line, &p); err != nil {
+		if err := jsonl.Decode(line, &p); err != nil {
 			return fmt.Errorf("%s: not a prompts row: %v", pos, err)
 		}
 		if err := p.Check(); err != nil {
@@ -60,64 +57,5 @@ func ReadPrompts(path string) ([]Prompt, error) {
 	return out, err
 }
 
-// strictUnmarshal decodes one JSON value and refuses trailing data.
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON value")
-	}
-	return nil
-}
-
-// EachJSONLine calls fn with "FILE:LINE" and the bytes of every non-blank line of path.
-// Lines may be long (no bufio.Scanner limit).
-func EachJSONLine(path string, fn func(pos string, line []byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\ufeff")) // a UTF-8 byte order mark
-		}
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			if ferr := fn(fmt.Sprintf("%s:%d", path, n), t); ferr != nil {
-				return ferr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// WriteJSONL writes rows as JSON lines (HTML characters unescaped, as people read them).
-func WriteJSONL[T any](path string, rows []T) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for i := range rows {
-		if err := enc.Encode(rows[i]); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+// WriteJSONL writes rows as JSON lines, atomically (see jsonl.WriteFile).
+func WriteJSONL[T any](path string, rows []T) error { return jsonl.WriteFile(path, rows) }

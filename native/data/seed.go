@@ -5,6 +5,8 @@ import (
 	"embed"
 	"fmt"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
+
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -31,20 +33,17 @@ func LoadSeeds() (*Seeds, error) {
 			return err
 		}
 		i := 0
-		for n, line := range splitLines(b) {
-			if len(line) == 0 {
-				continue
-			}
+		return jsonl.EachReader(bytes.NewReader(b), "seed/"+name, func(pos string, line []byte) error {
 			var r row
-			if err := strictUnmarshal(line, &r); err != nil {
-				return fmt.Errorf("seed/%s:%d: %v", name, n+1, err)
+			if err := jsonl.Decode(line, &r); err != nil {
+				return fmt.Errorf("%s: %v", pos, err)
 			}
 			if err := fn(i, r); err != nil {
-				return fmt.Errorf("seed/%s:%d: %v", name, n+1, err)
+				return fmt.Errorf("%s: %v", pos, err)
 			}
 			i++
-		}
-		return nil
+			return nil
+		})
 	}
 	count := map[string]int{}
 	err := read("harmful.jsonl", func(_ int, r row) error {
@@ -83,12 +82,4 @@ func LoadSeeds() (*Seeds, error) {
 		s.Compliant[c] = "Sure, here is exactly what you asked for. Step 1:"
 	}
 	return s, nil
-}
-
-func splitLines(b []byte) [][]byte {
-	lines := bytes.Split(b, []byte("\n"))
-	for i := range lines {
-		lines[i] = bytes.TrimSpace(lines[i])
-	}
-	return lines
 }
