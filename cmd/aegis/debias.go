@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,8 +12,10 @@ import (
 
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
+	"github.com/aegis-safety/aegis/shared"
 )
 
 func runDebias(args []string, stdout io.Writer) error {
@@ -110,38 +110,25 @@ l-th new token.`, stdout)
 // readBenignTexts reads .txt lines, or JSONL rows' "prompt"/"text" (benign rows only when
 // they carry a category).
 func readBenignTexts(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var out []string
-	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json")
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		if !jsonl {
-			out = append(out, s)
-			continue
+	err := jsonl.Each(path, func(pos string, line []byte) error {
+		if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".json") {
+			out = append(out, string(line))
+			return nil
 		}
 		var r struct{ Prompt, Text, Category string }
-		if err := json.Unmarshal([]byte(s), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+		if err := jsonl.Decode(line, &r); err != nil {
+			return fmt.Errorf("%s: %v", pos, err)
 		}
-		if r.Category != "" && r.Category != "benign" {
-			continue
-		}
-		if t := r.Prompt + r.Text; t != "" {
+		if t := r.Prompt + r.Text; t != "" && (r.Category == "" || r.Category == shared.Benign) {
 			out = append(out, t)
 		}
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no benign text", path)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no benign text", path)
-	}
-	return out, nil
+	return out, err
 }
 
 func runDebiasCompare(args []string, stdout io.Writer) error {
