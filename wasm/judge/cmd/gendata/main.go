@@ -34,6 +34,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -56,7 +57,7 @@ func run(written, outPath string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(outPath, b, 0o644); err != nil {
+	if err := jsonl.WriteBytes(outPath, b); err != nil {
 		return err
 	}
 	summary(log, c)
