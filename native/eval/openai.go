@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aegis-safety/aegis/native/openai"
 )
 
 // Client talks to an OpenAI-compatible chat completions endpoint
@@ -29,25 +31,10 @@ type Client struct {
 	HTTP        *http.Client
 }
 
-// Message is one chat message.
+// Message is one chat message with text content. Chat sends it as an openai.Message.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type chatRequest struct {
-	Model       string    `json:"model"`
-	Messages    []Message `json:"messages"`
-	MaxTokens   int       `json:"max_tokens,omitempty"`
-	Temperature float64   `json:"temperature"`
-}
-
-type chatResponse struct {
-	Choices []struct {
-		Message struct {
-			Content *string `json:"content"`
-		} `json:"message"`
-	} `json:"choices"`
+	Role    string
+	Content string
 }
 
 // httpError is a non-2xx answer.
@@ -76,7 +63,7 @@ func (c *Client) Complete(ctx context.Context, prompt string) (string, error) {
 
 // Chat sends a conversation and returns the assistant's answer (see Complete).
 func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
-	body, err := json.Marshal(chatRequest{Model: c.Model, Messages: msgs, MaxTokens: c.MaxTokens, Temperature: c.Temperature})
+	body, err := json.Marshal(c.request(msgs))
 	if err != nil {
 		return "", err
 	}
@@ -112,6 +99,19 @@ func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// request is the wire form of a conversation with c's settings: the temperature always,
+// max_tokens when set.
+func (c *Client) request(msgs []Message) openai.ChatRequest {
+	req := openai.ChatRequest{Model: c.Model, Messages: make([]openai.Message, len(msgs)), Temperature: &c.Temperature}
+	for i, m := range msgs {
+		req.Messages[i] = openai.Message{Role: m.Role, Content: openai.TextContent(m.Content)}
+	}
+	if c.MaxTokens != 0 {
+		req.MaxTokens = &c.MaxTokens
+	}
+	return req
 }
 
 // once makes one request; retry says whether a failure is worth another try.
@@ -161,12 +161,27 @@ func (c *Client) once(ctx context.Context, body []byte) (string, bool, error) {
 		}
 		return "", retry, he
 	}
-	var cr chatResponse
-	if err := json.Unmarshal(b, &cr); err != nil {
+	var cr openai.ChatCompletion
+	if err := json.Unmarshal(b, &cr); err != nil && !otherField(err) {
 		return "", false, fmt.Errorf("malformed answer (not chat completion JSON): %v", err)
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
 		return "", false, errors.New(`malformed answer: no choices[0].message.content`)
 	}
 	return *cr.Choices[0].Message.Content, false, nil
+}
+
+// otherField says whether err is a JSON value of an unexpected type outside the path to
+// the content (say a float "created"): the client reads only choices[0].message.content,
+// so such an answer is not malformed.
+func otherField(err error) bool {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return false
+	}
+	switch te.Field {
+	case "", "choices", "choices.message", "choices.message.content":
+		return false
+	}
+	return true
 }

@@ -174,3 +174,29 @@ func TestClientCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAnswerShapes: the client reads choices[0].message.content out of a full OpenAI
+// answer, and fields it does not read do not make an answer malformed even when a server
+// gives them an unexpected type; a content of the wrong type does, and is not retried.
+func TestClientAnswerShapes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","system_fingerprint":"fp",` +
+			`"choices":[{"index":0,"message":{"role":"assistant","content":"ok","refusal":null},"logprobs":null,"finish_reason":"stop"}],` +
+			`"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`: "ok",
+		`{"created":1700000000.5,"choices":[{"index":"0","message":{"content":"ok"},"finish_reason":7}],"usage":"n/a"}`: "ok",
+		`{"choices":[{"message":{"content":7}}]}`:     "error: try 1/3: malformed answer (not chat completion JSON)",
+		`{"choices":[{"message":"ok"}]}`:              "error: try 1/3: malformed answer (not chat completion JSON)",
+		`{"choices":[{"message":{"content":null}}]}`:  "error: try 1/3: malformed answer: no choices[0].message.content",
+		`{"choices":[{"message":{"refusal":"no."}}]}`: "error: try 1/3: malformed answer: no choices[0].message.content",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		out, err := (&Client{Endpoint: srv.URL, Model: "m", Retries: 2, Backoff: time.Millisecond}).Complete(context.Background(), "p")
+		srv.Close()
+		if err != nil {
+			out = "error: " + err.Error()
+		}
+		if !strings.HasPrefix(out, want) {
+			t.Errorf("%s: %q, want %q", body, out, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/openai"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
@@ -33,53 +34,6 @@ type ChatModel struct {
 
 // maxChoices bounds n: each choice is a full decode while others wait.
 const maxChoices = 8
-
-type chatRequest struct {
-	Model       string          `json:"model"`
-	Messages    []chatMessage   `json:"messages"`
-	MaxTokens   *int            `json:"max_tokens"`
-	MaxCompl    *int            `json:"max_completion_tokens"`
-	Temperature *float64        `json:"temperature"`
-	TopP        *float64        `json:"top_p"`
-	Seed        *int64          `json:"seed"`
-	N           *int            `json:"n"`
-	Stop        json.RawMessage `json:"stop"`
-	Stream      bool            `json:"stream"`
-	StreamOpts  *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-}
-
-type chatMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
-// text reads content as a string (null is empty) or a list of {"type":"text","text"} parts.
-func (m chatMessage) text() (string, error) {
-	if len(m.Content) == 0 {
-		return "", badRequest("message content is missing")
-	}
-	var s *string
-	if json.Unmarshal(m.Content, &s) == nil {
-		if s == nil {
-			return "", nil
-		}
-		return *s, nil
-	}
-	var parts []struct{ Type, Text string }
-	if err := json.Unmarshal(m.Content, &parts); err != nil {
-		return "", badRequest("message content must be a string or a list of text parts")
-	}
-	var b strings.Builder
-	for _, p := range parts {
-		if p.Type != "text" {
-			return "", badRequest("content part type %q is not supported (text only)", p.Type)
-		}
-		b.WriteString(p.Text)
-	}
-	return b.String(), nil
-}
 
 // stopStrings reads "stop": null, a string, or a list of at most 4 strings.
 func stopStrings(raw json.RawMessage) ([]string, error) {
@@ -109,24 +63,16 @@ func stopStrings(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-// modelObject is one entry of GET /v1/models, as OpenAI shapes it.
-type modelObject struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	OwnedBy string `json:"owned_by"`
-}
-
-func (c *ChatModel) object() modelObject {
-	return modelObject{ID: c.Name, Object: "model", Created: c.Created, OwnedBy: "aegis"}
+func (c *ChatModel) object() openai.Model {
+	return openai.Model{ID: c.Name, Object: "model", Created: c.Created, OwnedBy: "aegis"}
 }
 
 func (s *Server) apiModels(w http.ResponseWriter, r *http.Request) {
-	data := []modelObject{}
+	list := openai.ModelList{Object: "list", Data: []openai.Model{}}
 	if c := s.opt.Chat; c != nil {
-		data = append(data, c.object())
+		list.Data = append(list.Data, c.object())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) apiModel(w http.ResponseWriter, r *http.Request) {
@@ -135,164 +81,111 @@ func (s *Server) apiModel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.object())
 		return
 	}
-	openAIError(w, http.StatusNotFound, "invalid_request_error", "model", "model_not_found", fmt.Sprintf("The model %q does not exist", id))
+	apiErr(http.StatusNotFound, "invalid_request_error", "model", "model_not_found", fmt.Sprintf("The model %q does not exist", id)).write(w)
 }
 
-// openAIError answers in the OpenAI error shape {"error":{"message","type","param","code"}}.
-func openAIError(w http.ResponseWriter, code int, typ, param, errCode, msg string) {
-	e := map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}
+// apiError is an answer /v1 refuses a request with: an HTTP status and OpenAI's error
+// body {"error":{"message","type","param","code"}}.
+type apiError struct {
+	status int
+	body   openai.Error
+}
+
+// apiErr is an apiError; an empty param or code is null.
+func apiErr(status int, typ, param, code, msg string) *apiError {
+	e := &apiError{status: status, body: openai.Error{Message: msg, Type: typ}}
 	if param != "" {
-		e["param"] = param
+		e.body.Param = &param
 	}
-	if errCode != "" {
-		e["code"] = errCode
+	if code != "" {
+		e.body.Code = &code
 	}
-	writeJSON(w, code, map[string]any{"error": e})
+	return e
 }
 
-func invalid(w http.ResponseWriter, param, format string, a ...any) {
-	openAIError(w, http.StatusBadRequest, "invalid_request_error", param, "", fmt.Sprintf(format, a...))
+// invalid is a 400 invalid_request_error about param.
+func invalid(param, format string, a ...any) *apiError {
+	return apiErr(http.StatusBadRequest, "invalid_request_error", param, "", fmt.Sprintf(format, a...))
 }
 
-// The response objects, with OpenAI's field names and order.
-type (
-	completion struct {
-		ID      string   `json:"id"`
-		Object  string   `json:"object"`
-		Created int64    `json:"created"`
-		Model   string   `json:"model"`
-		Choices []choice `json:"choices"`
-		Usage   *usage   `json:"usage"`
-	}
-	choice struct {
-		Index        int             `json:"index"`
-		Message      assistantReply  `json:"message"`
-		Logprobs     json.RawMessage `json:"logprobs"`
-		FinishReason string          `json:"finish_reason"`
-	}
-	assistantReply struct {
-		Role    string          `json:"role"`
-		Content string          `json:"content"`
-		Refusal json.RawMessage `json:"refusal"`
-	}
-	chunk struct {
-		ID      string        `json:"id"`
-		Object  string        `json:"object"`
-		Created int64         `json:"created"`
-		Model   string        `json:"model"`
-		Choices []chunkChoice `json:"choices"`
-		// Usage is left out, or with stream_options.include_usage null on every chunk
-		// but the last, which carries the *usage and no choices (as OpenAI does).
-		Usage any `json:"usage,omitempty"`
-	}
-	chunkChoice struct {
-		Index        int             `json:"index"`
-		Delta        delta           `json:"delta"`
-		Logprobs     json.RawMessage `json:"logprobs"`
-		FinishReason *string         `json:"finish_reason"`
-	}
-	delta struct {
-		Role    string  `json:"role,omitempty"`
-		Content *string `json:"content,omitempty"`
-	}
-	usage struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		TotalTokens      int `json:"total_tokens"`
-	}
-)
+func (e *apiError) write(w http.ResponseWriter) {
+	writeJSON(w, e.status, openai.ErrorResponse{Error: &e.body})
+}
 
 var jsonNull = json.RawMessage("null")
+
+// chatJob is a validated chat request: n choices to decode, choice i with seed
+// decodeJob.seed+i, answered as one response or as a stream.
+type chatJob struct {
+	decodeJob
+	n            int
+	stream       bool
+	includeUsage bool // stream a last chunk with the usage
+	id           string
+	created      int64
+}
+
+// choice is the decode of choice i.
+func (j chatJob) choice(i int) decodeJob {
+	d := j.decodeJob
+	d.seed += uint64(i)
+	return d
+}
 
 // apiChat is POST /v1/chat/completions: the messages through the tokenizer's chat
 // template, decoded by the model, as one response or as server-sent events.
 func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 	c := s.opt.Chat
 	if c == nil {
-		openAIError(w, http.StatusServiceUnavailable, "server_error", "", "", "no model loaded: start aegis serve with --model DIR")
+		apiErr(http.StatusServiceUnavailable, "server_error", "", "", "no model loaded: start aegis serve with --model DIR").write(w)
 		return
 	}
-	bodyRead := limitBody(w, r, s.opt.MaxBody)
-	var req chatRequest
-	err := json.NewDecoder(r.Body).Decode(&req)
-	bodyRead()
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "", "", fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
-			return
-		}
-		invalid(w, "", "request body: %v", err)
+	j, e := s.parseChat(c, w, r)
+	if e != nil {
+		e.write(w)
 		return
+	}
+	j.id = fmt.Sprintf("chatcmpl-%d", time.Now().UnixNano())
+	j.created = time.Now().Unix()
+	if j.stream {
+		c.stream(r.Context(), w, j)
+	} else {
+		c.completion(r.Context(), w, j)
+	}
+}
+
+// parseChat reads a request for c and checks it, in OpenAI's terms: the job, or the error
+// to answer with.
+func (s *Server) parseChat(c *ChatModel, w http.ResponseWriter, r *http.Request) (chatJob, *apiError) {
+	req, e := s.readChat(w, r)
+	if e != nil {
+		return chatJob{}, e
 	}
 	if req.Model != "" && req.Model != c.Name {
-		openAIError(w, http.StatusNotFound, "invalid_request_error", "model", "model_not_found", fmt.Sprintf("The model %q does not exist; this server serves %q", req.Model, c.Name))
-		return
+		return chatJob{}, apiErr(http.StatusNotFound, "invalid_request_error", "model", "model_not_found",
+			fmt.Sprintf("The model %q does not exist; this server serves %q", req.Model, c.Name))
 	}
-	if len(req.Messages) == 0 {
-		invalid(w, "messages", "messages must not be empty")
-		return
+	msgs, e := chatMessages(req.Messages)
+	if e != nil {
+		return chatJob{}, e
 	}
-	msgs := make([]tokenizer.Message, len(req.Messages))
-	for i, m := range req.Messages {
-		t, err := m.text()
-		if err != nil {
-			invalid(w, fmt.Sprintf("messages[%d].content", i), "%v", err)
-			return
-		}
-		role := m.Role
-		if role == "developer" { // OpenAI's newer name for the system role
-			role = "system"
-		}
-		if role == "" {
-			invalid(w, fmt.Sprintf("messages[%d].role", i), "message role is missing")
-			return
-		}
-		msgs[i] = tokenizer.Message{Role: role, Content: t}
+	maxNew, e := c.maxNew(req)
+	if e != nil {
+		return chatJob{}, e
 	}
-	limit := c.MaxTokens
-	if limit <= 0 {
-		limit = 256
-	}
-	maxNew := limit
-	for _, p := range []struct {
-		v    *int
-		name string
-	}{{req.MaxTokens, "max_tokens"}, {req.MaxCompl, "max_completion_tokens"}} {
-		if p.v != nil {
-			if *p.v < 1 {
-				invalid(w, p.name, "%s must be at least 1", p.name)
-				return
-			}
-			maxNew = min(*p.v, limit)
-		}
-	}
-	var samp model.Sampling
-	if t := req.Temperature; t != nil {
-		if *t < 0 || *t > 2 {
-			invalid(w, "temperature", "temperature must be in [0, 2]")
-			return
-		}
-		samp.Temperature = *t
-	}
-	if p := req.TopP; p != nil {
-		if *p < 0 || *p > 1 {
-			invalid(w, "top_p", "top_p must be in [0, 1]")
-			return
-		}
-		samp.TopP = *p
+	samp, e := sampling(req)
+	if e != nil {
+		return chatJob{}, e
 	}
 	n := 1
 	if req.N != nil {
 		if n = *req.N; n < 1 || n > maxChoices {
-			invalid(w, "n", "n must be between 1 and %d", maxChoices)
-			return
+			return chatJob{}, invalid("n", "n must be between 1 and %d", maxChoices)
 		}
 	}
 	stops, err := stopStrings(req.Stop)
 	if err != nil {
-		invalid(w, "stop", "%v", err)
-		return
+		return chatJob{}, invalid("stop", "%v", err)
 	}
 	// Without a seed, sampling differs from request to request, as OpenAI's does.
 	var seed uint64
@@ -305,98 +198,186 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ids, _, err := c.Tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: c.Template})
 	if err != nil {
-		invalid(w, "messages", "chat template: %v", err)
-		return
+		return chatJob{}, invalid("messages", "chat template: %v", err)
 	}
 	if max := c.Model.Config.MaxPositions; max > 0 && len(ids)+maxNew > max {
 		if len(ids) >= max {
-			openAIError(w, http.StatusBadRequest, "invalid_request_error", "messages", "context_length_exceeded",
+			return chatJob{}, apiErr(http.StatusBadRequest, "invalid_request_error", "messages", "context_length_exceeded",
 				fmt.Sprintf("the prompt is %d tokens; the model's context is %d", len(ids), max))
-			return
 		}
 		maxNew = max - len(ids)
 	}
-	job := decodeJob{ids: ids, maxNew: maxNew, samp: samp, seed: seed, stops: stops}
+	return chatJob{decodeJob: decodeJob{ids: ids, maxNew: maxNew, samp: samp, seed: seed, stops: stops}, n: n,
+		stream: req.Stream, includeUsage: req.Stream && req.StreamOptions != nil && req.StreamOptions.IncludeUsage}, nil
+}
 
-	id := fmt.Sprintf("chatcmpl-%d", time.Now().UnixNano())
-	created := time.Now().Unix()
-	ctx := r.Context()
-	if !req.Stream {
-		res := completion{ID: id, Object: "chat.completion", Created: created, Model: c.Name, Usage: &usage{PromptTokens: len(ids)}}
-		for i := range n {
-			job.seed = seed + uint64(i)
-			text, finish, k, err := c.complete(ctx, job, nil)
-			if err != nil {
-				if ctx.Err() == nil {
-					openAIError(w, http.StatusInternalServerError, "server_error", "", "", err.Error())
-				}
-				return
-			}
-			res.Choices = append(res.Choices, choice{Index: i, Message: assistantReply{Role: "assistant", Content: text, Refusal: jsonNull},
-				Logprobs: jsonNull, FinishReason: finish})
-			res.Usage.CompletionTokens += k
+// readChat decodes the request body, at most s.opt.MaxBody bytes.
+func (s *Server) readChat(w http.ResponseWriter, r *http.Request) (*openai.ChatRequest, *apiError) {
+	bodyRead := limitBody(w, r, s.opt.MaxBody)
+	var req openai.ChatRequest
+	err := json.NewDecoder(r.Body).Decode(&req)
+	bodyRead()
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, apiErr(http.StatusRequestEntityTooLarge, "invalid_request_error", "", "", fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
 		}
-		res.Usage.TotalTokens = res.Usage.PromptTokens + res.Usage.CompletionTokens
-		writeJSON(w, http.StatusOK, res)
-		return
+		return nil, invalid("", "request body: %v", err)
 	}
+	return &req, nil
+}
 
-	// Server-sent events: one chunk per piece of text as it is decoded, a last chunk with
-	// finish_reason per choice, the usage chunk when asked for, then [DONE]. A client that
-	// stops reading is cut off after writeWait, so it cannot hold the model.
-	rc := http.NewResponseController(w)
+// chatMessages reads the conversation as text, with the developer role as system.
+func chatMessages(in []openai.Message) ([]tokenizer.Message, *apiError) {
+	if len(in) == 0 {
+		return nil, invalid("messages", "messages must not be empty")
+	}
+	msgs := make([]tokenizer.Message, len(in))
+	for i, m := range in {
+		t, err := m.Content.Text()
+		if err != nil {
+			return nil, invalid(fmt.Sprintf("messages[%d].content", i), "%v", err)
+		}
+		role := m.Role
+		if role == "developer" { // OpenAI's newer name for the system role
+			role = "system"
+		}
+		if role == "" {
+			return nil, invalid(fmt.Sprintf("messages[%d].role", i), "message role is missing")
+		}
+		msgs[i] = tokenizer.Message{Role: role, Content: t}
+	}
+	return msgs, nil
+}
+
+// maxNew is the number of tokens to generate: max_tokens or max_completion_tokens (the
+// later one when both are set), capped by c.MaxTokens, which is also the default.
+func (c *ChatModel) maxNew(req *openai.ChatRequest) (int, *apiError) {
+	limit := c.MaxTokens
+	if limit <= 0 {
+		limit = 256
+	}
+	maxNew := limit
+	for _, p := range []struct {
+		v    *int
+		name string
+	}{{req.MaxTokens, "max_tokens"}, {req.MaxCompletionTokens, "max_completion_tokens"}} {
+		if p.v != nil {
+			if *p.v < 1 {
+				return 0, invalid(p.name, "%s must be at least 1", p.name)
+			}
+			maxNew = min(*p.v, limit)
+		}
+	}
+	return maxNew, nil
+}
+
+// sampling reads temperature and top_p (unset: greedy).
+func sampling(req *openai.ChatRequest) (model.Sampling, *apiError) {
+	var samp model.Sampling
+	if t := req.Temperature; t != nil {
+		if *t < 0 || *t > 2 {
+			return samp, invalid("temperature", "temperature must be in [0, 2]")
+		}
+		samp.Temperature = *t
+	}
+	if p := req.TopP; p != nil {
+		if *p < 0 || *p > 1 {
+			return samp, invalid("top_p", "top_p must be in [0, 1]")
+		}
+		samp.TopP = *p
+	}
+	return samp, nil
+}
+
+// completion answers j with one chat.completion object holding its n choices.
+func (c *ChatModel) completion(ctx context.Context, w http.ResponseWriter, j chatJob) {
+	res := openai.ChatCompletion{ID: j.id, Object: "chat.completion", Created: j.created, Model: c.Name,
+		Usage: &openai.Usage{PromptTokens: len(j.ids)}}
+	for i := range j.n {
+		text, finish, k, err := c.complete(ctx, j.choice(i), nil)
+		if err != nil {
+			if ctx.Err() == nil {
+				apiErr(http.StatusInternalServerError, "server_error", "", "", err.Error()).write(w)
+			}
+			return
+		}
+		res.Choices = append(res.Choices, openai.Choice{Index: i, Message: openai.ResponseMessage{Role: "assistant", Content: &text},
+			Logprobs: jsonNull, FinishReason: finish})
+		res.Usage.CompletionTokens += k
+	}
+	res.Usage.TotalTokens = res.Usage.PromptTokens + res.Usage.CompletionTokens
+	writeJSON(w, http.StatusOK, res)
+}
+
+// stream answers j as server-sent events: per choice a chunk with the role, one chunk per
+// piece of text as it is decoded and a last chunk with finish_reason; then the usage chunk
+// when asked for, and [DONE]. A client that stops reading is cut off after writeWait, so
+// it cannot hold the model.
+func (c *ChatModel) stream(ctx context.Context, w http.ResponseWriter, j chatJob) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	includeUsage := req.StreamOpts != nil && req.StreamOpts.IncludeUsage
-	var writeErr error
-	send := func(v any) {
-		if writeErr != nil {
-			return
-		}
-		b, _ := json.Marshal(v)
-		rc.SetWriteDeadline(time.Now().Add(writeWait))
-		if _, writeErr = fmt.Fprintf(w, "data: %s\n\n", b); writeErr == nil {
-			writeErr = rc.Flush()
-		}
+	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	var usage json.RawMessage // left out, or null on every chunk but the usage chunk
+	if j.includeUsage {
+		usage = jsonNull
 	}
-	sendChunk := func(cc chunkChoice) {
+	sendChunk := func(cc openai.ChunkChoice) {
 		cc.Logprobs = jsonNull
-		ch := chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: c.Name, Choices: []chunkChoice{cc}}
-		if includeUsage {
-			ch.Usage = jsonNull
-		}
-		send(ch)
+		out.send(openai.ChatCompletionChunk{ID: j.id, Object: "chat.completion.chunk", Created: j.created, Model: c.Name,
+			Choices: []openai.ChunkChoice{cc}, Usage: usage})
 	}
-	u := usage{PromptTokens: len(ids)}
-	for i := range n {
+	u := openai.Usage{PromptTokens: len(j.ids)}
+	for i := range j.n {
 		empty := ""
-		sendChunk(chunkChoice{Index: i, Delta: delta{Role: "assistant", Content: &empty}})
-		job.seed = seed + uint64(i)
-		_, finish, k, err := c.complete(ctx, job, func(piece string) bool {
-			sendChunk(chunkChoice{Index: i, Delta: delta{Content: &piece}})
-			return writeErr == nil
+		sendChunk(openai.ChunkChoice{Index: i, Delta: openai.Delta{Role: "assistant", Content: &empty}})
+		_, finish, k, err := c.complete(ctx, j.choice(i), func(piece string) bool {
+			sendChunk(openai.ChunkChoice{Index: i, Delta: openai.Delta{Content: &piece}})
+			return out.err == nil
 		})
-		if writeErr != nil || ctx.Err() != nil {
+		if out.err != nil || ctx.Err() != nil {
 			return // the client left or stopped reading
 		}
 		if err != nil {
-			send(map[string]any{"error": map[string]any{"message": err.Error(), "type": "server_error", "param": nil, "code": nil}})
-			send0(w, rc)
+			out.send(openai.ErrorResponse{Error: &openai.Error{Message: err.Error(), Type: "server_error"}})
+			send0(w, out.rc)
 			return
 		}
 		u.CompletionTokens += k
-		sendChunk(chunkChoice{Index: i, Delta: delta{}, FinishReason: &finish})
+		sendChunk(openai.ChunkChoice{Index: i, FinishReason: &finish})
 	}
-	if includeUsage {
+	if j.includeUsage {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-		send(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: c.Name, Choices: []chunkChoice{}, Usage: &u})
+		b, _ := json.Marshal(u)
+		out.send(openai.ChatCompletionChunk{ID: j.id, Object: "chat.completion.chunk", Created: j.created, Model: c.Name,
+			Choices: []openai.ChunkChoice{}, Usage: b})
 	}
-	if writeErr == nil {
-		send0(w, rc)
+	if out.err == nil {
+		send0(w, out.rc)
+	}
+}
+
+// sseWriter writes server-sent events, each within writeWait; after a failed write it
+// writes nothing more and err holds the failure.
+type sseWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	err error
+}
+
+// send writes v as one data event and flushes it.
+func (s *sseWriter) send(v any) {
+	if s.err != nil {
+		return
+	}
+	b, _ := json.Marshal(v)
+	s.rc.SetWriteDeadline(time.Now().Add(writeWait))
+	if _, s.err = fmt.Fprintf(s.w, "data: %s\n\n", b); s.err == nil {
+		s.err = s.rc.Flush()
 	}
 }
 
