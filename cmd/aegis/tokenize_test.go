@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aegis-safety/aegis/native/tokenizer/tokenizertest"
+	"github.com/aegis-safety/aegis/internal/tokenizertest"
 )
 
 const tokTestdata = "../../native/tokenizer/testdata"

