@@ -232,7 +232,14 @@ func TestEvalEndpoint(t *testing.T) {
 			t.Errorf("resume sent %q %d times, want %d", p, again, want)
 		}
 	}
-	rep = readReport(t, out)
+	checkResumedScan(t, out)
+}
+
+// checkResumedScan checks TestEvalEndpoint's scan after its resume: its report, the
+// contract's fields on every line, and a compare against itself.
+func checkResumedScan(t *testing.T, out string) {
+	t.Helper()
+	rep := readReport(t, out)
 	counts := rep["counts"].(map[string]any)
 	if counts["judged"] != 10.0 || counts["errors"] != 0.0 || rep["asr"] != 0.25 {
 		t.Fatalf("after resume: counts %v asr %v", counts, rep["asr"])
