@@ -151,7 +151,7 @@ Categories with the largest delta are where debiasing costs safety.`, stdout)
 	for i := range 2 {
 		p := fs.Arg(i)
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, "results.jsonl")
+			p = filepath.Join(p, eval.ResultsFile)
 		}
 		a, err := eval.ReadAttempts(p)
 		if err != nil {

@@ -44,10 +44,12 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	epochs := fs.Int("epochs", 0, "retrofit epochs (default 1)")
 	lr := fs.Float64("lr", 0, "retrofit learning rate (default 1e-3)")
 	rpo := fs.Float64("rpo-alpha", 0, "weight of the refusals' NLL in the DPO loss (TRL's rpo_alpha; default 1, -1 for none)")
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline(*modelDir, *jsonOut, *samplesOut)
+	pl, err := openPipeline(*modelDir, lf, *jsonOut, *samplesOut)
 	if err != nil {
 		return err
 	}
@@ -140,6 +142,8 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	out := fs.String("out", "", "model folder to write (native/demo/model rebuilds the embedded one)")
 	run := fs.String("run", "", "training run folder (default: OUT.run)")
 	epochs := fs.Int("epochs", 0, "override the recipe's epochs")
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -158,7 +162,7 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	attack, closeMods, err := openBuiltinAttacker(ctx)
+	attack, closeMods, err := openBuiltinAttacker(ctx, lf)
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,7 @@ type pipeline struct {
 	close  func()
 }
 
-func openPipeline(modelDir string, outs ...string) (*pipeline, error) {
+func openPipeline(modelDir string, lf limitFlags, outs ...string) (*pipeline, error) {
 	dir := modelDir
 	if dir == "" {
 		d, err := demo.ModelDir()
@@ -206,7 +210,7 @@ func openPipeline(modelDir string, outs ...string) (*pipeline, error) {
 		return nil, err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	attack, judge, closeMods, err := openDemoModules(ctx)
+	attack, judge, closeMods, err := openDemoModules(ctx, lf)
 	if err != nil {
 		stop()
 		return nil, err
@@ -227,35 +231,37 @@ func outDirs(files ...string) error {
 }
 
 // openDemoModules loads the built-in attack and judge modules, as the demo and the
-// experiments use them.
-func openDemoModules(ctx context.Context) (data.Attacker, eval.Judge, func(), error) {
-	attack, closeAttack, err := openBuiltinAttacker(ctx)
+// experiments use them, under the limits lf (one instance of each at a time).
+func openDemoModules(ctx context.Context, lf limitFlags) (data.Attacker, eval.Judge, func(), error) {
+	h, closeHost, err := lf.host(ctx, 1)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	jm, closeJudge, err := openBuiltin(ctx, "judge", shared.KindJudge)
+	am, err := openModule(ctx, h, sandbox.Ref{Name: "attacks", Kind: shared.KindAttack})
 	if err != nil {
-		closeAttack()
+		closeHost()
 		return nil, nil, nil, err
 	}
-	return attack, eval.ModuleJudge{M: jm}, func() { closeJudge(); closeAttack() }, nil
+	jm, err := openModule(ctx, h, sandbox.Ref{Name: "judge", Kind: shared.KindJudge})
+	if err != nil {
+		closeHost()
+		return nil, nil, nil, err
+	}
+	return am.Attack, eval.ModuleJudge{M: jm}, closeHost, nil
 }
 
-// openBuiltinAttacker loads the built-in attack module.
-func openBuiltinAttacker(ctx context.Context) (data.Attacker, func(), error) {
-	m, closeHost, err := openBuiltin(ctx, "attacks", shared.KindAttack)
+// openBuiltinAttacker loads the built-in attack module under the limits lf.
+func openBuiltinAttacker(ctx context.Context, lf limitFlags) (data.Attacker, func(), error) {
+	h, closeHost, err := lf.host(ctx, 1)
 	if err != nil {
 		return nil, nil, err
 	}
+	m, err := openModule(ctx, h, sandbox.Ref{Name: "attacks", Kind: shared.KindAttack})
+	if err != nil {
+		closeHost()
+		return nil, nil, err
+	}
 	return m.Attack, closeHost, nil
-}
-
-// openBuiltin loads a built-in module of the given kind in a sandbox host of its own,
-// with the default limits.
-func openBuiltin(ctx context.Context, name, kind string) (*sandbox.Module, func(), error) {
-	mf := moduleFlags{module: name, pages: uint(sandbox.DefaultLimits.MemoryPages), timeout: sandbox.DefaultLimits.CallTimeout,
-		maxOutput: sandbox.DefaultLimits.MaxOutput, maxModule: sandbox.DefaultLimits.MaxModule, concurrency: 1}
-	return mf.open(ctx, kind)
 }
 
 // The embedded model is what `aegis serve` serves on /v1 without --model.

@@ -232,7 +232,14 @@ func TestEvalEndpoint(t *testing.T) {
 			t.Errorf("resume sent %q %d times, want %d", p, again, want)
 		}
 	}
-	rep = readReport(t, out)
+	checkResumedScan(t, out)
+}
+
+// checkResumedScan checks TestEvalEndpoint's scan after its resume: its report, the
+// contract's fields on every line, and a compare against itself.
+func checkResumedScan(t *testing.T, out string) {
+	t.Helper()
+	rep := readReport(t, out)
 	counts := rep["counts"].(map[string]any)
 	if counts["judged"] != 10.0 || counts["errors"] != 0.0 || rep["asr"] != 0.25 {
 		t.Fatalf("after resume: counts %v asr %v", counts, rep["asr"])
@@ -548,5 +555,51 @@ func TestEvalBaseline(t *testing.T) {
 	var w eval.WinRates
 	if code != 0 || json.Unmarshal([]byte(cmp), &w) != nil || w.WinsA != 0 || w.WinsB != 2 || w.ByCategory["benign"].WinsB != 1 {
 		t.Fatalf("compare A B: %s", cmp)
+	}
+}
+
+// TestEvalModuleLimits: eval loads --judge and --attack-module under the sandbox limit
+// flags; a module the limits refuse ends the scan before anything is sent, with exit 1 and
+// one stderr line naming the module.
+func TestEvalModuleLimits(t *testing.T) {
+	prompts := writePrompts(t, [][3]string{{"a", "hello", "S1"}})
+	base := []string{"eval", "--endpoint", "http://127.0.0.1:1/v1", "--model-name", "m", "--prompts", prompts}
+	echo := "../../native/sandbox/testdata/echo.wasm"
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--memory-pages", "1"}, "module judge: invalid module: section memory: min 123 pages (7 Mi) over limit of 1 pages"},
+		{[]string{"--memory-pages", "1", "--judge", echo, "--attacks", "all"}, "module attacks: invalid module: section memory:"},
+		{[]string{"--max-module-bytes", "10", "--judge", echo}, "module echo.wasm: file is above the module size limit of 10 bytes (--max-module-bytes)"},
+	} {
+		out := t.TempDir()
+		_, stderr, code := aegis(t, append(append(base, "--out", out), c.flags...)...)
+		if code != 1 || !strings.HasPrefix(stderr, "aegis eval: ") || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and one line with %q", c.flags, code, stderr, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(out, eval.ResultsFile)); err == nil {
+			t.Errorf("%v: a refused module still started the scan", c.flags)
+		}
+	}
+	if _, stderr, code := aegis(t, append(append(base, "--out", t.TempDir()), "--memory-pages", "0")...); code != 2 || !strings.Contains(stderr, "--memory-pages (1-65536)") {
+		t.Errorf("--memory-pages 0: exit %d, %q", code, stderr)
+	}
+}
+
+// TestModuleLimitFlagsHelp: every command that loads modules lists the sandbox limit flags
+// in its --help.
+func TestModuleLimitFlagsHelp(t *testing.T) {
+	for _, cmd := range [][]string{{"eval"}, {"demo"}, {"demo", "pretrain"}, {"experiment", "compare"}, {"experiment", "secvec"},
+		{"attack"}, {"judge"}, {"judge", "eval"}, {"modules"}, {"data", "build"}, {"data", "selfalign"}} {
+		stdout, _, code := aegis(t, append(cmd, "--help")...)
+		if code != 0 {
+			t.Errorf("%v --help: exit %d", cmd, code)
+		}
+		for _, f := range []string{"-memory-pages uint", "-timeout duration", "-max-output int", "-max-module-bytes int"} {
+			if !strings.Contains(stdout, "\n  "+f+"\n") {
+				t.Errorf("%v --help does not list %s", cmd, f)
+			}
+		}
 	}
 }

@@ -35,10 +35,12 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, stdou
 	jsonOut := fs.String("json", "", `write {"base":{...},"methods":{"dpo":{...},...}} to this file`)
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
 	seed := fs.Uint64("seed", 1, "seed of the data and the training")
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline("", *jsonOut)
+	pl, err := openPipeline("", lf, *jsonOut)
 	if err != nil {
 		return err
 	}

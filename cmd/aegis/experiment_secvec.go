@@ -46,10 +46,12 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 	ftBenign := fs.Int("ft-benign", 0, "benign examples in the fine-tuning mix (default twice --ft-harmful)")
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuning learning rate (default 1e-3)")
 	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuning epochs (default 3)")
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline(*modelDir, *jsonOut)
+	pl, err := openPipeline(*modelDir, lf, *jsonOut)
 	if err != nil {
 		return err
 	}

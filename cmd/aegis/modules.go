@@ -21,84 +21,84 @@ import (
 	"github.com/aegis-safety/aegis/wasm"
 )
 
-// moduleFlags are the flags of every command that runs WebAssembly modules.
-type moduleFlags struct {
-	module      string
-	pages       uint
-	timeout     time.Duration
-	maxOutput   int
-	maxModule   int
-	concurrency int
+// limitFlags are the sandbox limits of every command that loads WebAssembly modules.
+type limitFlags struct {
+	pages     uint
+	timeout   time.Duration
+	maxOutput int
+	maxModule int
 }
 
-func (f *moduleFlags) register(fs *flagSet, kind string) {
+// register adds --memory-pages, --timeout, --max-output and --max-module-bytes.
+func (f *limitFlags) register(fs *flagSet) {
 	d := sandbox.DefaultLimits
-	fs.StringVar(&f.module, "module", "", "the "+kind+" module: a built-in one by name (built-ins: "+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
 	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
 	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
 	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")
 	fs.IntVar(&f.maxModule, "max-module-bytes", d.MaxModule, "largest .wasm file accepted, in bytes")
+}
+
+// defaultLimits are the limit flags' defaults, for commands that load modules without
+// flags.
+func defaultLimits() limitFlags {
+	d := sandbox.DefaultLimits
+	return limitFlags{pages: uint(d.MemoryPages), timeout: d.CallTimeout, maxOutput: d.MaxOutput, maxModule: d.MaxModule}
+}
+
+// host checks the limits and makes a sandbox host under them, with instances live
+// instances per module (0: GOMAXPROCS). The returned func closes it.
+func (f *limitFlags) host(ctx context.Context, instances int) (*sandbox.Host, func(), error) {
+	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
+		return nil, nil, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", errUsage)
+	}
+	h, err := sandbox.NewHost(ctx, sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput,
+		MaxModule: f.maxModule, MaxInstances: instances}, sandbox.CacheDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, func() { h.Close(context.Background()) }, nil
+}
+
+// openModule loads the module r names into h (see sandbox.Host.Open), reporting a wrong
+// choice as a usage error.
+func openModule(ctx context.Context, h *sandbox.Host, r sandbox.Ref) (*sandbox.Module, error) {
+	m, err := h.Open(ctx, r)
+	if errors.Is(err, sandbox.ErrUsage) {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return m, err
+}
+
+// moduleFlags are the flags of the commands that run one module over rows: --module, the
+// limits and --concurrency.
+type moduleFlags struct {
+	limitFlags
+	module      string
+	concurrency int
+}
+
+func (f *moduleFlags) register(fs *flagSet, kind string) {
+	fs.StringVar(&f.module, "module", "", "the "+kind+" module: a built-in one by name (built-ins: "+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
+	f.limitFlags.register(fs)
 	fs.IntVar(&f.concurrency, "concurrency", runtime.GOMAXPROCS(0), "module instances running at once")
 }
 
-func (f *moduleFlags) limits() sandbox.Limits {
-	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput,
-		MaxModule: f.maxModule, MaxInstances: max(1, f.concurrency)}
-}
-
-// open resolves --module (a built-in name or a .wasm path), loads it in a new host and
-// checks its kind.
+// open loads --module in a new host and checks its kind. The returned func closes the
+// host.
 func (f *moduleFlags) open(ctx context.Context, kind string) (*sandbox.Module, func(), error) {
 	if f.module == "" {
 		return nil, nil, fmt.Errorf("%w: --module is required", errUsage)
 	}
-	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
-		return nil, nil, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", errUsage)
-	}
-	name, code, err := readModule(f.module, f.maxModule)
+	h, closeHost, err := f.host(ctx, max(1, f.concurrency))
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := sandbox.NewHost(ctx, f.limits(), sandbox.CacheDir())
-	if err != nil {
-		return nil, nil, err
-	}
-	closeHost := func() { h.Close(context.Background()) }
-	m, err := h.Load(ctx, name, code)
+	m, err := openModule(ctx, h, sandbox.Ref{Name: f.module, Kind: kind, Flag: "--module"})
 	if err != nil {
 		closeHost()
 		return nil, nil, err
-	}
-	if k := m.Manifest().Kind; k != kind {
-		closeHost()
-		return nil, nil, fmt.Errorf("%w: module %s is %s module, not %s module", errUsage, name, article(k), article(kind))
 	}
 	return m, closeHost, nil
-}
-
-// readModule returns a built-in module or reads a .wasm file, refusing oversized files
-// before reading them.
-func readModule(v string, maxBytes int) (name string, code []byte, err error) {
-	if b, ok := wasm.Builtin(v); ok {
-		return v, b, nil
-	}
-	if !strings.HasSuffix(v, ".wasm") && !strings.ContainsRune(v, os.PathSeparator) {
-		return "", nil, fmt.Errorf("%w: --module %q is neither a built-in module (%s) nor a .wasm file", errUsage, v, strings.Join(wasm.Builtins(), ", "))
-	}
-	fh, err := os.Open(v)
-	if err != nil {
-		return "", nil, err
-	}
-	defer fh.Close()
-	code, err = io.ReadAll(io.LimitReader(fh, int64(maxBytes)+1))
-	if err != nil {
-		return "", nil, err
-	}
-	name = filepath.Base(v)
-	if len(code) > maxBytes {
-		return "", nil, fmt.Errorf("module %s: file is above the module size limit of %d bytes (--max-module-bytes)", name, maxBytes)
-	}
-	return name, code, nil
 }
 
 // inputLine is one parsed JSONL row and where it came from.
@@ -263,19 +263,20 @@ func runModules(args []string, stdout io.Writer) error {
 	fs := newFlags("modules", "[--json]",
 		"Lists the built-in WebAssembly modules with their manifests (each is loaded in the sandbox\nto read it). Write your own: see wasm/README.md.", stdout)
 	asJSON := fs.Bool("json", false, "print the manifests as a JSON array")
+	var lf limitFlags
+	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	h, err := sandbox.NewHost(ctx, sandbox.Limits{}, sandbox.CacheDir())
+	h, closeHost, err := lf.host(ctx, 0)
 	if err != nil {
 		return err
 	}
-	defer h.Close(ctx)
+	defer closeHost()
 	var ms []shared.Manifest
 	for _, name := range wasm.Builtins() {
-		b, _ := wasm.Builtin(name)
-		m, err := h.Load(ctx, name, b)
+		m, err := h.Open(ctx, sandbox.Ref{Name: name})
 		if err != nil {
 			return err
 		}
@@ -298,12 +299,4 @@ func runModules(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// article returns "an attack" or "a judge": module kinds in error messages.
-func article(kind string) string {
-	if kind == shared.KindAttack {
-		return "an " + kind
-	}
-	return "a " + kind
 }

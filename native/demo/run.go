@@ -2,7 +2,7 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -319,45 +319,22 @@ func (o *Options) Retrofit(ctx context.Context, m *model.Model, tok *tokenizer.T
 	return tr.SaveFinal(filepath.Join(dir, "final"), false, o.ModelDir)
 }
 
-// Scan generates and judges prompts into an eval run folder (results.jsonl, report.json,
-// report.md) and returns the judged attempts.
+// Scan generates and judges prompts into an eval run folder (see eval.Scan: results.jsonl,
+// report.json, report.md; the folder must hold no results yet) and returns the judged
+// attempts.
 func (o *Options) Scan(ctx context.Context, stage, dir string, prompts []data.Prompt, gen eval.Generator) ([]*eval.Attempt, error) {
 	o.defaults()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	res, err := eval.Scan(ctx, eval.ScanConfig{Dir: dir, Prompts: prompts, Judge: o.Judge, Model: o.ModelDir, SkipPending: true,
+		Gen:     func() (eval.Generator, error) { return gen, nil },
+		OnStart: func(todo int) { o.OnStage(stage, todo) }, OnDone: o.OnDone})
+	var se *eval.ScanError
+	if errors.As(err, &se) && !se.Interrupted {
+		return nil, fmt.Errorf("%s: %d of %d attempts failed (see %s)", stage, se.Done, se.Of, se.Results)
 	}
-	attempts := make([]*eval.Attempt, len(prompts))
-	for i, p := range prompts {
-		a := p.Attack
-		if a == "" {
-			a = eval.AttackNone
-		}
-		attempts[i] = &eval.Attempt{ID: p.ID, Status: eval.StatusPending, Prompt: p.Prompt, Attack: a,
-			Category: p.Category, BaseID: p.ID, Split: p.Split}
-	}
-	log, err := eval.OpenLog(filepath.Join(dir, "results.jsonl"))
 	if err != nil {
 		return nil, err
 	}
-	defer log.Close()
-	o.OnStage(stage, len(attempts))
-	failed, err := eval.Run(ctx, attempts, eval.Options{Gen: gen, Judge: o.Judge, Log: log, Progress: o.OnDone})
-	if err != nil {
-		return nil, err
-	}
-	if failed > 0 {
-		return nil, fmt.Errorf("%s: %d of %d attempts failed (see %s)", stage, failed, len(attempts), filepath.Join(dir, "results.jsonl"))
-	}
-	rep := eval.NewReport(attempts)
-	rep.Model = o.ModelDir
-	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
-		return nil, err
-	}
-	return attempts, nil
+	return res.Attempts, nil
 }
 
 // ScoresOf computes a stage's figures from its judged attempts.

@@ -66,8 +66,7 @@ func (m *moduleStore) list(ctx context.Context) []web.Module {
 		}
 		defer h.Close(context.Background())
 		for _, n := range wasm.Builtins() {
-			b, _ := wasm.Builtin(n)
-			mod, err := h.Load(ctx, n, b)
+			mod, err := h.Open(ctx, sandbox.Ref{Name: n})
 			if err != nil {
 				m.builtin = append(m.builtin, web.Module{Name: n, Source: "built-in", Description: "failed to load: " + err.Error()})
 				continue

@@ -99,7 +99,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 			p.Heatmap = heatmap(rep.Report)
 			as := rep.attempts
 			if as == nil {
-				as, _ = eval.ReadAttempts(filepath.Join(s.runs.dir, run.ID, "results.jsonl"))
+				as, _ = eval.ReadAttempts(filepath.Join(s.runs.dir, run.ID, eval.ResultsFile))
 			}
 			q := r.URL.Query()
 			p.Filter = web.SampleFilter{Category: q.Get("category"), Attack: q.Get("attack"), UnsafeOnly: q.Get("unsafe") != ""}

@@ -1,0 +1,241 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/aegis-safety/aegis/native/data"
+)
+
+// The files of a scan's folder.
+const (
+	ResultsFile  = "results.jsonl" // the attempts log: one line per state change
+	ReportFile   = "report.json"   // the Report
+	MarkdownFile = "report.md"     // the Report as a Markdown table
+)
+
+// ErrExists is wrapped by the error of a scan into a folder that already has results,
+// when the scan is told neither to resume nor to overwrite them.
+var ErrExists = errors.New("exists: --resume continues it, --overwrite starts over")
+
+// ScanConfig describes a scan. Gen and Judge are required; the rest may be zero.
+type ScanConfig struct {
+	Dir     string        // the scan's folder (created): ResultsFile, ReportFile, MarkdownFile
+	Prompts []data.Prompt // what is sent, expanded into attempts by Expand
+	Styles  []string      // attack styles harmful prompts are also rewritten in (none: nil)
+	Attack  data.Attacker // rewrites prompts in Styles; needed with Styles
+	Seed    uint64        // attack seeds derive from it and the prompt ids
+
+	// Gen makes the model under test. It is called once, after the folder is checked and
+	// the prompts expanded, so that a refused folder or a failing attack module costs no
+	// model load.
+	Gen   func() (Generator, error)
+	Judge Judge
+
+	// Resume continues the results already in Dir: a line torn by an interruption is cut,
+	// finished attempts are kept, and only unfinished ones are sent. Overwrite discards
+	// them instead. With neither, existing results are an error wrapping ErrExists.
+	Resume, Overwrite bool
+	// SkipPending leaves out the "pending" line each new attempt otherwise gets before
+	// anything is sent (the demo's scans, which are never resumed, are written so).
+	SkipPending bool
+
+	Model    string // the report's model label
+	Baseline string // results.jsonl of another scan: the report's win rates against it
+
+	// OnStart is called with the number of attempts to finish before any is sent, OnDone
+	// as attempts finish (judged, or failed); never concurrently.
+	OnStart func(todo int)
+	OnDone  func(n int)
+}
+
+// ScanResult is what a scan did.
+type ScanResult struct {
+	Attempts []*Attempt // the scan's attempts in expansion order, in their latest state
+	Report   *Report    // the report written, over every attempt of ResultsFile
+	Todo     int        // attempts that were not finished when the scan started
+	Failed   int        // attempts whose last try failed (see Attempt.Error)
+}
+
+// ScanError is a scan that ended with unfinished attempts: interrupted (it then wraps
+// context.Canceled) or with failed attempts. Finished work is in Results, and a resumed
+// scan continues it.
+type ScanError struct {
+	Interrupted bool
+	Results     string // the attempts log
+	Done, Of    int    // interrupted: judged attempts of the log; failed: failed of todo
+}
+
+func (e *ScanError) Error() string {
+	if e.Interrupted {
+		return fmt.Sprintf("interrupted: %d of %d attempts judged; finished work is in %s, continue with --resume", e.Done, e.Of, e.Results)
+	}
+	return fmt.Sprintf("%d of %d attempts failed (their errors are in %s); rerun with --resume to retry them", e.Done, e.Of, e.Results)
+}
+
+// Unwrap returns context.Canceled for an interrupted scan.
+func (e *ScanError) Unwrap() error {
+	if e.Interrupted {
+		return context.Canceled
+	}
+	return nil
+}
+
+// Scan runs a scan end to end: it checks Dir (resume, overwrite or refuse), expands the
+// prompts into attempts, merges them with the attempts a resumed scan already has, logs
+// new ones as pending, generates and judges every unfinished one (see Run) and writes the
+// report over every attempt in the log, also after an interruption or failures.
+//
+// The result is non-nil whenever the report was written. An interruption or failed
+// attempts end in a *ScanError; other errors are returned as they are.
+func Scan(ctx context.Context, c ScanConfig) (*ScanResult, error) {
+	results := filepath.Join(c.Dir, ResultsFile)
+	previous, err := c.prepare(results)
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := Expand(ctx, c.Prompts, c.Styles, c.Attack, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	attempts, fresh, todo := merge(attempts, previous)
+	gen, err := c.Gen()
+	if err != nil {
+		return nil, err
+	}
+	log, err := OpenLog(results)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	if !c.SkipPending {
+		for _, a := range fresh {
+			if err := log.Append(a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res := &ScanResult{Attempts: attempts, Todo: todo}
+	var runErr error
+	res.Failed, runErr = Run(ctx, attempts, Options{Gen: gen, Judge: c.Judge, Log: log, Progress: c.progress(todo)})
+	if err := log.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if res.Report, err = WriteReport(c.Dir, c.Model, c.Baseline); err != nil {
+		return nil, err
+	}
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		return res, &ScanError{Interrupted: true, Results: results, Done: res.Report.Counts.Judged, Of: res.Report.Counts.Attempts}
+	case runErr != nil:
+		return res, runErr
+	case res.Failed > 0:
+		return res, &ScanError{Results: results, Done: res.Failed, Of: todo}
+	}
+	return res, nil
+}
+
+// prepare makes the folder and deals with results already in it: it returns them
+// (Resume), removes them (Overwrite) or refuses.
+func (c *ScanConfig) prepare(results string) ([]*Attempt, error) {
+	if c.Resume && c.Overwrite {
+		return nil, errors.New("resuming and overwriting a scan exclude each other")
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(results); err != nil {
+		return nil, nil
+	}
+	switch {
+	case c.Resume:
+		if err := trimTornLine(results); err != nil {
+			return nil, err
+		}
+		return ReadAttempts(results)
+	case c.Overwrite:
+		return nil, os.Remove(results)
+	}
+	return nil, fmt.Errorf("%s %w", results, ErrExists)
+}
+
+// progress reports the start and serializes OnDone.
+func (c *ScanConfig) progress(todo int) func(int) {
+	if c.OnStart != nil {
+		c.OnStart(todo)
+	}
+	if c.OnDone == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		c.OnDone(n)
+	}
+}
+
+// merge replaces each attempt a resumed scan already has by its logged state. It returns
+// the attempts, those new to the log, and how many are unfinished.
+func merge(attempts, previous []*Attempt) (all, fresh []*Attempt, todo int) {
+	have := make(map[string]*Attempt, len(previous))
+	for _, a := range previous {
+		have[a.ID] = a
+	}
+	for i, a := range attempts {
+		if old, ok := have[a.ID]; ok {
+			attempts[i] = old
+		} else {
+			fresh = append(fresh, a)
+		}
+		if attempts[i].Status != StatusJudged {
+			todo++
+		}
+	}
+	return attempts, fresh, todo
+}
+
+// trimTornLine cuts a last line that an interrupted write left without its newline, so
+// that appended lines start clean.
+func trimTornLine(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 || b[len(b)-1] == '\n' {
+		return err
+	}
+	i := strings.LastIndexByte(string(b), '\n')
+	return os.Truncate(path, int64(i+1))
+}
+
+// WriteReport reads dir's ResultsFile and writes its ReportFile and MarkdownFile, with
+// model as the report's label and, when baseline (another scan's results.jsonl) is set,
+// win rates against it.
+func WriteReport(dir, model, baseline string) (*Report, error) {
+	results := filepath.Join(dir, ResultsFile)
+	attempts, err := ReadAttempts(results)
+	if err != nil {
+		return nil, err
+	}
+	rep := NewReport(attempts)
+	rep.Model = model
+	if baseline != "" {
+		base, err := ReadAttempts(baseline)
+		if err != nil {
+			return nil, err
+		}
+		rep.WinRates = Compare(results, attempts, baseline, base)
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ReportFile), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return rep, os.WriteFile(filepath.Join(dir, MarkdownFile), []byte(rep.Markdown()), 0o644)
+}
