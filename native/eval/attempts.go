@@ -1,14 +1,11 @@
 package eval
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"sync"
+
+	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 // Attempt states, in order.
@@ -62,79 +59,37 @@ type LLMVerdict struct {
 	Raw        string   `json:"raw"`
 }
 
-// Log is an append-only attempts file. Each Append writes one whole line with one write
-// call, so a crash or Ctrl-C loses at most the line being written, never a finished one.
-type Log struct {
-	mu sync.Mutex
-	f  *os.File
-}
+// Log is an append-only attempts file (see jsonl.Log): a crash or Ctrl-C loses at most
+// the line being written.
+type Log = jsonl.Log
 
-// OpenLog opens path for appending (creating it).
-func OpenLog(path string) (*Log, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	return &Log{f: f}, nil
-}
-
-// Append writes the attempt's current state.
-func (l *Log) Append(a *Attempt) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, err := l.f.Write(buf.Bytes())
-	return err
-}
-
-// Close closes the file.
-func (l *Log) Close() error { return l.f.Close() }
+// OpenLog opens an attempts file for appending (creating it).
+func OpenLog(path string) (*Log, error) { return jsonl.OpenLog(path) }
 
 // ReadAttempts reads an attempts file and returns the latest state of each id, in the order
 // ids first appeared. A torn last line (an interrupted write) is ignored; any other
 // malformed line is an error naming FILE:LINE.
 func ReadAttempts(path string) ([]*Attempt, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var order []*Attempt
 	byID := map[string]*Attempt{}
-	r := bufio.NewReaderSize(f, 1<<16)
-	for n := 1; ; n++ {
-		line, rerr := r.ReadBytes('\n')
-		last := errors.Is(rerr, io.EOF)
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			var a Attempt
-			if err := json.Unmarshal(t, &a); err != nil || a.ID == "" {
-				if last && line[len(line)-1] != '\n' {
-					break // torn final write
-				}
-				if err == nil {
-					err = errors.New(`missing "id"`)
-				}
-				return nil, fmt.Errorf("%s:%d: not an attempt: %v", path, n, err)
+	err := jsonl.Each(path, func(pos string, line []byte) error {
+		var a Attempt
+		if err := json.Unmarshal(line, &a); err != nil || a.ID == "" {
+			if err == nil {
+				err = errors.New(`missing "id"`)
 			}
-			if old, ok := byID[a.ID]; ok {
-				*old = a
-			} else {
-				p := &a
-				byID[a.ID] = p
-				order = append(order, p)
-			}
+			return fmt.Errorf("%s: not an attempt: %v", pos, err)
 		}
-		if last {
-			break
+		if old, ok := byID[a.ID]; ok {
+			*old = a
+		} else {
+			byID[a.ID] = &a
+			order = append(order, &a)
 		}
-		if rerr != nil {
-			return nil, rerr
-		}
+		return nil
+	})
+	if errors.Is(err, jsonl.ErrTorn) {
+		err = nil // an interrupted final write: the attempt keeps its previous state
 	}
-	return order, nil
+	return order, err
 }

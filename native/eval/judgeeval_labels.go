@@ -1,15 +1,14 @@
 package eval
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -37,34 +36,20 @@ type jsonField struct {
 // ReadLabels reads a labels JSONL file. Blank lines are skipped; the first bad row stops
 // the read with an error "FILE:LINE: reason".
 func ReadLabels(path string) ([]LabelRow, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var rows []LabelRow
-	r := bufio.NewReaderSize(f, 1<<16)
-	for n := 1; ; n++ {
-		line, rerr := r.ReadBytes('\n')
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			row, err := parseLabel(t)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", path, n, err)
-			}
-			row.Pos = fmt.Sprintf("%s:%d", path, n)
-			rows = append(rows, row)
+	err := jsonl.Each(path, func(pos string, line []byte) error {
+		row, err := parseLabel(line)
+		if err != nil {
+			return fmt.Errorf("%s: %v", pos, err)
 		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			return nil, rerr
-		}
+		row.Pos = pos
+		rows = append(rows, row)
+		return nil
+	})
+	if err == nil && len(rows) == 0 {
+		err = fmt.Errorf("%s: no labelled rows", path)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no labelled rows", path)
-	}
-	return rows, nil
+	return rows, err
 }
 
 // parseLabel reads and checks one row.

@@ -2,15 +2,14 @@ package eval
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 // The files of a scan's folder.
@@ -155,7 +154,7 @@ func (c *ScanConfig) prepare(results string) ([]*Attempt, error) {
 	}
 	switch {
 	case c.Resume:
-		if err := trimTornLine(results); err != nil {
+		if err := jsonl.TrimTorn(results); err != nil {
 			return nil, err
 		}
 		return ReadAttempts(results)
@@ -201,17 +200,6 @@ func merge(attempts, previous []*Attempt) (all, fresh []*Attempt, todo int) {
 	return attempts, fresh, todo
 }
 
-// trimTornLine cuts a last line that an interrupted write left without its newline, so
-// that appended lines start clean.
-func trimTornLine(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 || b[len(b)-1] == '\n' {
-		return err
-	}
-	i := strings.LastIndexByte(string(b), '\n')
-	return os.Truncate(path, int64(i+1))
-}
-
 // WriteReport reads dir's ResultsFile and writes its ReportFile and MarkdownFile, with
 // model as the report's label and, when baseline (another scan's results.jsonl) is set,
 // win rates against it.
@@ -230,12 +218,8 @@ func WriteReport(dir, model, baseline string) (*Report, error) {
 		}
 		rep.WinRates = Compare(results, attempts, baseline, base)
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	if err := jsonl.WriteJSON(filepath.Join(dir, ReportFile), rep); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ReportFile), append(b, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	return rep, os.WriteFile(filepath.Join(dir, MarkdownFile), []byte(rep.Markdown()), 0o644)
+	return rep, jsonl.WriteBytes(filepath.Join(dir, MarkdownFile), []byte(rep.Markdown()))
 }
