@@ -75,7 +75,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Abort()
 	prog := newProgress(progressOut, "attack", len(rows), "prompts")
 	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
 		r := rows[i].row
@@ -95,7 +95,8 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 		}
 		return out, nil
 	}, f, prog)
-	if cerr := f.Close(); err == nil {
+	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
+	if cerr := f.Commit(); err == nil {
 		err = cerr
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -78,7 +79,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Abort()
 	prog := newProgress(progressOut, "judge", len(rows), "samples")
 	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
 		r := rows[i].row
@@ -89,7 +90,8 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 		return []any{verdictRow{ID: r.ID, Category: r.Category, Attack: r.Attack, Refusal: v.Refusal,
 			Unsafe: v.Unsafe, Score: v.Score, Categories: v.Categories}}, nil
 	}, f, prog)
-	if cerr := f.Close(); err == nil {
+	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
+	if cerr := f.Commit(); err == nil {
 		err = cerr
 	}
 	return err
@@ -229,7 +231,7 @@ func rubricNotes(r eval.Rubric, module string) []string {
 }
 
 // judgeEvalOutputs are the --json and --errors files (nil when not asked for).
-type judgeEvalOutputs struct{ json, errors *atomicOut }
+type judgeEvalOutputs struct{ json, errors *jsonl.Writer }
 
 // createOutputs creates the output files' temporaries before any row is judged, so that
 // a path that cannot be written fails at once.
@@ -237,12 +239,12 @@ func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
 	o := &judgeEvalOutputs{}
 	for _, x := range []struct {
 		path string
-		f    **atomicOut
+		f    **jsonl.Writer
 	}{{jsonPath, &o.json}, {errorsPath, &o.errors}} {
 		if x.path == "" {
 			continue
 		}
-		f, err := createAtomic(x.path)
+		f, err := jsonl.Create(x.path)
 		if err != nil {
 			o.close()
 			return nil, err
@@ -254,9 +256,9 @@ func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
 
 // close drops the outputs not committed.
 func (o *judgeEvalOutputs) close() {
-	for _, f := range []*atomicOut{o.json, o.errors} {
+	for _, f := range []*jsonl.Writer{o.json, o.errors} {
 		if f != nil {
-			f.abort()
+			f.Abort()
 		}
 	}
 }
@@ -275,7 +277,7 @@ func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.Ju
 		if _, err := outs.json.Write(append(b, '\n')); err != nil {
 			return err
 		}
-		if err := outs.json.commit(); err != nil {
+		if err := outs.json.Commit(); err != nil {
 			return err
 		}
 		outs.json = nil
@@ -284,7 +286,7 @@ func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.Ju
 		if err := eval.WriteMisjudged(outs.errors, rows); err != nil {
 			return err
 		}
-		if err := outs.errors.commit(); err != nil {
+		if err := outs.errors.Commit(); err != nil {
 			return err
 		}
 		outs.errors = nil

@@ -2,20 +2,19 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 	"github.com/aegis-safety/aegis/wasm"
@@ -107,40 +106,25 @@ type inputLine[T any] struct {
 	row T
 }
 
-// readJSONL parses every non-blank line of path with check, reporting the first bad line
+// readJSONL parses every non-blank line of --in with check, reporting the first bad line
 // as FILE:LINE before any module runs.
 func readJSONL[T any](path string, check func(*T) error) ([]inputLine[T], error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: --in is required", errUsage)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var rows []inputLine[T]
-	r := bufio.NewReaderSize(f, 1<<16)
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			var v T
-			pos := fmt.Sprintf("%s:%d", path, n)
-			dec := json.NewDecoder(bytes.NewReader(line))
-			if derr := dec.Decode(&v); derr != nil {
-				return nil, fmt.Errorf("%s: not a JSON object of the expected shape: %v", pos, derr)
-			}
-			if cerr := check(&v); cerr != nil {
-				return nil, fmt.Errorf("%s: %v", pos, cerr)
-			}
-			rows = append(rows, inputLine[T]{pos, v})
+	err := jsonl.Each(path, func(pos string, line []byte) error {
+		var v T
+		if err := jsonl.Decode(line, &v); err != nil {
+			return fmt.Errorf("%s: not a JSON object of the expected shape: %v", pos, err)
 		}
-		if errors.Is(err, io.EOF) {
-			return rows, nil
+		if err := check(&v); err != nil {
+			return fmt.Errorf("%s: %v", pos, err)
 		}
-		if err != nil {
-			return nil, err
-		}
-	}
+		rows = append(rows, inputLine[T]{pos, v})
+		return nil
+	})
+	return rows, err
 }
 
 // runOrdered calls work on rows 0..n-1 from `workers` goroutines and writes each row's
@@ -210,50 +194,12 @@ func runOrdered(ctx context.Context, n, workers int, work func(ctx context.Conte
 	return written, firstErr
 }
 
-// createOut opens --out for writing.
-func createOut(path string) (*os.File, error) {
+// createOut starts writing --out (atomically: see jsonl.Create).
+func createOut(path string) (*jsonl.Writer, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: --out is required", errUsage)
 	}
-	return os.Create(path)
-}
-
-// atomicOut is an output file written under a temporary name in the same folder and
-// renamed into place by commit, so that a full disk or a crash never leaves a truncated
-// file under the final name.
-type atomicOut struct {
-	*os.File
-	path string
-}
-
-func createAtomic(path string) (*atomicOut, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	f.Chmod(0o644) // CreateTemp's 0600 is not what an output file should have
-	return &atomicOut{f, path}, nil
-}
-
-// commit syncs and closes the temporary and renames it to the final name.
-func (a *atomicOut) commit() error {
-	err := a.Sync()
-	if cerr := a.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.Name(), a.path)
-	}
-	if err != nil {
-		os.Remove(a.Name())
-	}
-	return err
-}
-
-// abort drops the temporary.
-func (a *atomicOut) abort() {
-	a.Close()
-	os.Remove(a.Name())
+	return jsonl.Create(path)
 }
 
 // progressOut is where progress bars go (tests replace it).

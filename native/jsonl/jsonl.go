@@ -115,6 +115,7 @@ type Writer struct {
 	path   string
 	err    error
 	direct bool // writing path itself (a device or pipe), not a temporary
+	done   bool // committed or aborted
 }
 
 // Create starts writing path. Nothing appears under path until Commit; Abort (or a
@@ -168,6 +169,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 // Commit flushes, syncs and closes the temporary and renames it to the final name. After
 // any earlier write error it removes the temporary and returns that error.
 func (w *Writer) Commit() error {
+	if w.done {
+		return errors.New("jsonl: Commit after Commit or Abort")
+	}
+	w.done = true
 	err := w.err
 	if err == nil {
 		err = w.bw.Flush()
@@ -194,7 +199,12 @@ func (w *Writer) Commit() error {
 }
 
 // Abort drops the temporary, leaving any file already under the final name as it was.
+// After Commit it does nothing, so that it can be deferred.
 func (w *Writer) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
 	w.f.Close()
 	if !w.direct {
 		os.Remove(w.f.Name())
