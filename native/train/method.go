@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/align"
@@ -143,7 +144,7 @@ func KeyMetrics() []string {
 	out := []string{rundir.Loss, rundir.LR}
 	for _, m := range methods {
 		for _, k := range m.Key {
-			if !contains(out, k) {
+			if !slices.Contains(out, k) {
 				out = append(out, k)
 			}
 		}
@@ -158,15 +159,6 @@ func ChartsFor(method string) []rundir.Chart {
 		return m.Charts
 	}
 	return basicCharts
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // DataOptions says how LoadData reads the method's rows; the caller adds the tokenizer

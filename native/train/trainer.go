@@ -353,7 +353,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		start := time.Now()
-		e, err := t.trainStep()
+		e, err := t.Step()
 		if err != nil {
 			return err
 		}
@@ -374,8 +374,14 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return t.Checkpoint()
 }
 
-// trainStep runs one optimizer step over the next examples of the data.
-func (t *Trainer) trainStep() (Event, error) {
+// Step runs one optimizer step over the next examples of the data and returns its event
+// (without Seconds). It is Run's step without the log and the checkpoints: `aegis bench
+// train` times it. Before the first Step of a run with a Reference, Run computes the
+// reference log-probs; Step alone is for methods without one.
+func (t *Trainer) Step() (Event, error) {
+	if t.Cfg.method().Reference && t.ref == nil {
+		return Event{}, fmt.Errorf("train: %s needs the reference log-probs that Run computes first", t.Cfg.Method)
+	}
 	exs := t.next()
 	e, err := t.stepOn(exs, t.ref)
 	e.Epoch = float64(t.cur.Epoch) + float64(t.cur.Pos)/float64(len(t.Data))
