@@ -77,14 +77,7 @@ func SFT(logits []float32, V int, targets []int32, norm float64, dlogits []float
 	if err := check(logits, V, targets, dlogits); err != nil {
 		return 0, err
 	}
-	for i, y := range targets {
-		if y != Ignore {
-			loss -= logProbRow(logits[i*V:(i+1)*V], y)
-		}
-	}
-	if dlogits != nil {
-		s := float32(1 / norm)
-		ceRows(logits, V, targets, dlogits, func(int) float32 { return s })
-	}
+	s := float32(1 / norm)
+	loss, _ = ceRows(logits, V, targets, dlogits, func(int) float32 { return s }, true)
 	return loss / norm, nil
 }

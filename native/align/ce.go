@@ -21,7 +21,7 @@ func CrossEntropy(logits []float32, V int, targets []int32, dlogits []float32, s
 		return 0, 0, err
 	}
 	s := float32(scale)
-	sum, n = ceRows(logits, V, targets, dlogits, func(int) float32 { return s })
+	sum, n = ceRows(logits, V, targets, dlogits, func(int) float32 { return s }, false)
 	return sum, n, nil
 }
 
@@ -48,8 +48,10 @@ func MeanCrossEntropy(logits []float32, V int, targets []int32, dlogits []float3
 // ceRows runs the row kernel over every scored row with row i's gradient scaled by
 // scale(i), and returns the summed row losses and the scored count. Inputs are checked.
 // Every objective's gradient of −log p(target) goes through here: a row's
-// c · d(log p_y)/dz is the cross-entropy gradient scaled by −c.
-func ceRows(logits []float32, V int, targets []int32, dlogits []float32, scale func(row int) float32) (float64, int) {
+// c · d(log p_y)/dz is the cross-entropy gradient scaled by −c. With exact, each row's
+// loss is summed from −logProbRow in float64 instead of the kernel's float32 value (and
+// without dlogits the kernel is not run at all).
+func ceRows(logits []float32, V int, targets []int32, dlogits []float32, scale func(row int) float32, exact bool) (float64, int) {
 	// Rows are independent: split them across cores, each chunk summing its own loss.
 	workers := runtime.GOMAXPROCS(0)
 	sums := make([]float64, workers)
@@ -59,16 +61,26 @@ func ceRows(logits []float32, V int, targets []int32, dlogits []float32, scale f
 		var sum float64
 		var n int
 		for r := lo; r < hi; r++ {
+			z := logits[r*V : (r+1)*V]
 			var d []float32
 			if dlogits != nil {
 				d = dlogits[r*V : (r+1)*V]
 			}
-			if targets[r] == Ignore {
+			y := targets[r]
+			if y == Ignore {
 				clear(d)
 				continue
 			}
-			sum += float64(kernels.CrossEntropyRow(logits[r*V:(r+1)*V], int(targets[r]), d, scale(r)))
 			n++
+			var l float32
+			if d != nil || !exact {
+				l = kernels.CrossEntropyRow(z, int(y), d, scale(r))
+			}
+			if exact {
+				sum -= logProbRow(z, y)
+			} else {
+				sum += float64(l)
+			}
 		}
 		sums[lo/chunk] += sum
 		counts[lo/chunk] += n

@@ -109,7 +109,7 @@ func DPO(logits []float32, V int, targets, seq []int32, pairs int, ref []float64
 	}
 	if dlogits != nil {
 		// coef · d(log p_y)/dz is the cross-entropy gradient scaled by −coef.
-		ceRows(logits, V, targets, dlogits, func(i int) float32 { return float32(-coef[seq[i]]) })
+		ceRows(logits, V, targets, dlogits, func(i int) float32 { return float32(-coef[seq[i]]) }, false)
 	}
 	return loss, st, nil
 }

@@ -39,7 +39,7 @@ func PTAlign(logits []float32, V int, targets []int32, toxic []bool, alpha, nPos
 				return 0
 			}
 			return pos
-		})
+		}, false)
 	}
 	for i, y := range targets {
 		if y == Ignore {
