@@ -8,6 +8,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+
+	"github.com/aegis-safety/aegis/native/train"
 )
 
 // render renders a component and parses it with goquery.
@@ -63,7 +65,9 @@ func TestRunComponent(t *testing.T) {
 		"ptalign": {"loss", "lr", "mle", "ul", "grad_norm"},
 		"apl":     {"loss", "R/best", "R/mean", "defender/rewards/margins", "defender/rewards/accuracies"},
 	} {
-		d := render(t, Run(RunPage{Run: RunRow{ID: "r", Kind: "train", Status: "running", Method: method, Step: 3}}))
+		// The server passes the charts of the run's method from the method table.
+		d := render(t, Run(RunPage{Run: RunRow{ID: "r", Kind: "train", Status: "running", Method: method, Step: 3},
+			Charts: train.ChartsFor(method)}))
 		var got []string
 		d.Find("figure.chart").Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("data-key", "")) })
 		if strings.Join(got, " ") != strings.Join(want, " ") {

@@ -1,5 +1,7 @@
 package web
 
+import "github.com/aegis-safety/aegis/native/rundir"
+
 // RunRow is one run in the runs list and at the top of a run page.
 type RunRow struct {
 	ID      string
@@ -44,7 +46,10 @@ type HeatCell struct {
 
 // RunPage is everything a run page shows.
 type RunPage struct {
-	Run     RunRow
+	Run RunRow
+	// Charts are a training run's line charts, from its method's entry in the method
+	// table (native/train, which the server reads: web holds views only).
+	Charts  []rundir.Chart
 	Config  string // pretty JSON of config.json, or of the report's header for eval runs
 	Heatmap *Heatmap
 	Samples []Sample

@@ -173,19 +173,11 @@ func benchTrain(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *rank > 0 {
-		if _, err := m.AddAdapter("bench", *rank, float64(2**rank), nil, 2); err != nil {
-			return err
-		}
-	} else if err := m.SetBaseTrainable(true); err != nil {
-		return fmt.Errorf("%w: %v (use --lora-rank with --base-dtype bf16)", errUsage, err)
+	tr, err := benchTrainer(m, *batch, *seq, *steps+1, *rank)
+	if err != nil {
+		return err
 	}
-	r := rand.New(rand.NewPCG(3, 4))
-	V := m.Config.VocabSize
-	b := &model.Batch{B: *batch, T: *seq, IDs: randomIDs(r, *batch**seq, V)}
-	targets := randomIDs(r, *batch**seq, V)
-	tr := &train.LM{Model: m, Opt: train.NewAdamW(), MaxGradNorm: 1}
-	if _, _, err := tr.Step(b, targets, 1e-4); err != nil { // warm-up: buffers, page faults
+	if _, err := tr.Step(); err != nil { // warm-up: buffers, page faults
 		return err
 	}
 	stopProfile, err := startProfile(*cpuProfile)
@@ -198,9 +190,11 @@ func benchTrain(args []string, stdout io.Writer) error {
 	var total time.Duration
 	for i := 0; i < *steps; i++ {
 		t0 := time.Now()
-		if loss, _, err = tr.Step(b, targets, 1e-4); err != nil {
+		e, err := tr.Step()
+		if err != nil {
 			return err
 		}
+		loss = e.Loss
 		total += time.Since(t0)
 		bar.Add(1)
 	}
@@ -211,8 +205,35 @@ func benchTrain(args []string, stdout io.Writer) error {
 		trainable += len(p.Data)
 	}
 	return report(stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
-		map[string]any{"tokens_per_s": float64(b.B*b.T) / stepS, "step_s": stepS, "loss": loss, "threads": t,
+		map[string]any{"tokens_per_s": float64(*batch**seq) / stepS, "step_s": stepS, "loss": loss, "threads": t,
 			"trainable": trainable, "peak_rss_mb": peakRSSMB(), "isa": kernels.ISA()})
+}
+
+// benchTrainer is the trainer `aegis train --method sft` runs, on random token rows:
+// batch rows of seq tokens a step (the first token the prompt, the rest scored), AdamW
+// at a constant 1e-4 with the default clipping, full fine-tuning or a LoRA adapter of
+// rank r (alpha 2r) on a frozen base.
+func benchTrainer(m *model.Model, batch, seq, steps, rank int) (*train.Trainer, error) {
+	if seq < 2 {
+		return nil, fmt.Errorf("%w: --seq must be at least 2 (a prompt token and a scored one)", errUsage)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	V := m.Config.VocabSize
+	exs := make([]train.Example, batch)
+	for i := range exs {
+		exs[i] = train.Example{Prompt: randomIDs(r, 1, V), Chosen: randomIDs(r, seq-1, V)}
+	}
+	cfg := train.DefaultConfig()
+	cfg.Method, cfg.Schedule, cfg.LR, cfg.Steps, cfg.BatchSize, cfg.Seed = "sft", "constant", 1e-4, steps, batch, 2
+	cfg.Full = rank == 0
+	if rank > 0 {
+		cfg.LoRARank, cfg.LoRAAlpha = rank, float64(2*rank)
+	}
+	tr, err := train.NewTrainer(m, exs, cfg, "")
+	if err != nil && rank == 0 {
+		return nil, fmt.Errorf("%w: %v (use --lora-rank with --base-dtype bf16)", errUsage, err)
+	}
+	return tr, err
 }
 
 func benchGenerate(args []string, stdout io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/shared"
 )
@@ -151,7 +152,7 @@ Categories with the largest delta are where debiasing costs safety.`, stdout)
 	for i := range 2 {
 		p := fs.Arg(i)
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, eval.ResultsFile)
+			p = filepath.Join(p, rundir.ResultsFile)
 		}
 		a, err := eval.ReadAttempts(p)
 		if err != nil {

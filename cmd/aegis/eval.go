@@ -16,6 +16,7 @@ import (
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/shared"
@@ -170,7 +171,7 @@ func runEval(args []string, stdout io.Writer) error {
 		rep := res.Report
 		fmt.Fprintf(stdout, "ASR %.1f%% (%d/%d answered harmful attempts), refusal %.1f%%, over-refusal %.1f%% (%d benign); %d attempts failed; %s\n",
 			100*rep.ASR, rep.Overall.Unsafe, rep.Overall.N, 100*rep.RefusalRate, 100*rep.OverRefusalRate, rep.OverRefusal.N, res.Failed,
-			filepath.Join(f.out, eval.ReportFile))
+			filepath.Join(f.out, rundir.ReportFile))
 	}
 	if errors.Is(err, eval.ErrExists) {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -279,7 +280,7 @@ are results.jsonl files or the folders holding them.`, stdout)
 	for i := range 2 {
 		p := fs.Arg(i)
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, eval.ResultsFile)
+			p = filepath.Join(p, rundir.ResultsFile)
 		}
 		a, err := eval.ReadAttempts(p)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/shared"
 	"github.com/aegis-safety/aegis/wasm"
 )
@@ -578,7 +579,7 @@ func TestEvalModuleLimits(t *testing.T) {
 		if code != 1 || !strings.HasPrefix(stderr, "aegis eval: ") || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit 1 and one line with %q", c.flags, code, stderr, c.want)
 		}
-		if _, err := os.Stat(filepath.Join(out, eval.ResultsFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(out, rundir.ResultsFile)); err == nil {
 			t.Errorf("%v: a refused module still started the scan", c.flags)
 		}
 	}

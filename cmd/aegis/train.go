@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
@@ -49,122 +50,134 @@ tokenizer. Errors in the data name FILE:LINE. Ctrl-C writes a checkpoint; --resu
 continues the run bit-exactly. A NaN or infinite loss, gradient or weight stops the run
 without saving that state, so the last checkpoint stays good.`
 
+// trainRun is one `aegis train` invocation: the run's Config and the flags around it.
+type trainRun struct {
+	cfg                           train.Config
+	out, template                 string
+	resume, merge, truncate, bf16 bool
+	maxLen                        int
+}
+
 func runTrain(args []string, stdout io.Writer) error {
 	if isAPL(args) {
 		return runTrainAPL(args, stdout) // APL has its own flags: train_apl.go
 	}
-	fs := newFlags("train", "--method sft|dpo|ipo|ptalign|secvec --model DIR --data FILE --out RUNDIR [flags]", trainAbout, stdout)
-	var c train.Config
-	fs.StringVar(&c.Method, "method", "", "objective: sft, dpo, ipo, ptalign or secvec")
-	fs.StringVar(&c.Model, "model", "", "model folder (config.json, model.safetensors, tokenizer.json for text data)")
-	fs.StringVar(&c.Data, "data", "", "training data (JSONL)")
-	out := fs.String("out", "", "run folder")
-	fs.BoolVar(&c.Full, "full", false, "full fine-tuning of every base weight instead of LoRA")
-	fs.IntVar(&c.LoRARank, "lora-rank", 8, "LoRA rank r")
-	fs.Float64Var(&c.LoRAAlpha, "lora-alpha", 16, "LoRA alpha (scale alpha/r)")
-	targets := fs.String("lora-targets", strings.Join(model.AllTargets, ","), "comma-separated modules LoRA adapts")
-	fs.StringVar(&c.Optimizer, "optimizer", "adamw", "adamw or sgd")
-	fs.Float64Var(&c.LR, "lr", 5e-5, "peak learning rate")
-	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay (AdamW: decoupled; SGD: L2)")
-	fs.Float64Var(&c.Momentum, "momentum", 0, "SGD momentum")
-	fs.StringVar(&c.Schedule, "lr-scheduler", "linear", "learning-rate decay after warmup: linear, cosine or constant")
-	fs.IntVar(&c.Warmup, "warmup-steps", 0, "linear warmup steps (0: the first step uses the full rate)")
-	fs.IntVar(&c.Steps, "steps", 0, "optimizer steps (overrides --epochs)")
-	fs.IntVar(&c.Epochs, "epochs", 1, "passes over the data when --steps is 0")
-	fs.IntVar(&c.BatchSize, "batch-size", 8, "examples (pairs) per forward pass")
-	fs.IntVar(&c.GradAccum, "grad-accum", 1, "micro-batches per optimizer step")
-	fs.Float64Var(&c.Beta, "beta", 0.1, "DPO/IPO beta")
-	fs.Float64Var(&c.RPOAlpha, "rpo-alpha", 0, "DPO/IPO: add this times the NLL of the chosen responses (TRL's rpo_alpha; 0 leaves it out)")
-	fs.Float64Var(&c.Alpha, "alpha", 1, "PT-ALIGN weight of the unlikelihood term")
-	fs.Float64Var(&c.MaxGradNorm, "max-grad-norm", 1, "clip the global gradient norm to this (0 disables)")
-	seed := fs.Uint64("seed", 42, "seed for data order and LoRA initialisation")
-	noShuffle := fs.Bool("no-shuffle", false, "keep the data file's order")
-	fs.IntVar(&c.SaveSteps, "save-steps", 100, "checkpoint every N steps (also at the end and on Ctrl-C)")
-	fs.IntVar(&c.SaveLimit, "save-total-limit", 2, "keep only the newest N checkpoints (0 keeps all)")
-	fs.StringVar(&c.SecVec, "security-vectors", "", "PEFT folder of a security vector (from --method secvec) kept active and frozen")
-	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
-	merge := fs.Bool("merge", false, "fold the LoRA adapter into the base and write a full model to final/")
-	maxLen := fs.Int("max-length", 0, "longest prompt+response in tokens (0: the model's max_position_embeddings)")
-	truncate := fs.Bool("truncate", false, "truncate over-long rows (prompt from the start, response from the end) instead of failing")
-	bf16 := fs.Bool("bf16", false, "hold the frozen base in bfloat16 (LoRA only)")
-	template := fs.String("chat-template", "", "chat template for conversational rows (built-in name or source; default the tokenizer's)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	c.Seed, c.Shuffle = *seed, !*noShuffle
-	c.LoRATargets = strings.Split(*targets, ",")
-	switch {
-	case c.Method == "":
-		return fmt.Errorf("%w: --method is required (sft, dpo, ipo, ptalign or secvec)", errUsage)
-	case c.Model == "":
-		return fmt.Errorf("%w: --model is required", errUsage)
-	case c.Data == "":
-		return fmt.Errorf("%w: --data is required", errUsage)
-	case *out == "":
-		return fmt.Errorf("%w: --out is required", errUsage)
-	case *bf16 && (c.Full || *merge):
-		return fmt.Errorf("%w: --bf16 keeps the base frozen; it cannot go with --full or --merge", errUsage)
-	case *merge && (c.Full || c.Method == "secvec"):
-		return fmt.Errorf("%w: --merge applies to LoRA runs of sft, dpo, ipo or ptalign", errUsage)
-	case c.SecVec != "" && c.Method == "secvec":
-		return fmt.Errorf("%w: --security-vectors is for the fine-tuning that follows a secvec run", errUsage)
-	}
-	if _, err := os.Stat(filepath.Join(*out, "config.json")); err == nil && !*resume {
-		return fmt.Errorf("%s already holds a run; pass --resume to continue it or choose another --out", *out)
-	}
-	m, err := model.Load(c.Model, model.Options{BF16Base: *bf16})
+	r, err := parseTrain(args, stdout)
 	if err != nil {
 		return err
 	}
+	m, data, err := r.load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var bar *trainBar
+	final := filepath.Join(r.out, rundir.FinalDir)
+	tr, err := train.Fit(ctx, m, data, r.cfg, r.out, train.FitOptions{Resume: r.resume, Final: final, Merge: r.merge,
+		OnStart: func(t *train.Trainer) {
+			if r.resume {
+				fmt.Fprintf(progressOut, "train: resuming %s at step %d of %d\n", r.out, t.StepsDone(), t.TotalSteps())
+			}
+			bar = newTrainBar(progressOut, r.cfg.Method, t.TotalSteps(), t.StepsDone())
+		},
+		OnStep: func(e train.Event) { bar.step(e) }})
+	if bar != nil {
+		bar.done()
+	}
+	switch {
+	case tr == nil && err != nil:
+		return fmt.Errorf("%w: %v", errUsage, err) // the settings or the data were refused
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("interrupted at step %d; checkpoint written, continue with --resume", tr.StepsDone())
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stdout, "trained %d steps; result in %s\n", tr.StepsDone(), final)
+	return nil
+}
+
+// parseTrain reads the flags of `aegis train` (every method but APL).
+func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
+	var names, mergeable []string
+	for _, m := range train.Methods(true) {
+		names = append(names, m.Name)
+		if !m.SecurityVector {
+			mergeable = append(mergeable, m.Name)
+		}
+	}
+	fs := newFlags("train", "--method "+strings.Join(names, "|")+" --model DIR --data FILE --out RUNDIR [flags]", trainAbout, stdout)
+	r := &trainRun{}
+	cf := bindConfig(fs, &r.cfg, nil)
+	fs.StringVar(&r.out, "out", "", "run folder")
+	fs.BoolVar(&r.resume, "resume", false, "continue the run in --out from its latest checkpoint")
+	fs.BoolVar(&r.merge, "merge", false, "fold the LoRA adapter into the base and write a full model to final/")
+	fs.IntVar(&r.maxLen, "max-length", 0, "longest prompt+response in tokens (0: the model's max_position_embeddings)")
+	fs.BoolVar(&r.truncate, "truncate", false, "truncate over-long rows (prompt from the start, response from the end) instead of failing")
+	fs.BoolVar(&r.bf16, "bf16", false, "hold the frozen base in bfloat16 (LoRA only)")
+	fs.StringVar(&r.template, "chat-template", "", "chat template for conversational rows (built-in name or source; default the tokenizer's)")
+	if err := fs.parse(args); err != nil {
+		return nil, err
+	}
+	cf.done()
+	c := &r.cfg
+	m, _ := train.Lookup(c.Method)
+	switch {
+	case c.Method == "":
+		return nil, fmt.Errorf("%w: --method is required (%s)", errUsage, train.MethodNames(true))
+	case c.Model == "":
+		return nil, fmt.Errorf("%w: --model is required", errUsage)
+	case c.Data == "":
+		return nil, fmt.Errorf("%w: --data is required", errUsage)
+	case r.out == "":
+		return nil, fmt.Errorf("%w: --out is required", errUsage)
+	case r.bf16 && (c.Full || r.merge):
+		return nil, fmt.Errorf("%w: --bf16 keeps the base frozen; it cannot go with --full or --merge", errUsage)
+	case r.merge && (c.Full || m.SecurityVector):
+		return nil, fmt.Errorf("%w: --merge applies to LoRA runs of %s", errUsage, orList(mergeable))
+	case c.SecVec != "" && m.SecurityVector:
+		return nil, fmt.Errorf("%w: --security-vectors is for the fine-tuning that follows a %s run", errUsage, c.Method)
+	}
+	if _, err := os.Stat(filepath.Join(r.out, rundir.ConfigFile)); err == nil && !r.resume {
+		return nil, fmt.Errorf("%s already holds a run; pass --resume to continue it or choose another --out", r.out)
+	}
+	return r, nil
+}
+
+// load reads the model (with the security vector, if any) and tokenizes the data.
+func (r *trainRun) load() (*model.Model, []train.Example, error) {
+	c := &r.cfg
+	m, err := model.Load(c.Model, model.Options{BF16Base: r.bf16})
+	if err != nil {
+		return nil, nil, err
+	}
 	if c.SecVec != "" {
 		if _, err := m.LoadAdapter(c.SecVec, train.SecurityVectorName); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	var tok *tokenizer.Tokenizer
 	if _, err := os.Stat(filepath.Join(c.Model, "tokenizer.json")); err == nil {
 		if tok, err = tokenizer.Load(c.Model); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	ml := *maxLen
-	if ml == 0 {
-		ml = m.Config.MaxPositions
+	opt, _ := train.Lookup(c.Method)
+	do := opt.DataOptions()
+	do.Tokenizer, do.ChatTemplate, do.Vocab, do.MaxLen, do.Truncate = tok, r.template, m.Config.VocabSize, r.maxLen, r.truncate
+	if do.MaxLen == 0 {
+		do.MaxLen = m.Config.MaxPositions
 	}
-	data, err := train.LoadData(c.Data, train.DataOptions{Pairs: c.Pairs(), Harmful: c.Method == "secvec",
-		Tokenizer: tok, ChatTemplate: *template, Vocab: m.Config.VocabSize, MaxLen: ml, Truncate: *truncate})
-	if err != nil {
-		return err
+	data, err := train.LoadData(c.Data, do)
+	return m, data, err
+}
+
+// orList joins names as prose: "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
 	}
-	tr, err := train.NewTrainer(m, data, c, *out)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if *resume {
-		step, err := tr.Resume()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(progressOut, "train: resuming %s at step %d of %d\n", *out, step, tr.TotalSteps())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	bar := newTrainBar(progressOut, c.Method, tr.TotalSteps(), tr.StepsDone())
-	tr.OnStep = bar.step
-	err = tr.Run(ctx)
-	bar.done()
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted at step %d; checkpoint written, continue with --resume", tr.StepsDone())
-	}
-	if err != nil {
-		return err
-	}
-	final := filepath.Join(*out, "final")
-	if err := tr.SaveFinal(final, *merge, c.Model); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "trained %d steps; result in %s\n", tr.StepsDone(), final)
-	return nil
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // trainBar is the training progress line: a bar with steps, loss, tokens/s and ETA on

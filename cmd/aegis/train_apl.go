@@ -8,10 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
@@ -50,89 +50,46 @@ func isAPL(args []string) bool {
 	return false
 }
 
+// aplUsage is the usage of the shared training flags whose meaning APL's two players
+// change.
+var aplUsage = map[string]string{
+	"method":       "apl",
+	"model":        "the defender's model folder (with tokenizer.json)",
+	"data":         `preference rows {"prompt","chosen","rejected"}: chosen a refusal, rejected a compliance`,
+	"full":         "full fine-tuning of both players instead of LoRA (loads reference copies)",
+	"lr":           "peak learning rate (both players)",
+	"weight-decay": "weight decay",
+	"lr-scheduler": "learning-rate decay over all rounds: linear, cosine or constant",
+	"warmup-steps": "linear warmup steps",
+	"batch-size":   "pairs per forward pass (and rewrites scored per pass)",
+	"beta":         "DPO beta of both players",
+	"seed":         "seed for prompt order, LoRA initialisation and the attacker's sampling",
+	"no-shuffle":   "take prompts in the data file's order",
+}
+
+// aplRun is one `aegis train --method apl` invocation.
+type aplRun struct {
+	cfg   train.Config
+	opt   train.APLOptions
+	out   string
+	merge bool
+}
+
 func runTrainAPL(args []string, stdout io.Writer) error {
-	fs := newFlags("train", "--method apl --model DIR --data FILE --out RUNDIR [--attacker DIR] [--k K] [--rounds N] [--alpha A] [flags]", aplAbout, stdout)
-	var c train.Config
-	var o train.APLOptions
-	fs.StringVar(&c.Method, "method", "", "apl")
-	fs.StringVar(&c.Model, "model", "", "the defender's model folder (with tokenizer.json)")
-	fs.StringVar(&c.Data, "data", "", "preference rows {\"prompt\",\"chosen\",\"rejected\"}: chosen a refusal, rejected a compliance")
-	out := fs.String("out", "", "run folder")
-	fs.StringVar(&o.Attacker, "attacker", "", "the attacker's model folder (default: --model)")
-	fs.IntVar(&o.K, "k", 4, "rewrites per prompt and round")
-	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of attack and defence")
-	fs.Float64Var(&o.Alpha, "alpha", 0.5, "weight of the reference's log-ratio in R")
-	fs.IntVar(&o.PromptsPerRound, "prompts-per-round", 0, "prompts per round, cycling through the data (0: all)")
-	fs.Float64Var(&o.Temperature, "temperature", 1, "the attacker's sampling temperature")
-	fs.Float64Var(&o.TopP, "top-p", 1, "the attacker's nucleus sampling")
-	fs.IntVar(&o.MaxRewriteTokens, "max-rewrite-tokens", 64, "longest rewrite in tokens")
-	fs.StringVar(&o.Instruction, "instruction", "", "the attacker's rewrite instruction, containing {prompt} (default: a built-in one)")
-	fs.BoolVar(&c.Full, "full", false, "full fine-tuning of both players instead of LoRA (loads reference copies)")
-	fs.IntVar(&c.LoRARank, "lora-rank", 8, "LoRA rank r")
-	fs.Float64Var(&c.LoRAAlpha, "lora-alpha", 16, "LoRA alpha (scale alpha/r)")
-	targets := fs.String("lora-targets", strings.Join(model.AllTargets, ","), "comma-separated modules LoRA adapts")
-	fs.StringVar(&c.Optimizer, "optimizer", "adamw", "adamw or sgd")
-	fs.Float64Var(&c.LR, "lr", 5e-5, "peak learning rate (both players)")
-	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay")
-	fs.Float64Var(&c.Momentum, "momentum", 0, "SGD momentum")
-	fs.StringVar(&c.Schedule, "lr-scheduler", "linear", "learning-rate decay over all rounds: linear, cosine or constant")
-	fs.IntVar(&c.Warmup, "warmup-steps", 0, "linear warmup steps")
-	fs.IntVar(&c.BatchSize, "batch-size", 8, "pairs per forward pass (and rewrites scored per pass)")
-	fs.IntVar(&c.GradAccum, "grad-accum", 1, "micro-batches per optimizer step")
-	fs.Float64Var(&c.Beta, "beta", 0.1, "DPO beta of both players")
-	fs.Float64Var(&c.MaxGradNorm, "max-grad-norm", 1, "clip the global gradient norm to this (0 disables)")
-	seed := fs.Uint64("seed", 42, "seed for prompt order, LoRA initialisation and the attacker's sampling")
-	noShuffle := fs.Bool("no-shuffle", false, "take prompts in the data file's order")
-	merge := fs.Bool("merge", false, "fold the defender's LoRA adapter into its base and write a full model to final/")
-	if err := fs.parse(args); err != nil {
+	r, err := parseTrainAPL(args, stdout)
+	if err != nil {
 		return err
 	}
-	c.Seed, c.Shuffle, c.Epochs = *seed, !*noShuffle, 1
-	c.LoRATargets = strings.Split(*targets, ",")
-	if o.Attacker == "" {
-		o.Attacker = c.Model
-	}
-	switch {
-	case c.Model == "":
-		return fmt.Errorf("%w: --model is required", errUsage)
-	case c.Data == "":
-		return fmt.Errorf("%w: --data is required", errUsage)
-	case *out == "":
-		return fmt.Errorf("%w: --out is required", errUsage)
-	case *merge && c.Full:
-		return fmt.Errorf("%w: --merge applies to LoRA runs", errUsage)
-	}
-	if _, err := os.Stat(filepath.Join(*out, "config.json")); err == nil {
-		return fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", *out)
-	}
+	c, o := &r.cfg, &r.opt
 	pairs, err := train.LoadTextPairs(c.Data)
 	if err != nil {
 		return err
 	}
-	load := func(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
-		m, err := model.Load(dir, model.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		tok, err := tokenizer.Load(dir)
-		return m, tok, err
-	}
-	var ms train.APLModels
-	if ms.Defender, ms.DefenderTok, err = load(c.Model); err != nil {
+	ms, err := r.players()
+	if err != nil {
 		return err
 	}
-	if ms.Attacker, ms.AttackerTok, err = load(o.Attacker); err != nil {
-		return err
-	}
-	if c.Full {
-		if ms.DefenderRef, _, err = load(c.Model); err != nil {
-			return err
-		}
-		if ms.AttackerRef, _, err = load(o.Attacker); err != nil {
-			return err
-		}
-	}
-	a, err := train.NewAPL(ms, pairs, c, o, *out)
+	a, err := train.NewAPL(ms, pairs, *c, *o, r.out)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -144,15 +101,90 @@ func runTrainAPL(args []string, stdout io.Writer) error {
 	}
 	err = a.Run(ctx)
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; APL runs are not checkpointed, the rounds so far are in %s", filepath.Join(*out, "events.jsonl"))
+		return fmt.Errorf("interrupted; APL runs are not checkpointed, the rounds so far are in %s", filepath.Join(r.out, rundir.EventsFile))
 	}
 	if err != nil {
 		return err
 	}
-	final := filepath.Join(*out, "final")
-	if err := a.SaveFinal(final, *merge, c.Model, o.Attacker); err != nil {
+	final := filepath.Join(r.out, rundir.FinalDir)
+	if err := a.SaveFinal(final, r.merge, c.Model, o.Attacker); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "trained %d rounds; defender in %s, attacker in %s\n", o.Rounds, final, filepath.Join(final, "attacker"))
 	return nil
+}
+
+// parseTrainAPL reads APL's flags: the shared training flags APL uses (defaults from
+// train.DefaultConfig) and its own.
+func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
+	fs := newFlags("train", "--method apl --model DIR --data FILE --out RUNDIR [--attacker DIR] [--k K] [--rounds N] [--alpha A] [flags]", aplAbout, stdout)
+	r := &aplRun{}
+	cf := bindConfig(fs, &r.cfg, aplUsage, "method", "model", "data", "full", "lora-rank", "lora-alpha", "lora-targets",
+		"optimizer", "lr", "weight-decay", "momentum", "lr-scheduler", "warmup-steps", "batch-size", "grad-accum", "beta",
+		"max-grad-norm", "seed", "no-shuffle")
+	o := &r.opt
+	fs.StringVar(&r.out, "out", "", "run folder")
+	fs.StringVar(&o.Attacker, "attacker", "", "the attacker's model folder (default: --model)")
+	fs.IntVar(&o.K, "k", 4, "rewrites per prompt and round")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of attack and defence")
+	fs.Float64Var(&o.Alpha, "alpha", 0.5, "weight of the reference's log-ratio in R")
+	fs.IntVar(&o.PromptsPerRound, "prompts-per-round", 0, "prompts per round, cycling through the data (0: all)")
+	fs.Float64Var(&o.Temperature, "temperature", 1, "the attacker's sampling temperature")
+	fs.Float64Var(&o.TopP, "top-p", 1, "the attacker's nucleus sampling")
+	fs.IntVar(&o.MaxRewriteTokens, "max-rewrite-tokens", 64, "longest rewrite in tokens")
+	fs.StringVar(&o.Instruction, "instruction", "", "the attacker's rewrite instruction, containing {prompt} (default: a built-in one)")
+	fs.BoolVar(&r.merge, "merge", false, "fold the defender's LoRA adapter into its base and write a full model to final/")
+	if err := fs.parse(args); err != nil {
+		return nil, err
+	}
+	cf.done()
+	c := &r.cfg
+	// APL has no flag for these settings and does not use them: config.json records 0.
+	c.Alpha, c.SaveSteps, c.SaveLimit = 0, 0, 0
+	if o.Attacker == "" {
+		o.Attacker = c.Model
+	}
+	switch {
+	case c.Model == "":
+		return nil, fmt.Errorf("%w: --model is required", errUsage)
+	case c.Data == "":
+		return nil, fmt.Errorf("%w: --data is required", errUsage)
+	case r.out == "":
+		return nil, fmt.Errorf("%w: --out is required", errUsage)
+	case r.merge && c.Full:
+		return nil, fmt.Errorf("%w: --merge applies to LoRA runs", errUsage)
+	}
+	if _, err := os.Stat(filepath.Join(r.out, rundir.ConfigFile)); err == nil {
+		return nil, fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", r.out)
+	}
+	return r, nil
+}
+
+// players loads both players, and with --full their reference copies.
+func (r *aplRun) players() (train.APLModels, error) {
+	load := func(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
+		m, err := model.Load(dir, model.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		tok, err := tokenizer.Load(dir)
+		return m, tok, err
+	}
+	var ms train.APLModels
+	var err error
+	if ms.Defender, ms.DefenderTok, err = load(r.cfg.Model); err != nil {
+		return ms, err
+	}
+	if ms.Attacker, ms.AttackerTok, err = load(r.opt.Attacker); err != nil {
+		return ms, err
+	}
+	if r.cfg.Full {
+		if ms.DefenderRef, _, err = load(r.cfg.Model); err != nil {
+			return ms, err
+		}
+		if ms.AttackerRef, _, err = load(r.opt.Attacker); err != nil {
+			return ms, err
+		}
+	}
+	return ms, nil
 }

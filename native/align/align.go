@@ -29,15 +29,6 @@ func logProbRow(z []float32, y int32) float64 {
 	return float64(z[y]) - float64(m) - math.Log(s)
 }
 
-// addLogProbGrad adds c · d log p_y / dz = c · (onehot(y) − softmax(z)) to d.
-func addLogProbGrad(z []float32, y int32, c float64, d []float32) {
-	m, s := rowStats(z)
-	for j, v := range z {
-		d[j] -= float32(c * math.Exp(float64(v)-float64(m)) / s)
-	}
-	d[y] += float32(c)
-}
-
 // check validates shapes and targets before anything is written.
 func check(logits []float32, V int, targets []int32, dlogits []float32) error {
 	if V <= 0 || len(logits) != len(targets)*V {
@@ -80,21 +71,13 @@ func SeqLogProbs(logits []float32, V int, targets, seq []int32, nseq int) (logp 
 
 // SFT is token MLE: it returns Σ −log p(target) over the scored rows divided by norm
 // (the number of response tokens in the whole step, for a mean) and, if dlogits is
-// non-nil, overwrites it with the gradient of that value.
+// non-nil, overwrites it with the gradient of that value. The loss is summed in float64
+// (the goldens hold it to 1e-9); the gradient is CrossEntropy's, scaled by 1/norm.
 func SFT(logits []float32, V int, targets []int32, norm float64, dlogits []float32) (loss float64, err error) {
 	if err := check(logits, V, targets, dlogits); err != nil {
 		return 0, err
 	}
-	clear(dlogits)
-	for i, y := range targets {
-		if y == Ignore {
-			continue
-		}
-		z := logits[i*V : (i+1)*V]
-		loss -= logProbRow(z, y)
-		if dlogits != nil {
-			addLogProbGrad(z, y, -1/norm, dlogits[i*V:(i+1)*V])
-		}
-	}
+	s := float32(1 / norm)
+	loss, _ = ceRows(logits, V, targets, dlogits, func(int) float32 { return s }, true)
 	return loss / norm, nil
 }

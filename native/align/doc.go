@@ -9,7 +9,10 @@
 // counts) from the caller, so that a gradient-accumulation step split into micro-batches
 // gets exactly the gradient of the whole step's mean.
 //
-// The numerics are written out per row, llm.c style: max-subtracted softmax with sums in
-// float64, and each objective's forward and backward side by side. scripts/
-// torch_align_golden.py is the PyTorch reference the tests compare with.
+// The token cross-entropy is here too (CrossEntropy, on the SIMD row kernel of
+// kernels.CrossEntropyRow), and it is the one gradient path: every objective's dL/dlogits
+// on a row is that row's cross-entropy gradient scaled by the objective's coefficient
+// (PT-ALIGN's unlikelihood rows add their own term). The loss values and log-probs the
+// objectives report are summed per row in float64 (max-subtracted softmax), because the
+// goldens of scripts/torch_align_golden.py hold them to 1e-9.
 package align

@@ -108,12 +108,8 @@ func DPO(logits []float32, V int, targets, seq []int32, pairs int, ref []float64
 		}
 	}
 	if dlogits != nil {
-		clear(dlogits)
-		for i, y := range targets {
-			if y != Ignore {
-				addLogProbGrad(logits[i*V:(i+1)*V], y, coef[seq[i]], dlogits[i*V:(i+1)*V])
-			}
-		}
+		// coef · d(log p_y)/dz is the cross-entropy gradient scaled by −coef.
+		ceRows(logits, V, targets, dlogits, func(i int) float32 { return float32(-coef[seq[i]]) }, false)
 	}
 	return loss, st, nil
 }

@@ -30,7 +30,17 @@ func PTAlign(logits []float32, V int, targets []int32, toxic []bool, alpha, nPos
 	if err := check(logits, V, targets, dlogits); err != nil {
 		return 0, 0, 0, err
 	}
-	clear(dlogits)
+	if dlogits != nil {
+		// Positive rows get the cross-entropy gradient over nPos; toxic rows start from
+		// zero (scale 0) and get the unlikelihood gradient below.
+		pos := float32(1 / nPos)
+		ceRows(logits, V, targets, dlogits, func(i int) float32 {
+			if toxic[i] {
+				return 0
+			}
+			return pos
+		}, false)
+	}
 	for i, y := range targets {
 		if y == Ignore {
 			continue
@@ -38,9 +48,6 @@ func PTAlign(logits []float32, V int, targets []int32, toxic []bool, alpha, nPos
 		z := logits[i*V : (i+1)*V]
 		if !toxic[i] {
 			mle -= logProbRow(z, y)
-			if dlogits != nil {
-				addLogProbGrad(z, y, -1/nPos, dlogits[i*V:(i+1)*V])
-			}
 			continue
 		}
 		// 1 − p_y = Σ_{j≠y} e^{z_j−m} / S, summed directly so it keeps its precision

@@ -12,6 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/shared"
@@ -303,9 +304,9 @@ func (o *CompareOptions) apl(ctx context.Context, dir string) (def, att *model.M
 			pairs = append(pairs, train.TextPair{Prompt: plain.Prompt, Chosen: Refusal, Rejected: plain.Response, Category: c})
 		}
 	}
-	cfg := train.Config{Method: "dpo", Model: o.ModelDir, LoRARank: o.LoRARank, LoRAAlpha: float64(2 * o.LoRARank),
-		Optimizer: "adamw", LR: o.APLLR, Schedule: "constant", Epochs: 1, BatchSize: 8, GradAccum: 1, Beta: o.Beta,
-		MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
+	cfg := o.loraConfig("dpo", o.ModelDir, "", o.LoRARank, o.APLLR, 1)
+	cfg.Schedule, cfg.Beta = "constant", o.Beta // APL's rounds are short: no decay
+	cfg.Alpha = 0                               // PT-ALIGN's weight; APL's own alpha is in its options
 	a, err := train.NewAPL(train.APLModels{Defender: def, DefenderTok: tok, Attacker: att, AttackerTok: tok}, pairs, cfg, o.aplOptions(), dir)
 	if err != nil {
 		return nil, nil, err
@@ -358,26 +359,19 @@ func (o *CompareOptions) ptalign(ctx context.Context, dir string) (*model.Model,
 	if len(pairs) == 0 {
 		return nil, 0, fmt.Errorf("the base wrote no usable pair")
 	}
-	path := filepath.Join(dir, "pairs.jsonl")
+	path := filepath.Join(dir, rundir.PairsFile)
 	if err := data.WriteJSONL(path, pairs); err != nil {
 		return nil, 0, err
 	}
-	exs, err := train.LoadData(path, train.DataOptions{Pairs: true, Tokenizer: tok, Vocab: m.Config.VocabSize, MaxLen: m.Config.MaxPositions, Truncate: true})
+	exs, err := train.Examples(pairs, o.dataOptions("ptalign", m, tok))
 	if err != nil {
 		return nil, 0, err
 	}
-	tr, err := train.NewTrainer(m, exs, train.Config{Method: "ptalign", Model: o.ModelDir, Data: path, LoRARank: o.LoRARank,
-		LoRAAlpha: float64(2 * o.LoRARank), Optimizer: "adamw", LR: o.LR, Schedule: "linear", Epochs: o.PTAlignEpochs,
-		BatchSize: 8, GradAccum: 1, Alpha: 1, MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}, dir)
-	if err != nil {
+	cfg := o.loraConfig("ptalign", o.ModelDir, path, o.LoRARank, o.LR, o.PTAlignEpochs)
+	if err := o.fit(ctx, m, exs, cfg, dir, "compare: PT-ALIGN training"); err != nil {
 		return nil, 0, err
 	}
-	o.OnStage("compare: PT-ALIGN training", tr.TotalSteps())
-	tr.OnStep = func(train.Event) { o.OnDone(1) }
-	if err := tr.Run(ctx); err != nil {
-		return nil, 0, err
-	}
-	return m, len(pairs), tr.SaveFinal(filepath.Join(dir, "final"), false, o.ModelDir)
+	return m, len(pairs), nil
 }
 
 // tsdi fits the aligned model's per-position logit bias against the base over random

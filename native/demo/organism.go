@@ -137,26 +137,27 @@ func Pretrain(ctx context.Context, r Recipe, attack data.Attacker, out string, o
 
 	tc := r.Train
 	tc.Model, tc.Data, tc.Seed = init, corpus, r.Seed
-	tr, err := train.NewTrainer(m, exs, tc, o.RunDir)
-	if err != nil {
-		return nil, err
-	}
-	b := &Built{Recipe: r, CorpusSHA256: sum, Rows: len(exs), Tokens: tokens, Params: m.NumParams(), Steps: tr.TotalSteps(),
+	b := &Built{Recipe: r, CorpusSHA256: sum, Rows: len(exs), Tokens: tokens, Params: m.NumParams(),
 		GoVersion: runtime.Version(), Threads: runtime.GOMAXPROCS(0), AegisBuild: "aegis demo pretrain --out " + out}
-	if o.OnStart != nil {
-		o.OnStart(tr.TotalSteps())
-	}
 	var losses []float64
-	tr.OnStep = func(e train.Event) {
-		if len(losses) == 0 {
-			b.FirstLoss = e.Loss
-		}
-		losses = append(losses, e.Loss)
-		if o.OnStep != nil {
-			o.OnStep(e)
-		}
-	}
-	if err := tr.Run(ctx); err != nil {
+	// No final/: the organism is saved below as a model folder in bfloat16.
+	_, err = train.Fit(ctx, m, exs, tc, o.RunDir, train.FitOptions{
+		OnStart: func(t *train.Trainer) {
+			b.Steps = t.TotalSteps()
+			if o.OnStart != nil {
+				o.OnStart(t.TotalSteps())
+			}
+		},
+		OnStep: func(e train.Event) {
+			if len(losses) == 0 {
+				b.FirstLoss = e.Loss
+			}
+			losses = append(losses, e.Loss)
+			if o.OnStep != nil {
+				o.OnStep(e)
+			}
+		}})
+	if err != nil {
 		return nil, err
 	}
 	tail := losses[max(0, len(losses)-20):]

@@ -12,6 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/shared"
@@ -284,39 +285,57 @@ func chatPair(a *eval.Attempt, chosen, rejected string) data.Pair {
 }
 
 // Retrofit trains a LoRA DPO adapter on pairs into the training run folder dir (pairs.jsonl,
-// config.json, events.jsonl, final/), leaving it enabled on m.
+// a record of the pairs; config.json, events.jsonl, final/), leaving it enabled on m.
 func (o *Options) Retrofit(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, pairs []data.Pair, dir string) error {
 	o.defaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	pairsPath := filepath.Join(dir, "pairs.jsonl")
+	pairsPath := filepath.Join(dir, rundir.PairsFile)
 	if err := data.WriteJSONL(pairsPath, pairs); err != nil {
 		return err
 	}
-	exs, err := train.LoadData(pairsPath, train.DataOptions{Pairs: true, Tokenizer: tok, Vocab: m.Config.VocabSize,
-		MaxLen: m.Config.MaxPositions, Truncate: true})
+	exs, err := train.Examples(pairs, o.dataOptions("dpo", m, tok))
 	if err != nil {
 		return err
 	}
-	cfg := train.Config{Method: "dpo", Model: o.ModelDir, Data: pairsPath, LoRARank: o.LoRARank, LoRAAlpha: float64(2 * o.LoRARank),
-		Optimizer: "adamw", LR: o.LR, Schedule: "linear", Epochs: o.Epochs, BatchSize: 8, GradAccum: 1,
-		Beta: o.Beta, RPOAlpha: o.RPOAlpha, MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
-	tr, err := train.NewTrainer(m, exs, cfg, dir)
-	if err != nil {
-		return err
-	}
-	o.OnStage("retrofit (LoRA DPO)", tr.TotalSteps())
-	tr.OnStep = func(e train.Event) {
-		if o.OnStep != nil {
-			o.OnStep(e)
-		}
-		o.OnDone(1)
-	}
-	if err := tr.Run(ctx); err != nil {
-		return err
-	}
-	return tr.SaveFinal(filepath.Join(dir, "final"), false, o.ModelDir)
+	cfg := o.loraConfig("dpo", o.ModelDir, pairsPath, o.LoRARank, o.LR, o.Epochs)
+	cfg.Beta, cfg.RPOAlpha = o.Beta, o.RPOAlpha
+	return o.fit(ctx, m, exs, cfg, dir, "retrofit (LoRA DPO)")
+}
+
+// loraConfig is a demo LoRA run's settings: train.DefaultConfig with the demo's own
+// choices. modelDir is the base the adapter is for, dataPath the record of its data.
+func (o *Options) loraConfig(method, modelDir, dataPath string, rank int, lr float64, epochs int) train.Config {
+	c := train.DefaultConfig()
+	c.Method, c.Model, c.Data = method, modelDir, dataPath
+	c.LoRARank, c.LoRAAlpha = rank, float64(2*rank) // the demo's adapters scale by 2
+	c.LR, c.Epochs, c.Seed = lr, epochs, o.Seed
+	c.SaveSteps, c.SaveLimit = 0, 0 // short runs: one checkpoint, at the end
+	return c
+}
+
+// dataOptions is how the demo tokenizes a method's rows for m: through the chat
+// template, truncated to m's context.
+func (o *Options) dataOptions(method string, m *model.Model, tok *tokenizer.Tokenizer) train.DataOptions {
+	meth, _ := train.Lookup(method)
+	do := meth.DataOptions()
+	do.Tokenizer, do.Vocab, do.MaxLen, do.Truncate = tok, m.Config.VocabSize, m.Config.MaxPositions, true
+	return do
+}
+
+// fit trains one LoRA run into dir as stage (a progress stage of its steps) and saves
+// its adapter as dir/final.
+func (o *Options) fit(ctx context.Context, m *model.Model, exs []train.Example, cfg train.Config, dir, stage string) error {
+	_, err := train.Fit(ctx, m, exs, cfg, dir, train.FitOptions{Final: filepath.Join(dir, rundir.FinalDir),
+		OnStart: func(t *train.Trainer) { o.OnStage(stage, t.TotalSteps()) },
+		OnStep: func(e train.Event) {
+			if o.OnStep != nil {
+				o.OnStep(e)
+			}
+			o.OnDone(1)
+		}})
+	return err
 }
 
 // Scan generates and judges prompts into an eval run folder (see eval.Scan: results.jsonl,

@@ -203,8 +203,9 @@ type sftRow struct {
 	Attack   string              `json:"attack,omitempty"`
 }
 
-// writeSFT writes rows as conversational SFT data into path and tokenizes them.
-func writeSFT(path string, rows []Row, m *model.Model, tok *tokenizer.Tokenizer) ([]train.Example, error) {
+// writeSFT writes rows as conversational SFT data into path, as a record, and tokenizes
+// them for method (sft, or secvec).
+func (o *Options) writeSFT(path, method string, rows []Row, m *model.Model, tok *tokenizer.Tokenizer) ([]train.Example, error) {
 	out := make([]sftRow, len(rows))
 	for i, r := range rows {
 		out[i] = sftRow{Messages: []tokenizer.Message{{Role: "user", Content: r.Prompt}, {Role: "assistant", Content: r.Response}},
@@ -213,7 +214,7 @@ func writeSFT(path string, rows []Row, m *model.Model, tok *tokenizer.Tokenizer)
 	if err := data.WriteJSONL(path, out); err != nil {
 		return nil, err
 	}
-	return train.LoadData(path, train.DataOptions{Tokenizer: tok, Vocab: m.Config.VocabSize, MaxLen: m.Config.MaxPositions, Truncate: true})
+	return train.Examples(out, o.dataOptions(method, m, tok))
 }
 
 // MeanNLL is the mean negative log-likelihood per answer token of exs under m as it is
@@ -344,7 +345,7 @@ func (o *SecVecOptions) FitVector(ctx context.Context, m *model.Model, tok *toke
 		return f, err
 	}
 	path := filepath.Join(dir, "data.jsonl")
-	exs, err := writeSFT(path, rows, m, tok)
+	exs, err := o.writeSFT(path, "secvec", rows, m, tok)
 	if err != nil {
 		return f, err
 	}
@@ -352,7 +353,7 @@ func (o *SecVecOptions) FitVector(ctx context.Context, m *model.Model, tok *toke
 		return f, err
 	}
 	cfg := o.loraConfig("secvec", baseDir, path, o.VecRank, o.VecLR, o.VecEpochs)
-	if err := o.fit(ctx, m, exs, cfg, dir, StageVector, baseDir); err != nil {
+	if err := o.fit(ctx, m, exs, cfg, dir, StageVector); err != nil {
 		return f, err
 	}
 	if f.WithVector, err = MeanNLL(m, exs, o.Batch); err != nil {
@@ -377,7 +378,7 @@ func (o *SecVecOptions) Finetune(ctx context.Context, m *model.Model, tok *token
 		return l, err
 	}
 	path := filepath.Join(dir, "data.jsonl")
-	exs, err := writeSFT(path, rows, m, tok)
+	exs, err := o.writeSFT(path, "sft", rows, m, tok)
 	if err != nil {
 		return l, err
 	}
@@ -396,7 +397,7 @@ func (o *SecVecOptions) Finetune(ctx context.Context, m *model.Model, tok *token
 	if l.Benign, err = MeanNLL(m, ben, o.Batch); err != nil {
 		return l, err
 	}
-	if err := o.fit(ctx, m, exs, cfg, dir, stage, baseDir); err != nil {
+	if err := o.fit(ctx, m, exs, cfg, dir, stage); err != nil {
 		return l, err
 	}
 	if vector != "" {
@@ -528,32 +529,6 @@ func SecVec(ctx context.Context, o SecVecOptions) (*SecVecResult, error) {
 	res.HarmfulRateWith, res.BenignHelpfulnessWith = w.HarmfulRate, w.BenignHelpfulness
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
-}
-
-// loraConfig is a LoRA run's settings, in the style of the demo's retrofit.
-func (o *SecVecOptions) loraConfig(method, modelDir, dataPath string, rank int, lr float64, epochs int) train.Config {
-	return train.Config{Method: method, Model: modelDir, Data: dataPath, LoRARank: rank, LoRAAlpha: float64(2 * rank),
-		Optimizer: "adamw", LR: lr, Schedule: "linear", Epochs: epochs, BatchSize: 8, GradAccum: 1,
-		MaxGradNorm: 1, Seed: o.Seed, Shuffle: true}
-}
-
-// fit trains one LoRA run into dir and saves its adapter as dir/final.
-func (o *SecVecOptions) fit(ctx context.Context, m *model.Model, exs []train.Example, cfg train.Config, dir, stage, baseDir string) error {
-	tr, err := train.NewTrainer(m, exs, cfg, dir)
-	if err != nil {
-		return err
-	}
-	o.OnStage(stage, tr.TotalSteps())
-	tr.OnStep = func(e train.Event) {
-		if o.OnStep != nil {
-			o.OnStep(e)
-		}
-		o.OnDone(1)
-	}
-	if err := tr.Run(ctx); err != nil {
-		return err
-	}
-	return tr.SaveFinal(filepath.Join(dir, "final"), false, baseDir)
 }
 
 // saveModel writes m (float32) with the tokenizer files of srcDir into dir.

@@ -6,8 +6,8 @@
 // per category and attack style with Wilson intervals, refusal and over-refusal rates, and
 // pairwise win rates.
 //
-// Scan runs a scan end to end into a folder (ResultsFile, ReportFile, MarkdownFile). Every
-// attempt is a line of results.jsonl appended as soon as its state changes (pending,
+// Scan runs a scan end to end into a folder (results.jsonl, report.json, report.md: see
+// package rundir). Every attempt is a line of results.jsonl appended as soon as its state changes (pending,
 // generated, judged); the latest line per id wins. A scan can therefore be interrupted at
 // any point and resumed without resending finished attempts.
 package eval

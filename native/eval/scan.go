@@ -10,13 +10,7 @@ import (
 
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/jsonl"
-)
-
-// The files of a scan's folder.
-const (
-	ResultsFile  = "results.jsonl" // the attempts log: one line per state change
-	ReportFile   = "report.json"   // the Report
-	MarkdownFile = "report.md"     // the Report as a Markdown table
+	"github.com/aegis-safety/aegis/native/rundir"
 )
 
 // ErrExists is wrapped by the error of a scan into a folder that already has results,
@@ -25,7 +19,7 @@ var ErrExists = errors.New("exists: --resume continues it, --overwrite starts ov
 
 // ScanConfig describes a scan. Gen and Judge are required; the rest may be zero.
 type ScanConfig struct {
-	Dir     string        // the scan's folder (created): ResultsFile, ReportFile, MarkdownFile
+	Dir     string        // the scan's folder (created): rundir.ResultsFile, rundir.ReportFile, rundir.ReportMarkdown
 	Prompts []data.Prompt // what is sent, expanded into attempts by Expand
 	Styles  []string      // attack styles harmful prompts are also rewritten in (none: nil)
 	Attack  data.Attacker // rewrites prompts in Styles; needed with Styles
@@ -57,7 +51,7 @@ type ScanConfig struct {
 // ScanResult is what a scan did.
 type ScanResult struct {
 	Attempts []*Attempt // the scan's attempts in expansion order, in their latest state
-	Report   *Report    // the report written, over every attempt of ResultsFile
+	Report   *Report    // the report written, over every attempt of rundir.ResultsFile
 	Todo     int        // attempts that were not finished when the scan started
 	Failed   int        // attempts whose last try failed (see Attempt.Error)
 }
@@ -94,7 +88,7 @@ func (e *ScanError) Unwrap() error {
 // The result is non-nil whenever the report was written. An interruption or failed
 // attempts end in a *ScanError; other errors are returned as they are.
 func Scan(ctx context.Context, c ScanConfig) (*ScanResult, error) {
-	results := filepath.Join(c.Dir, ResultsFile)
+	results := filepath.Join(c.Dir, rundir.ResultsFile)
 	previous, err := c.prepare(results)
 	if err != nil {
 		return nil, err
@@ -200,11 +194,11 @@ func merge(attempts, previous []*Attempt) (all, fresh []*Attempt, todo int) {
 	return attempts, fresh, todo
 }
 
-// WriteReport reads dir's ResultsFile and writes its ReportFile and MarkdownFile, with
+// WriteReport reads dir's results.jsonl and writes its report.json and report.md, with
 // model as the report's label and, when baseline (another scan's results.jsonl) is set,
 // win rates against it.
 func WriteReport(dir, model, baseline string) (*Report, error) {
-	results := filepath.Join(dir, ResultsFile)
+	results := filepath.Join(dir, rundir.ResultsFile)
 	attempts, err := ReadAttempts(results)
 	if err != nil {
 		return nil, err
@@ -218,8 +212,8 @@ func WriteReport(dir, model, baseline string) (*Report, error) {
 		}
 		rep.WinRates = Compare(results, attempts, baseline, base)
 	}
-	if err := jsonl.WriteJSON(filepath.Join(dir, ReportFile), rep); err != nil {
+	if err := jsonl.WriteJSON(filepath.Join(dir, rundir.ReportFile), rep); err != nil {
 		return nil, err
 	}
-	return rep, jsonl.WriteBytes(filepath.Join(dir, MarkdownFile), []byte(rep.Markdown()))
+	return rep, jsonl.WriteBytes(filepath.Join(dir, rundir.ReportMarkdown), []byte(rep.Markdown()))
 }

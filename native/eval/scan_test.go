@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -44,7 +45,7 @@ func scanPrompts(ids ...string) []data.Prompt {
 
 func statuses(t *testing.T, dir string) (lines []string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestScanFolder(t *testing.T) {
 	cfg.OnStart, cfg.OnDone = func(n int) { todo = n }, func(n int) { done += n }
 	res, err := Scan(context.Background(), cfg)
 	var se *ScanError
-	if !errors.As(err, &se) || se.Interrupted || err.Error() != "1 of 2 attempts failed (their errors are in "+filepath.Join(dir, ResultsFile)+"); rerun with --resume to retry them" {
+	if !errors.As(err, &se) || se.Interrupted || err.Error() != "1 of 2 attempts failed (their errors are in "+filepath.Join(dir, rundir.ResultsFile)+"); rerun with --resume to retry them" {
 		t.Fatalf("err %v", err)
 	}
 	if res == nil || res.Failed != 1 || res.Todo != 2 || todo != 2 || done != 2 || res.Report.Model != "m" || res.Report.Counts.Judged != 1 {
@@ -79,7 +80,7 @@ func TestScanFolder(t *testing.T) {
 	if got := strings.Join(statuses(t, dir), " "); got != "a:pending b:pending a:generated a:judged b:pending" {
 		t.Fatalf("log %s", got)
 	}
-	for _, f := range []string{ReportFile, MarkdownFile} {
+	for _, f := range []string{rundir.ReportFile, rundir.ReportMarkdown} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +89,7 @@ func TestScanFolder(t *testing.T) {
 		t.Fatalf("rescan without resume: %v", err)
 	}
 	// A torn line (an interrupted write) is cut before resuming.
-	f, _ := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(dir, rundir.ResultsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"id":"b","sta`)
 	f.Close()
 	g.fail, g.calls = nil, 0
@@ -123,7 +124,7 @@ func TestScanInterrupted(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || res == nil || !strings.HasPrefix(err.Error(), "interrupted: 2 of 4 attempts judged; finished work is in ") {
 		t.Fatalf("%v %+v", err, res)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ReportFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.ReportFile)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -145,7 +146,7 @@ func TestScanStylesAndBaseline(t *testing.T) {
 		return vs, nil
 	}
 	res, err := Scan(context.Background(), ScanConfig{Dir: t.TempDir(), Prompts: prompts, Styles: []string{"x", "y"}, Attack: attack,
-		Judge: okJudge{}, Gen: gen, Baseline: filepath.Join(base, ResultsFile)})
+		Judge: okJudge{}, Gen: gen, Baseline: filepath.Join(base, rundir.ResultsFile)})
 	if err != nil {
 		t.Fatal(err)
 	}

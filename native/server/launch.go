@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aegis-safety/aegis/native/rundir"
+	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/web"
 )
 
@@ -39,7 +41,7 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, "aegis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(dir, rundir.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -63,7 +65,7 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 			e.Status = err.Error()
 			e.Failed = true
 		}
-		e.LastLine = lastLine(filepath.Join(dir, "aegis.log"))
+		e.LastLine = lastLine(filepath.Join(dir, rundir.LogFile))
 		l.mu.Lock()
 		delete(l.run, id)
 		if l.ended == nil {
@@ -123,8 +125,11 @@ func (l *ProcessLauncher) list() (running []string, ended []web.Ended) {
 
 func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	p := web.LaunchPage{Methods: []string{"sft", "dpo", "ipo", "ptalign", "secvec"}, Modules: s.modules.attackModules(),
-		Message: q.Get("msg"), Error: q.Get("err")}
+	var methods []string
+	for _, m := range train.Methods(true) {
+		methods = append(methods, m.Name)
+	}
+	p := web.LaunchPage{Methods: methods, Modules: s.modules.attackModules(), Message: q.Get("msg"), Error: q.Get("err")}
 	if s.opt.Launch == nil {
 		p.Error = "launching is disabled on this server"
 	}
@@ -153,6 +158,9 @@ func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err erro
 		}
 		return nil
 	}
+	// The form's defaults are aegis train's (train.DefaultConfig), except the steps: a run
+	// started from the browser is bounded by steps rather than epochs.
+	def := train.DefaultConfig()
 	num := func(k string, def int) (string, error) {
 		v := form.Get(k)
 		if v == "" {
@@ -173,13 +181,13 @@ func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err erro
 		if err != nil {
 			return "", nil, err
 		}
-		bs, err := num("batch_size", 8)
+		bs, err := num("batch_size", def.BatchSize)
 		if err != nil {
 			return "", nil, err
 		}
 		lr := form.Get("lr")
 		if lr == "" {
-			lr = "5e-5"
+			lr = flagFloat(def.LR)
 		}
 		if _, err := strconv.ParseFloat(lr, 64); err != nil {
 			return "", nil, badRequest("lr: %q is not a number", lr)
@@ -213,6 +221,14 @@ func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err erro
 		return "", nil, badRequest("kind must be train or eval")
 	}
 	return id, args, nil
+}
+
+// flagFloat formats a flag value as people write it: Go's shortest form without a
+// zero-padded exponent (5e-5, not 5e-05).
+func flagFloat(v float64) string {
+	f := strconv.FormatFloat(v, 'g', -1, 64)
+	f = strings.Replace(f, "e-0", "e-", 1)
+	return strings.Replace(f, "e+0", "e+", 1)
 }
 
 func (s *Server) apiLaunch(w http.ResponseWriter, r *http.Request) {

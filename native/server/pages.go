@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/rundir"
+	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/wasm"
 	"github.com/aegis-safety/aegis/web"
 )
@@ -89,6 +91,9 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := web.RunPage{Run: rowOf(run)}
+	if run.Kind == "train" {
+		p.Charts = train.ChartsFor(run.Method)
+	}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, run.Config, "", "  ") == nil {
 		p.Config = pretty.String()
@@ -99,7 +104,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 			p.Heatmap = heatmap(rep.Report)
 			as := rep.attempts
 			if as == nil {
-				as, _ = eval.ReadAttempts(filepath.Join(s.runs.dir, run.ID, eval.ResultsFile))
+				as, _ = eval.ReadAttempts(filepath.Join(s.runs.dir, run.ID, rundir.ResultsFile))
 			}
 			q := r.URL.Query()
 			p.Filter = web.SampleFilter{Category: q.Get("category"), Attack: q.Get("attack"), UnsafeOnly: q.Get("unsafe") != ""}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/rundir"
+	"github.com/aegis-safety/aegis/native/train"
 )
 
 // validID is a run id: one path element of the runs folder, no dot files, no separators,
@@ -38,16 +40,9 @@ type Run struct {
 }
 
 // trainMetrics are the events.jsonl fields a training run's key metrics show, when logged:
-// every method's loss and lr, TRL's preference metrics (dpo, ipo), PT-ALIGN's two terms,
-// and APL's harmfulness score and defender margin.
-var trainMetrics = []string{"loss", "lr", "rewards/margins", "rewards/accuracies", "mle", "ul", "R/best", "defender/rewards/margins"}
-
-// trainConfig is what a run needs from the trainer's config.json.
-type trainConfig struct {
-	Method string `json:"method"`
-	Model  string `json:"model"`
-	Steps  int    `json:"max_steps"`
-}
+// loss and lr, then each method's key metrics in the method table (TRL's preference
+// metrics, PT-ALIGN's two terms, APL's harmfulness score and defender margin).
+var trainMetrics = train.KeyMetrics()
 
 // store reads run folders under dir.
 type store struct {
@@ -112,14 +107,14 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{ID: id, Metrics: map[string]any{}}
-	cfgPath := filepath.Join(dir, "config.json")
+	cfgPath := filepath.Join(dir, rundir.ConfigFile)
 	switch {
 	case exists(cfgPath):
 		b, err := os.ReadFile(cfgPath)
 		if err != nil {
 			return nil, err
 		}
-		var c trainConfig
+		var c rundir.Config
 		if err := json.Unmarshal(b, &c); err != nil || c.Method == "" {
 			return nil, fmt.Errorf("%s: not a training run's config.json", cfgPath)
 		}
@@ -129,7 +124,7 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		}
 		// The trainer writes config.json once, at the start (a resume keeps it).
 		r.Started = modTime(cfgPath)
-		ev := filepath.Join(dir, "events.jsonl")
+		ev := filepath.Join(dir, rundir.EventsFile)
 		r.Updated = later(r.Started, modTime(ev))
 		if last, ok := lastEvent(ev); ok {
 			r.Step = last.Step
@@ -141,10 +136,10 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		}
 		// final/ is written after the last step: its presence is the one sure sign of a
 		// finished run.
-		if exists(filepath.Join(dir, "final")) {
+		if exists(filepath.Join(dir, rundir.FinalDir)) {
 			r.Status = "done"
 		}
-	case exists(filepath.Join(dir, "results.jsonl")) || exists(filepath.Join(dir, "report.json")):
+	case exists(filepath.Join(dir, rundir.ResultsFile)) || exists(filepath.Join(dir, rundir.ReportFile)):
 		r.Kind, r.Method = "eval", "eval"
 		rep, err := s.report(dir)
 		if err != nil {
@@ -155,20 +150,20 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		r.Metrics["asr"] = rep.ASR
 		r.Metrics["refusal_rate"] = rep.RefusalRate
 		r.Metrics["over_refusal_rate"] = rep.OverRefusalRate
-		res := filepath.Join(dir, "results.jsonl")
+		res := filepath.Join(dir, rundir.ResultsFile)
 		// A scan writes nothing once at its start, but it creates results.jsonl then; the
 		// folder's own time moves whenever a file is added (report.json at the end).
 		r.Started = modTime(dir)
 		if t, ok := created(res); ok && t.Before(r.Started) {
 			r.Started = t
 		}
-		r.Updated = later(modTime(res), modTime(filepath.Join(dir, "report.json")))
+		r.Updated = later(modTime(res), modTime(filepath.Join(dir, rundir.ReportFile)))
 		if withConfig {
 			r.Config, _ = json.Marshal(map[string]any{"model": rep.Model, "judge": rep.Judge, "counts": rep.Counts})
 		}
 		// The scan writes report.json at its end (also when interrupted): a report over
 		// every attempt judged, written after the last result, means done.
-		if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, "report.json")).Before(modTime(res)) {
+		if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, rundir.ReportFile)).Before(modTime(res)) {
 			r.Status = "done"
 		}
 	default:
@@ -203,7 +198,7 @@ type evalReport struct {
 }
 
 func (s *store) report(dir string) (*evalReport, error) {
-	res, rj := filepath.Join(dir, "results.jsonl"), filepath.Join(dir, "report.json")
+	res, rj := filepath.Join(dir, rundir.ResultsFile), filepath.Join(dir, rundir.ReportFile)
 	if exists(rj) && !modTime(rj).Before(modTime(res)) {
 		b, err := os.ReadFile(rj)
 		if err == nil {
@@ -251,21 +246,26 @@ func lastEvent(path string) (event, bool) {
 		}
 		var m map[string]any
 		if json.Unmarshal(lines[i], &m) == nil {
-			step, _ := m["step"].(float64)
+			step, _ := m[rundir.Step].(float64)
 			return event{Step: int(step), Fields: m}, true
 		}
 	}
 	return event{}, false
 }
 
+// eventsFile is the file whose lines are a run's events: events.jsonl, or an eval
+// scan's results.jsonl.
+func eventsFile(kind string) string {
+	if kind == "eval" {
+		return rundir.ResultsFile
+	}
+	return rundir.EventsFile
+}
+
 // readEvents returns the complete lines of a run's event file with step > from, each a
 // JSON object with "step". Eval runs' events are results.jsonl lines numbered from 1.
 func readEvents(dir, kind string, from int) ([]json.RawMessage, error) {
-	name := "events.jsonl"
-	if kind == "eval" {
-		name = "results.jsonl"
-	}
-	f, err := os.Open(filepath.Join(dir, name))
+	f, err := os.Open(filepath.Join(dir, eventsFile(kind)))
 	if errors.Is(err, os.ErrNotExist) {
 		return []json.RawMessage{}, nil
 	}

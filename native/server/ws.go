@@ -120,10 +120,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.streams.Add(1)
 	defer s.streams.Add(-1)
 	dir := filepath.Join(s.runs.dir, run.ID)
-	name := "events.jsonl"
-	if run.Kind == "eval" {
-		name = "results.jsonl"
-	}
+	name := eventsFile(run.Kind)
 
 	// The reader goroutine only handles control frames and notices the client leaving.
 	gone := make(chan struct{})

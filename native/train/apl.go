@@ -16,6 +16,7 @@ import (
 
 	"github.com/aegis-safety/aegis/native/align"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
@@ -388,7 +389,7 @@ func pairExample(tok *tokenizer.Tokenizer, maxLen int, x, chosen, rejected strin
 	if len(ex.Prompt) == 0 || len(ex.Chosen) == 0 || len(ex.Rejected) == 0 {
 		return ex, fmt.Errorf("apl: a prompt or response encodes to no tokens")
 	}
-	return ex, fit(&ex, opt)
+	return ex, fitContext(&ex, opt)
 }
 
 // seqLogps returns the summed log-probabilities of each example's chosen and rejected
@@ -581,11 +582,12 @@ func (a *APL) update(t *Trainer, exs []Example, ref []float64) (roundStats, erro
 			return s, err
 		}
 		w := float64(len(part))
+		m := func(name string) float64 { v, _ := ev.Metrics.Get(name); return v * w }
 		s.loss += ev.Loss * w
-		s.chosen += *ev.RewardsChosen * w
-		s.rejected += *ev.RewardsRejected * w
-		s.margins += *ev.RewardsMargins * w
-		s.acc += *ev.RewardsAccuracies * w
+		s.chosen += m(rundir.RewardsChosen)
+		s.rejected += m(rundir.RewardsRejected)
+		s.margins += m(rundir.RewardsMargins)
+		s.acc += m(rundir.RewardsAccuracies)
 		s.pairs += len(part)
 		s.tokens += ev.Tokens
 	}
@@ -605,10 +607,10 @@ func (a *APL) Run(ctx context.Context) error {
 		Config
 		APL APLOptions `json:"apl"`
 	}{cfg, a.Opt}, "", "  ")
-	if err := writeAtomic(filepath.Join(a.Dir, "config.json"), append(b, '\n')); err != nil {
+	if err := writeAtomic(filepath.Join(a.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
 		return err
 	}
-	ev, err := os.OpenFile(filepath.Join(a.Dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	ev, err := os.OpenFile(filepath.Join(a.Dir, rundir.EventsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/safetensors"
 )
 
@@ -34,7 +33,7 @@ type trainerState struct {
 // Checkpoint writes the run's state as checkpoint-<step>, then drops the oldest
 // checkpoints beyond SaveLimit (0 keeps them all).
 func (t *Trainer) Checkpoint() error {
-	name := fmt.Sprintf("checkpoint-%d", t.step)
+	name := rundir.Checkpoint(t.step)
 	final := filepath.Join(t.Dir, name)
 	if t.lastCkpt == t.step {
 		if _, err := os.Stat(filepath.Join(final, "trainer_state.json")); err == nil {
@@ -89,7 +88,7 @@ func (t *Trainer) Checkpoint() error {
 	if t.Cfg.SaveLimit > 0 {
 		steps := checkpoints(t.Dir)
 		for len(steps) > t.Cfg.SaveLimit {
-			os.RemoveAll(filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", steps[0])))
+			os.RemoveAll(filepath.Join(t.Dir, rundir.Checkpoint(steps[0])))
 			steps = steps[1:]
 		}
 	}
@@ -101,10 +100,8 @@ func checkpoints(dir string) []int {
 	ents, _ := os.ReadDir(dir)
 	var steps []int
 	for _, e := range ents {
-		if s, ok := strings.CutPrefix(e.Name(), "checkpoint-"); ok && e.IsDir() {
-			if n, err := strconv.Atoi(s); err == nil {
-				steps = append(steps, n)
-			}
+		if n, ok := rundir.CheckpointStep(e.Name()); ok && e.IsDir() {
+			steps = append(steps, n)
 		}
 	}
 	slices.Sort(steps)
@@ -119,7 +116,7 @@ func (t *Trainer) Resume() (int, error) {
 	if len(steps) == 0 {
 		return 0, fmt.Errorf("%s has no checkpoint to resume from", t.Dir)
 	}
-	dir := filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", steps[len(steps)-1]))
+	dir := filepath.Join(t.Dir, rundir.Checkpoint(steps[len(steps)-1]))
 	b, err := os.ReadFile(filepath.Join(dir, "trainer_state.json"))
 	if err != nil {
 		return 0, err
@@ -165,7 +162,7 @@ func (t *Trainer) Resume() (int, error) {
 	}
 	t.step = st.Step
 	t.lastCkpt = st.Step
-	return t.step, truncateEvents(filepath.Join(t.Dir, "events.jsonl"), t.step)
+	return t.step, truncateEvents(filepath.Join(t.Dir, rundir.EventsFile), t.step)
 }
 
 func loadInto(set *safetensors.Set, p *model.Param) error {
@@ -275,7 +272,7 @@ func (t *Trainer) SaveFinal(dir string, merge bool, modelDir string) error {
 	m := t.Model
 	var err error
 	switch {
-	case t.Cfg.Method == "secvec":
+	case t.Cfg.method().SecurityVector:
 		if err = m.SaveAdapter(tmp, SecurityVectorName); err == nil {
 			err = setBaseModel(tmp, modelDir)
 		}

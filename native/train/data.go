@@ -88,12 +88,8 @@ func LoadData(path string, opt DataOptions) ([]Example, error) {
 		if len(b) == 0 {
 			continue
 		}
-		ex, err := parseRow(b, opt)
+		ex, err := example(b, line, opt)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
-		}
-		ex.Line = line
-		if err := fit(&ex, opt); err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 		}
 		out = append(out, ex)
@@ -105,6 +101,38 @@ func LoadData(path string, opt DataOptions) ([]Example, error) {
 		return nil, fmt.Errorf("%s: no data rows", path)
 	}
 	return out, nil
+}
+
+// Examples tokenizes rows held in memory exactly as LoadData tokenizes the lines of a
+// file: each row is encoded as JSON (a data.Pair, or any value with the fields LoadData
+// reads) and parsed as a line. Errors name the 1-based row, which is also Example.Line.
+func Examples[T any](rows []T, opt DataOptions) ([]Example, error) {
+	out := make([]Example, 0, len(rows))
+	for i := range rows {
+		b, err := json.Marshal(rows[i])
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %v", i+1, err)
+		}
+		ex, err := example(b, i+1, opt)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %v", i+1, err)
+		}
+		out = append(out, ex)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no data rows")
+	}
+	return out, nil
+}
+
+// example parses one row (a line of a data file) and applies the context bound.
+func example(b []byte, line int, opt DataOptions) (Example, error) {
+	ex, err := parseRow(b, opt)
+	if err != nil {
+		return ex, err
+	}
+	ex.Line = line
+	return ex, fitContext(&ex, opt)
 }
 
 func parseRow(b []byte, opt DataOptions) (Example, error) {
@@ -340,8 +368,8 @@ func renderChat(tok *tokenizer.Tokenizer, chat tokenizer.ChatOptions, prompt, an
 	return p, c, nil
 }
 
-// fit applies the context bound.
-func fit(ex *Example, opt DataOptions) error {
+// fitContext applies the context bound.
+func fitContext(ex *Example, opt DataOptions) error {
 	if opt.MaxLen <= 0 {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aegis-safety/aegis/native/align"
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/rundir"
 )
 
 // Adapter names the trainer uses: the adapter it fits, and the frozen security vector.
@@ -21,70 +22,9 @@ const (
 	SecurityVectorName = "security_vector"
 )
 
-// Config is a training run's settings; it is written to the run folder's config.json.
-type Config struct {
-	Method      string   `json:"method"` // sft, dpo, ipo, ptalign, secvec
-	Model       string   `json:"model"`
-	Data        string   `json:"data"`
-	Full        bool     `json:"full"`
-	LoRARank    int      `json:"lora_rank"`
-	LoRAAlpha   float64  `json:"lora_alpha"`
-	LoRATargets []string `json:"lora_targets"`
-	Optimizer   string   `json:"optimizer"` // adamw, sgd
-	LR          float64  `json:"learning_rate"`
-	WeightDecay float64  `json:"weight_decay"`
-	Momentum    float64  `json:"momentum"`
-	Schedule    string   `json:"lr_scheduler_type"` // linear, cosine, constant
-	Warmup      int      `json:"warmup_steps"`
-	Steps       int      `json:"max_steps"` // 0: Epochs over the data
-	Epochs      int      `json:"num_train_epochs"`
-	BatchSize   int      `json:"per_device_train_batch_size"`
-	GradAccum   int      `json:"gradient_accumulation_steps"`
-	Beta        float64  `json:"beta"`
-	RPOAlpha    float64  `json:"rpo_alpha,omitempty"` // dpo/ipo: TRL's weight of the chosen answers' NLL
-	Alpha       float64  `json:"alpha"`
-	MaxGradNorm float64  `json:"max_grad_norm"`
-	Seed        uint64   `json:"seed"`
-	Shuffle     bool     `json:"shuffle"`
-	SaveSteps   int      `json:"save_steps"`
-	SaveLimit   int      `json:"save_total_limit"`
-	SecVec      string   `json:"security_vectors,omitempty"`
-}
-
-// Pairs reports whether the method trains on preference pairs.
-func (c *Config) Pairs() bool { return c.Method == "dpo" || c.Method == "ipo" || c.Method == "ptalign" }
-
-func (c *Config) validate() error {
-	switch c.Method {
-	case "sft", "dpo", "ipo", "ptalign", "secvec":
-	default:
-		return fmt.Errorf("unknown method %q (want sft, dpo, ipo, ptalign or secvec)", c.Method)
-	}
-	switch {
-	case c.Optimizer != "adamw" && c.Optimizer != "sgd":
-		return fmt.Errorf("unknown optimizer %q (want adamw or sgd)", c.Optimizer)
-	case c.Schedule != "linear" && c.Schedule != "cosine" && c.Schedule != "constant":
-		return fmt.Errorf("unknown lr schedule %q (want linear, cosine or constant)", c.Schedule)
-	case c.Method == "secvec" && c.Full:
-		return fmt.Errorf("security vectors are a LoRA adapter on a frozen base; --full does not apply")
-	case !c.Full && c.LoRARank <= 0:
-		return fmt.Errorf("LoRA rank must be positive")
-	case c.BatchSize <= 0 || c.GradAccum <= 0:
-		return fmt.Errorf("batch size and gradient accumulation must be positive")
-	case c.Steps < 0 || c.Epochs < 0 || (c.Steps == 0 && c.Epochs == 0):
-		return fmt.Errorf("need a positive number of steps or epochs")
-	case !(c.LR >= 0) || c.Warmup < 0:
-		return fmt.Errorf("learning rate and warmup must not be negative")
-	case (c.Method == "dpo" || c.Method == "ipo") && !(c.Beta > 0):
-		return fmt.Errorf("beta must be positive")
-	case c.RPOAlpha != 0 && (c.Method != "dpo" && c.Method != "ipo" || !(c.RPOAlpha > 0)):
-		return fmt.Errorf("rpo_alpha applies to dpo and ipo and must be positive")
-	}
-	return nil
-}
-
-// Event is one line of events.jsonl: one optimizer step. The DPO fields use TRL's
-// names and are means over the step's pairs; MLE and UL are PT-ALIGN's two terms.
+// Event is one line of events.jsonl: one optimizer step. Metrics are the method's own
+// figures (Method.Metrics names them: TRL's means over the step's pairs for dpo and
+// ipo, PT-ALIGN's two terms), written after the common fields in the order logged.
 type Event struct {
 	Step     int     `json:"step"`
 	Epoch    float64 `json:"epoch"`
@@ -93,16 +33,18 @@ type Event struct {
 	GradNorm float64 `json:"grad_norm"`
 	Tokens   int     `json:"tokens"`
 	Seconds  float64 `json:"seconds"`
+	Metrics  Metrics `json:"-"`
+}
 
-	RewardsChosen     *float64 `json:"rewards/chosen,omitempty"`
-	RewardsRejected   *float64 `json:"rewards/rejected,omitempty"`
-	RewardsMargins    *float64 `json:"rewards/margins,omitempty"`
-	RewardsAccuracies *float64 `json:"rewards/accuracies,omitempty"`
-	LogpsChosen       *float64 `json:"logps/chosen,omitempty"`
-	LogpsRejected     *float64 `json:"logps/rejected,omitempty"`
-	NLLLoss           *float64 `json:"nll_loss,omitempty"` // with rpo_alpha: mean NLL of the chosen tokens
-	MLE               *float64 `json:"mle,omitempty"`
-	UL                *float64 `json:"ul,omitempty"`
+// MarshalJSON writes the common fields, then the metrics as members of the same object.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type common Event // without the method: plain struct encoding
+	b, err := json.Marshal(common(e))
+	if err != nil || len(e.Metrics) == 0 {
+		return b, err
+	}
+	b, err = e.Metrics.appendJSON(b[:len(b)-1])
+	return append(b, '}'), err
 }
 
 // Trainer runs one method over a data set into a run folder. A Trainer is not safe for
@@ -153,7 +95,7 @@ func NewTrainer(m *model.Model, data []Example, cfg Config, dir string) (*Traine
 		}
 	} else {
 		name := AdapterName
-		if cfg.Method == "secvec" {
+		if cfg.method().SecurityVector {
 			name = SecurityVectorName
 		}
 		if _, err := m.AddAdapter(name, cfg.LoRARank, cfg.LoRAAlpha, cfg.LoRATargets, cfg.Seed); err != nil {
@@ -255,10 +197,11 @@ func (t *Trainer) build(exs []Example) *micro {
 	for _, e := range exs {
 		seqs = append(seqs, sq{prompt: e.Prompt, resp: e.Chosen})
 	}
+	toxicOnly := t.Cfg.method().toxicOnly
 	if t.Cfg.Pairs() {
 		for _, e := range exs {
 			m := e.ToxicMask
-			if m == nil && t.Cfg.Method == "ptalign" {
+			if m == nil && toxicOnly {
 				m = align.ToxicMask(e.Chosen, e.Rejected)
 			}
 			seqs = append(seqs, sq{prompt: e.Prompt, resp: e.Rejected, toxic: m, rejected: true})
@@ -289,7 +232,7 @@ func (t *Trainer) build(exs []Example) *micro {
 			case !s.rejected:
 				mb.targets[i] = id
 				mb.nPos++
-			case t.Cfg.Method != "ptalign":
+			case !toxicOnly:
 				mb.targets[i] = id
 			case s.toxic[j]:
 				mb.targets[i] = id
@@ -304,7 +247,7 @@ func (t *Trainer) build(exs []Example) *micro {
 // computeRef fills the DPO/IPO reference log-probs with the model as it is now (the
 // start of training), or reads them from the run folder's cache.
 func (t *Trainer) computeRef() error {
-	path := filepath.Join(t.Dir, "ref_logps.json")
+	path := filepath.Join(t.Dir, rundir.RefLogpsFile)
 	if b, err := os.ReadFile(path); err == nil {
 		var ref []float64
 		if err := json.Unmarshal(b, &ref); err != nil || len(ref) != 2*len(t.Data) {
@@ -320,7 +263,7 @@ func (t *Trainer) computeRef() error {
 	// that adapter contributes nothing (B = 0), and a resumed run whose cache was lost
 	// still gets the same reference. A security vector stays enabled: it is part of the
 	// model being fine-tuned.
-	if a := t.Model.Adapter(AdapterName); a != nil && !t.Cfg.Full && t.Cfg.Method != "secvec" {
+	if a := t.Model.Adapter(AdapterName); a != nil && !t.Cfg.Full && !t.Cfg.method().SecurityVector {
 		was := a.Enabled
 		a.Enabled = false
 		defer func() { a.Enabled = was }()
@@ -361,7 +304,7 @@ func (t *Trainer) kept() string {
 		return "no checkpoint was written yet"
 	}
 	return fmt.Sprintf("the last good checkpoint is %s (continue from it with --resume, e.g. with a lower --lr)",
-		filepath.Join(t.Dir, fmt.Sprintf("checkpoint-%d", t.lastCkpt)))
+		filepath.Join(t.Dir, rundir.Checkpoint(t.lastCkpt)))
 }
 
 // finite reports whether every value of params is finite.
@@ -388,16 +331,16 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	if t.step == 0 {
 		b, _ := json.MarshalIndent(&t.Cfg, "", "  ")
-		if err := writeAtomic(filepath.Join(t.Dir, "config.json"), append(b, '\n')); err != nil {
+		if err := writeAtomic(filepath.Join(t.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
 			return err
 		}
 	}
-	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
+	if t.Cfg.method().Reference {
 		if err := t.computeRef(); err != nil {
 			return err
 		}
 	}
-	ev, err := os.OpenFile(filepath.Join(t.Dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	ev, err := os.OpenFile(filepath.Join(t.Dir, rundir.EventsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -410,7 +353,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		start := time.Now()
-		e, err := t.trainStep()
+		e, err := t.Step()
 		if err != nil {
 			return err
 		}
@@ -431,8 +374,14 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return t.Checkpoint()
 }
 
-// trainStep runs one optimizer step over the next examples of the data.
-func (t *Trainer) trainStep() (Event, error) {
+// Step runs one optimizer step over the next examples of the data and returns its event
+// (without Seconds). It is Run's step without the log and the checkpoints: `aegis bench
+// train` times it. Before the first Step of a run with a Reference, Run computes the
+// reference log-probs; Step alone is for methods without one.
+func (t *Trainer) Step() (Event, error) {
+	if t.Cfg.method().Reference && t.ref == nil {
+		return Event{}, fmt.Errorf("train: %s needs the reference log-probs that Run computes first", t.Cfg.Method)
+	}
 	exs := t.next()
 	e, err := t.stepOn(exs, t.ref)
 	e.Epoch = float64(t.cur.Epoch) + float64(t.cur.Pos)/float64(len(t.Data))
@@ -440,21 +389,22 @@ func (t *Trainer) trainStep() (Event, error) {
 }
 
 // stepOn runs one optimizer step over exs in micro-batches of BatchSize; refs holds the
-// DPO/IPO reference log-probs, (chosen, rejected) of each example at 2·idx, 2·idx+1. APL
-// calls it with pairs it makes each round.
+// reference log-probs, (chosen, rejected) of each example at 2·idx, 2·idx+1. APL calls it
+// with pairs it makes each round.
 func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
+	obj := t.Cfg.method().objective
+	st := &stepInfo{cfg: &t.Cfg, vocab: t.Model.Config.VocabSize}
 	var mbs []*micro
-	var nPos, nTox, pairs, tokens int
+	tokens := 0
 	for lo := 0; lo < len(exs); lo += t.Cfg.BatchSize {
 		mb := t.build(exs[lo:min(lo+t.Cfg.BatchSize, len(exs))])
 		mbs = append(mbs, mb)
-		nPos, nTox, pairs, tokens = nPos+mb.nPos, nTox+mb.nTox, pairs+mb.pairs, tokens+mb.tokens
+		st.nPos, st.nTox, st.pairs, tokens = st.nPos+mb.nPos, st.nTox+mb.nTox, st.pairs+mb.pairs, tokens+mb.tokens
 	}
 	lr := LR(t.Cfg.LR, t.step, t.total, t.Cfg.Warmup, t.Cfg.Schedule)
-	V := t.Model.Config.VocabSize
 	model.ZeroGrad(t.params)
-	var loss, mle, ul float64
-	var st align.DPOStats
+	var loss float64
+	var metrics Metrics
 	off := 0
 	for _, mb := range mbs {
 		logits, err := t.Model.Forward(&mb.b)
@@ -465,26 +415,15 @@ func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 			t.dlogits = make([]float32, len(logits))
 		}
 		d := t.dlogits[:len(logits)]
-		var l float64
-		switch t.Cfg.Method {
-		case "sft", "secvec":
-			l, err = align.SFT(logits, V, mb.targets, float64(nPos), d)
-		case "dpo", "ipo":
-			ref := make([]float64, 2*mb.pairs)
+		var ref []float64
+		if t.Cfg.method().Reference {
+			ref = make([]float64, 2*mb.pairs)
 			for i := 0; i < mb.pairs; i++ {
 				k := exs[off+i].idx
 				ref[i], ref[mb.pairs+i] = refs[2*k], refs[2*k+1]
 			}
-			var s align.DPOStats
-			l, s, err = align.DPO(logits, V, mb.targets, mb.seq, mb.pairs, ref,
-				align.DPOOptions{Beta: t.Cfg.Beta, IPO: t.Cfg.Method == "ipo", Norm: float64(pairs),
-					RPOAlpha: t.Cfg.RPOAlpha, NLLNorm: float64(nPos)}, d)
-			st.Add(s)
-		case "ptalign":
-			var m, u float64
-			l, m, u, err = align.PTAlign(logits, V, mb.targets, mb.toxic, t.Cfg.Alpha, float64(nPos), float64(nTox), d)
-			mle, ul = mle+m, ul+u
 		}
+		l, err := obj(st, mb, ref, logits, d, &metrics)
 		if err != nil {
 			return Event{}, err
 		}
@@ -506,20 +445,5 @@ func (t *Trainer) stepOn(exs []Example, refs []float64) (Event, error) {
 		return Event{}, nonFinite(fmt.Sprintf("non-finite weights after step %d (lr %g): stopped without saving them; %s", t.step+1, lr, t.kept()))
 	}
 	t.step++
-	e := Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens}
-	if t.Cfg.Method == "dpo" || t.Cfg.Method == "ipo" {
-		p := float64(pairs)
-		f := func(x float64) *float64 { x /= p; return &x }
-		e.RewardsChosen, e.RewardsRejected = f(st.RewardsChosen), f(st.RewardsRejected)
-		e.RewardsMargins, e.RewardsAccuracies = f(st.RewardsMargins), f(st.RewardsAccuracies)
-		e.LogpsChosen, e.LogpsRejected = f(st.LogpsChosen), f(st.LogpsRejected)
-		if t.Cfg.RPOAlpha != 0 {
-			nll := st.NLL / float64(nPos)
-			e.NLLLoss = &nll
-		}
-	}
-	if t.Cfg.Method == "ptalign" {
-		e.MLE, e.UL = &mle, &ul
-	}
-	return e, nil
+	return Event{Step: t.step, Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens, Metrics: metrics}, nil
 }
