@@ -2,7 +2,7 @@
 
 package kernels
 
-//go:generate go run gemm_gen.go
+//go:generate go run ./internal/gemmgen
 
 // The assembly microkernels (gemm_amd64.s). Each computes one full mr×nr tile of C over
 // k steps of packed panels: C = alpha*(a × b) + beta*C, not reading C when beta == 0.
