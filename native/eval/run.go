@@ -83,115 +83,128 @@ type Options struct {
 // failed. On cancellation it stops handing out work and returns ctx.Err() after the
 // running batches end; nothing finished is lost.
 func Run(ctx context.Context, attempts []*Attempt, o Options) (failed int, err error) {
-	var toGen, toJudge []*Attempt
+	// Judge-only work first (cheap), then generation in batches.
+	var batches [][]*Attempt
+	var toGen []*Attempt
 	for _, a := range attempts {
 		switch a.Status {
 		case StatusPending:
 			toGen = append(toGen, a)
 		case StatusGenerated:
-			toJudge = append(toJudge, a)
+			batches = append(batches, []*Attempt{a})
 		}
 	}
-	var (
-		mu       sync.Mutex
-		firstErr error // a log write failure: stop everything
-	)
-	record := func(a *Attempt) {
-		if err := o.Log.Append(a); err != nil {
-			mu.Lock()
-			if firstErr == nil {
-				firstErr = err
-			}
-			mu.Unlock()
-		}
-	}
-	fail := func(a *Attempt, err error) {
-		a.Error = err.Error()
-		record(a)
-		mu.Lock()
-		failed++
-		mu.Unlock()
-		if o.Progress != nil {
-			o.Progress(1)
-		}
-	}
-	judge := func(a *Attempt) {
-		v, err := o.Judge.Judge(ctx, a.Prompt, *a.Response, a.Category)
-		if err != nil {
-			if ctx.Err() == nil {
-				fail(a, err)
-			}
-			return
-		}
-		a.Status, a.Verdict, a.Error = StatusJudged, v, ""
-		record(a)
-		if o.Progress != nil {
-			o.Progress(1)
-		}
-	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return firstErr != nil || ctx.Err() != nil
-	}
-	// Judge-only work first (cheap), then generation in batches.
-	var batches [][]*Attempt
-	for _, a := range toJudge {
-		batches = append(batches, []*Attempt{a})
-	}
-	nJudgeOnly := len(batches)
+	r := &runner{o: o}
 	bs := max(1, o.Gen.BatchSize())
 	for i := 0; i < len(toGen); i += bs {
 		batches = append(batches, toGen[i:min(i+bs, len(toGen))])
 	}
-	work := make(chan int)
+	work := make(chan []*Attempt)
 	var wg sync.WaitGroup
 	for range max(1, o.Gen.Parallel()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for bi := range work {
-				if stopped() {
-					continue // handed out as the scan was being stopped: leave it for --resume
-				}
-				b := batches[bi]
-				if bi < nJudgeOnly {
-					judge(b[0])
-					continue
-				}
-				prompts := make([]string, len(b))
-				for i, a := range b {
-					prompts[i] = a.Prompt
-				}
-				outs, errs := o.Gen.Generate(ctx, prompts)
-				for i, a := range b {
-					if errs[i] != nil {
-						if ctx.Err() == nil && !errors.Is(errs[i], context.Canceled) {
-							fail(a, errs[i])
-						}
-						continue
-					}
-					r := outs[i]
-					a.Status, a.Response, a.Error = StatusGenerated, &r, ""
-					record(a)
-					judge(a)
+			for b := range work {
+				if !r.stopped(ctx) { // else handed out as the scan was being stopped: left for --resume
+					r.batch(ctx, b)
 				}
 			}
 		}()
 	}
-	for bi := range batches {
-		if stopped() {
+	for _, b := range batches {
+		if r.stopped(ctx) {
 			break
 		}
 		select {
-		case work <- bi:
+		case work <- b:
 		case <-ctx.Done():
 		}
 	}
 	close(work)
 	wg.Wait()
-	if firstErr != nil {
-		return failed, firstErr
+	if r.firstErr != nil {
+		return r.failed, r.firstErr
 	}
-	return failed, ctx.Err()
+	return r.failed, ctx.Err()
+}
+
+// runner is the state Run's workers share.
+type runner struct {
+	o Options
+
+	mu       sync.Mutex
+	failed   int
+	firstErr error // a log write failure: stop everything
+}
+
+func (r *runner) stopped(ctx context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.firstErr != nil || ctx.Err() != nil
+}
+
+// record logs a's current state.
+func (r *runner) record(a *Attempt) {
+	if err := r.o.Log.Append(a); err != nil {
+		r.mu.Lock()
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		r.mu.Unlock()
+	}
+}
+
+// done logs a and counts it as finished (judged, or failed with err).
+func (r *runner) done(a *Attempt, err error) {
+	if err != nil {
+		a.Error = err.Error()
+	}
+	r.record(a)
+	if err != nil {
+		r.mu.Lock()
+		r.failed++
+		r.mu.Unlock()
+	}
+	if r.o.Progress != nil {
+		r.o.Progress(1)
+	}
+}
+
+// batch generates a batch of pending attempts (or takes one generated attempt) and judges
+// each answer.
+func (r *runner) batch(ctx context.Context, b []*Attempt) {
+	if b[0].Status == StatusGenerated {
+		r.judge(ctx, b[0])
+		return
+	}
+	prompts := make([]string, len(b))
+	for i, a := range b {
+		prompts[i] = a.Prompt
+	}
+	outs, errs := r.o.Gen.Generate(ctx, prompts)
+	for i, a := range b {
+		if errs[i] != nil {
+			if ctx.Err() == nil && !errors.Is(errs[i], context.Canceled) {
+				r.done(a, errs[i])
+			}
+			continue
+		}
+		resp := outs[i]
+		a.Status, a.Response, a.Error = StatusGenerated, &resp, ""
+		r.record(a)
+		r.judge(ctx, a)
+	}
+}
+
+func (r *runner) judge(ctx context.Context, a *Attempt) {
+	v, err := r.o.Judge.Judge(ctx, a.Prompt, *a.Response, a.Category)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.done(a, err)
+		}
+		return
+	}
+	a.Status, a.Verdict, a.Error = StatusJudged, v, ""
+	r.done(a, nil)
 }
