@@ -182,33 +182,24 @@ func runGenerate(args []string, stdout io.Writer) error {
 		return err
 	}
 	if tok != nil && !*asJSON {
-		// Stream: print what the new ids decode to so far, minus what is already out.
-		// A token that ends mid-character decodes to U+FFFD and waits for the next one.
-		// Ctrl-C ends generation; what was generated so far is printed.
+		// Stream: print each token's text as it becomes final (a token that ends
+		// mid-character waits for the next one). Ctrl-C ends generation; what was
+		// generated so far is printed.
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
-		var out []int32
-		printed := ""
+		stream := tok.NewStream(true)
 		w := bufio.NewWriter(stdout)
 		opts.OnToken = func(id int32) bool {
-			out = append(out, id)
-			if slices.Contains(stopIDs, id) {
-				return true
-			}
-			text := tok.Decode(out, true)
-			if strings.HasPrefix(text, printed) && !strings.HasSuffix(text, "\uFFFD") {
-				w.WriteString(text[len(printed):])
+			if piece := stream.Add(id); piece != "" {
+				w.WriteString(piece)
 				w.Flush()
-				printed = text
 			}
 			return ctx.Err() == nil
 		}
 		if _, err := m.Generate(ids, opts); err != nil {
 			return err
 		}
-		if text := tok.Decode(out, true); strings.HasPrefix(text, printed) {
-			w.WriteString(text[len(printed):])
-		}
+		w.WriteString(stream.Flush())
 		w.WriteString("\n")
 		return w.Flush()
 	}

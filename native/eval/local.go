@@ -15,8 +15,9 @@ import (
 // KV cache. Prompts are rendered with the tokenizer's chat template (one user message,
 // after a system message when System is set) when it has one, else encoded as plain text;
 // rows are left-padded to the longest prompt of the batch, which the model's mask-derived
-// positions make equivalent to decoding each alone. Rows stop at a stop id (by default the
-// eos tokens) or after MaxNewTokens; the stop token is not part of the answer.
+// positions make equivalent to decoding each alone (model.Decode). Rows stop at a stop id
+// (by default the eos tokens) or after MaxNewTokens; the stop token is not part of the
+// answer.
 //
 // Limits: a Model is not safe for concurrent use, so Parallel is 1; the batch's cache holds
 // the longest prompt plus MaxNewTokens for every row.
@@ -31,7 +32,7 @@ type LocalGenerator struct {
 	Seed         uint64
 	StopIDs      []int32 // nil: StopIDs(Model, Tok)
 	// Debias[l] is subtracted from every row's logits of its l-th new token (see
-	// model.GenerateOptions.Debias).
+	// model.DecodeOptions.Debias).
 	Debias [][]float32
 }
 
@@ -72,7 +73,6 @@ func (g *LocalGenerator) Encode(prompt string) ([]int32, error) {
 func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]string, []error) {
 	out, errs := make([]string, len(prompts)), make([]error, len(prompts))
 	ids, rows := make([][]int32, 0, len(prompts)), make([]int, 0, len(prompts))
-	maxLen := 0
 	for i, p := range prompts {
 		x, err := g.Encode(p)
 		if err == nil && len(x) == 0 {
@@ -83,9 +83,8 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 			continue
 		}
 		ids, rows = append(ids, x), append(rows, i)
-		maxLen = max(maxLen, len(x))
 	}
-	gen, err := g.decode(ctx, ids, maxLen)
+	gen, err := g.decode(ctx, ids)
 	for j, i := range rows {
 		if err != nil {
 			errs[i] = err
@@ -96,72 +95,31 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 	return out, errs
 }
 
-// decode runs the left-padded batch and returns each row's new tokens without the stop id.
-func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, maxLen int) ([][]int32, error) {
-	B, maxNew := len(prompts), g.MaxNewTokens
-	out := make([][]int32, B)
+// decode runs the batch through model.Decode, each row sampled from its own sampler
+// seeded by g.Seed and its prompt (so a prompt's answer does not depend on its batch),
+// and returns each row's new tokens without the stop id.
+func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32) ([][]int32, error) {
 	stop := g.StopIDs
 	if stop == nil {
 		stop = StopIDs(g.Model, g.Tok)
 	}
-	if B == 0 || maxNew <= 0 {
-		return out, nil
-	}
-	ids, mask := make([]int32, B*maxLen), make([]bool, B*maxLen)
-	samplers := make([]*model.Sampler, B)
+	samplers := make([]*model.Sampler, len(prompts))
 	for r, p := range prompts {
-		pad := maxLen - len(p)
-		copy(ids[r*maxLen+pad:], p)
-		for t := pad; t < maxLen; t++ {
-			mask[r*maxLen+t] = true
-		}
 		h := fnv.New64a()
 		for _, id := range p {
 			h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)})
 		}
 		samplers[r] = model.NewSampler(g.Sampling, g.Seed^h.Sum64())
 	}
-	cache := g.Model.NewCache(B, maxLen+maxNew)
-	logits, err := g.Model.Step(cache, ids, mask)
+	out, err := g.Model.Decode(ctx, prompts, model.DecodeOptions{MaxNewTokens: g.MaxNewTokens,
+		Samplers: samplers, StopIDs: stop, Debias: g.Debias})
 	if err != nil {
 		return nil, err
 	}
-	V := g.Model.Config.VocabSize
-	done := make([]bool, B)
-	next, nmask := make([]int32, B), make([]bool, B)
-	for step := 0; ; step++ {
-		active := 0
-		for r := range B {
-			nmask[r] = false
-			next[r] = 0
-			if done[r] {
-				continue
-			}
-			if step < len(g.Debias) {
-				model.SubBias(logits[r*V:(r+1)*V], g.Debias[step])
-			}
-			id := samplers[r].Next(logits[r*V : (r+1)*V])
-			if slices.Contains(stop, id) {
-				done[r] = true
-				continue
-			}
-			out[r] = append(out[r], id)
-			if len(out[r]) == maxNew {
-				done[r] = true
-				continue
-			}
-			next[r], nmask[r] = id, true
-			active++
-		}
-		if active == 0 {
-			return out, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		// Finished rows ride along as masked padding: their cache entries are never attended.
-		if logits, err = g.Model.Step(cache, next, nmask); err != nil {
-			return nil, err
+	for r, o := range out {
+		if n := len(o); n > 0 && slices.Contains(stop, o[n-1]) {
+			out[r] = o[:n-1]
 		}
 	}
+	return out, nil
 }

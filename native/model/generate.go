@@ -1,159 +1,136 @@
 package model
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"slices"
 )
 
-// Cache holds the keys and values of the tokens already seen by B sequences decoded
-// together, so that each new token costs one row of work instead of a full pass.
-type Cache struct {
-	B, Cap, Len int
-	k, v        [][]float32 // per layer [B, Cap, kvHeads*headDim], after RoPE
-	mask        []bool      // [B, Cap]: which cached tokens are real (left padding is not)
-	count       []int32     // real tokens so far per row: the next position
+// DecodeOptions controls Decode.
+type DecodeOptions struct {
+	// MaxNewTokens bounds each row's new tokens, a stop id included; 0 decodes nothing.
+	MaxNewTokens int
+	// Samplers choose the tokens: one per row, or a single Sampler that all rows share
+	// (at each step it draws for the unfinished rows in row order). None is greedy.
+	Samplers []*Sampler
+	// StopIDs end a row; the stop id is kept as the row's last token.
+	StopIDs []int32
+	// Debias[l], when present, is subtracted from every row's logits for its l-th new
+	// token before sampling (training-free debiasing; see package debias). A row shorter
+	// than the vocabulary touches only the first ids.
+	Debias [][]float32
+	// OnToken, when set, sees each token as it is chosen, stop ids included; returning
+	// false ends that row after the token.
+	OnToken func(row int, id int32) bool
 }
 
-// NewCache returns an empty cache for batch rows of up to capacity tokens each.
-func (m *Model) NewCache(batch, capacity int) *Cache {
-	kvw := m.Config.NumKVHeads * m.Config.HeadDim
-	c := &Cache{B: batch, Cap: capacity, mask: make([]bool, batch*capacity), count: make([]int32, batch)}
-	for range m.Layers {
-		c.k = append(c.k, make([]float32, batch*capacity*kvw))
-		c.v = append(c.v, make([]float32, batch*capacity*kvw))
+// Decode continues each prompt with up to MaxNewTokens tokens, decoding all the rows
+// together through one KV cache, and returns each row's new tokens.
+//
+// Prompts may differ in length: they are left-padded to the longest, which the model's
+// mask-derived positions make equivalent to decoding each alone. A row that has finished
+// rides along as masked padding until every row is done. ctx is checked before each
+// forward step; on cancellation or a failed step Decode returns the tokens chosen so far
+// with the error.
+//
+// Limits: the cache holds the longest prompt plus MaxNewTokens for every row (keys and
+// values of every layer), and positions are not checked against the model's context.
+func (m *Model) Decode(ctx context.Context, prompts [][]int32, o DecodeOptions) ([][]int32, error) {
+	B := len(prompts)
+	out := make([][]int32, B)
+	if n := len(o.Samplers); n > 1 && n != B {
+		return out, fmt.Errorf("decode: %d samplers for %d rows", n, B)
 	}
-	return c
-}
-
-// Reset empties the cache for reuse.
-func (c *Cache) Reset() {
-	c.Len = 0
-	clear(c.mask)
-	clear(c.count)
-}
-
-// Step feeds T new tokens per row ([B, T] ids, mask nil for all real) through the model,
-// appending them to the cache, and returns each row's logits at its last new position
-// [B, V]. The slice is reused by the next call.
-func (m *Model) Step(c *Cache, ids []int32, mask []bool) ([]float32, error) {
-	if len(ids) == 0 || len(ids)%c.B != 0 {
-		return nil, fmt.Errorf("step: %d ids for %d rows", len(ids), c.B)
+	T := 0
+	for r, p := range prompts {
+		if len(p) == 0 {
+			return out, fmt.Errorf("decode: prompt %d is empty", r)
+		}
+		T = max(T, len(p))
 	}
-	T := len(ids) / c.B
-	if c.Len+T > c.Cap {
-		return nil, fmt.Errorf("step: %d cached + %d new tokens exceed the cache's %d", c.Len, T, c.Cap)
+	if B == 0 || o.MaxNewTokens <= 0 {
+		return out, nil
 	}
-	b := Batch{B: c.B, T: T, IDs: ids, Mask: mask}
-	if err := b.Check(m.Config.VocabSize); err != nil {
-		return nil, err
+	ids, mask := leftPad(prompts, T)
+	c := m.NewCache(B, T+o.MaxNewTokens)
+	if err := ctx.Err(); err != nil {
+		return out, err
 	}
-	if mask == nil {
-		mask = make([]bool, len(ids))
-		for i := range mask {
-			mask[i] = true
+	logits, err := m.Step(c, ids, mask)
+	if err != nil {
+		return out, err
+	}
+	d := decoder{DecodeOptions: o, out: out, V: m.Config.VocabSize,
+		done: make([]bool, B), next: make([]int32, B), live: make([]bool, B)}
+	for d.choose(logits) {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		if logits, err = m.Step(c, d.next, d.live); err != nil {
+			return out, err
 		}
 	}
-	return m.run(ids, mask, c.B, T, c, false), nil
+	return out, nil
 }
 
-// Sampling chooses the next token from logits. Temperature 0 is greedy (argmax);
-// otherwise logits are divided by Temperature and, when 0 < TopP < 1, sampling is limited
-// to the smallest set of most likely tokens whose probability reaches TopP (nucleus).
-// TopK > 0 keeps only the K most likely tokens first.
-type Sampling struct {
-	Temperature float64
-	TopP        float64
-	TopK        int
+// leftPad lays prompts out as a [len(prompts), T] batch, each right-aligned, and its mask.
+func leftPad(prompts [][]int32, T int) ([]int32, []bool) {
+	ids, mask := make([]int32, len(prompts)*T), make([]bool, len(prompts)*T)
+	for r, p := range prompts {
+		pad := T - len(p)
+		copy(ids[r*T+pad:], p)
+		for t := pad; t < T; t++ {
+			mask[r*T+t] = true
+		}
+	}
+	return ids, mask
 }
 
-// Sampler draws tokens by a Sampling rule from a seeded source: the same seed gives the
-// same tokens.
-type Sampler struct {
-	Sampling
-	rng   *rand.Rand
-	probs []float64
-	idx   []int
+// decoder is Decode's per-step state.
+type decoder struct {
+	DecodeOptions
+	V    int
+	out  [][]int32
+	done []bool  // [B] the row has ended
+	next []int32 // [B] the tokens to feed next
+	live []bool  // [B] which of next are real (finished rows feed masked padding)
 }
 
-// NewSampler returns a sampler seeded with seed.
-func NewSampler(s Sampling, seed uint64) *Sampler {
-	return &Sampler{Sampling: s, rng: rand.New(rand.NewPCG(seed, 0x73616d70))}
+// choose picks each unfinished row's next token from logits [B, V] and reports whether
+// any row goes on.
+func (d *decoder) choose(logits []float32) bool {
+	more := false
+	for r := range d.out {
+		d.next[r], d.live[r] = 0, false
+		if d.done[r] {
+			continue
+		}
+		row := logits[r*d.V : (r+1)*d.V]
+		if l := len(d.out[r]); l < len(d.Debias) {
+			SubBias(row, d.Debias[l])
+		}
+		id := d.sampler(r).Next(row)
+		d.out[r] = append(d.out[r], id)
+		if d.OnToken != nil && !d.OnToken(r, id) || slices.Contains(d.StopIDs, id) || len(d.out[r]) == d.MaxNewTokens {
+			d.done[r] = true
+			continue
+		}
+		d.next[r], d.live[r] = id, true
+		more = true
+	}
+	return more
 }
 
-// Next returns the chosen token id for one row of logits.
-func (s *Sampler) Next(logits []float32) int32 {
-	if s.Temperature <= 0 {
-		return Argmax(logits)
+// sampler is row r's sampler: its own, the shared one, or nil (greedy).
+func (d *decoder) sampler(r int) *Sampler {
+	switch len(d.Samplers) {
+	case 0:
+		return nil
+	case 1:
+		return d.Samplers[0]
 	}
-	V := len(logits)
-	if cap(s.probs) < V {
-		s.probs, s.idx = make([]float64, V), make([]int, V)
-	}
-	p, idx := s.probs[:V], s.idx[:V]
-	mx := math.Inf(-1)
-	for _, l := range logits {
-		mx = max(mx, float64(l))
-	}
-	var sum float64
-	for i, l := range logits {
-		p[i] = math.Exp((float64(l) - mx) / s.Temperature)
-		sum += p[i]
-		idx[i] = i
-	}
-	keep := V
-	if (s.TopP > 0 && s.TopP < 1) || (s.TopK > 0 && s.TopK < V) {
-		slices.SortStableFunc(idx, func(a, b int) int {
-			switch {
-			case p[a] > p[b]:
-				return -1
-			case p[a] < p[b]:
-				return 1
-			}
-			return 0
-		})
-		if s.TopK > 0 && s.TopK < V {
-			keep = s.TopK
-		}
-		if s.TopP > 0 && s.TopP < 1 {
-			var kept float64
-			for _, i := range idx[:keep] {
-				kept += p[i]
-			}
-			var cum float64
-			for j, i := range idx[:keep] {
-				cum += p[i]
-				if cum >= s.TopP*kept {
-					keep = j + 1
-					break
-				}
-			}
-		}
-		sum = 0
-		for _, i := range idx[:keep] {
-			sum += p[i]
-		}
-	}
-	u := s.rng.Float64() * sum
-	for _, i := range idx[:keep] {
-		u -= p[i]
-		if u < 0 {
-			return int32(i)
-		}
-	}
-	return int32(idx[keep-1])
-}
-
-// Argmax returns the index of the largest logit, the first on ties.
-func Argmax(logits []float32) int32 {
-	best := 0
-	for i, l := range logits {
-		if l > logits[best] {
-			best = i
-		}
-	}
-	return int32(best)
+	return d.Samplers[r]
 }
 
 // GenerateOptions controls Generate.
@@ -169,35 +146,19 @@ type GenerateOptions struct {
 	Debias [][]float32
 }
 
-// Generate continues prompt with up to MaxNewTokens tokens using the KV cache, and returns
-// the new tokens.
+// Generate continues one prompt with up to MaxNewTokens tokens, sampled by Sampling from
+// a sampler seeded with Seed, and returns the new tokens: Decode for a single row.
 func (m *Model) Generate(prompt []int32, o GenerateOptions) ([]int32, error) {
 	if len(prompt) == 0 {
-		return nil, fmt.Errorf("generate: empty prompt")
+		return nil, errors.New("generate: empty prompt")
 	}
-	if o.MaxNewTokens <= 0 {
-		return nil, nil
+	d := DecodeOptions{MaxNewTokens: o.MaxNewTokens, Samplers: []*Sampler{NewSampler(o.Sampling, o.Seed)},
+		StopIDs: o.StopIDs, Debias: o.Debias}
+	if o.OnToken != nil {
+		d.OnToken = func(_ int, id int32) bool { return o.OnToken(id) }
 	}
-	c := m.NewCache(1, len(prompt)+o.MaxNewTokens)
-	s := NewSampler(o.Sampling, o.Seed)
-	logits, err := m.Step(c, prompt, nil)
-	if err != nil {
-		return nil, err
-	}
-	var out []int32
-	for {
-		if l := len(out); l < len(o.Debias) {
-			SubBias(logits, o.Debias[l])
-		}
-		id := s.Next(logits)
-		out = append(out, id)
-		if o.OnToken != nil && !o.OnToken(id) || slices.Contains(o.StopIDs, id) || len(out) == o.MaxNewTokens {
-			return out, nil
-		}
-		if logits, err = m.Step(c, []int32{id}, nil); err != nil {
-			return out, err
-		}
-	}
+	out, err := m.Decode(context.Background(), [][]int32{prompt}, d)
+	return out[0], err
 }
 
 // SubBias subtracts a logit bias row from logits (a shorter row touches only its ids).

@@ -116,30 +116,7 @@ func TestGolden(t *testing.T) {
 			if err := m.Backward(dlogits); err != nil {
 				t.Fatal(err)
 			}
-			n, worst := 0, 0.0
-			for _, p := range m.Params() {
-				wg, err := want.Float32("grad/" + p.Name)
-				if err != nil {
-					t.Errorf("no golden gradient for %s", p.Name)
-					continue
-				}
-				e := relErr(p.Grad, wg, nil)
-				worst = math.Max(worst, e)
-				if e > 1e-3 {
-					t.Errorf("grad %s: relative error %.2e > 1e-3", p.Name, e)
-				}
-				n++
-			}
-			grads := 0
-			for _, nm := range want.Names() {
-				if strings.HasPrefix(nm, "grad/") {
-					grads++
-				}
-			}
-			if n != grads {
-				t.Errorf("compared %d gradients, golden file has %d", n, grads)
-			}
-			t.Logf("%d gradients: worst relative error %.2e", n, worst)
+			checkGoldenGrads(t, m, want)
 
 			if g.Greedy != nil {
 				out, err := m.Generate(g.Greedy.PromptIDs, GenerateOptions{MaxNewTokens: len(g.Greedy.NewIDs)})
@@ -154,6 +131,36 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkGoldenGrads compares every trainable parameter's gradient with the golden file's,
+// and checks that the file has no gradient left uncompared.
+func checkGoldenGrads(t *testing.T, m *Model, want *safetensors.File) {
+	t.Helper()
+	n, worst := 0, 0.0
+	for _, p := range m.Params() {
+		wg, err := want.Float32("grad/" + p.Name)
+		if err != nil {
+			t.Errorf("no golden gradient for %s", p.Name)
+			continue
+		}
+		e := relErr(p.Grad, wg, nil)
+		worst = math.Max(worst, e)
+		if e > 1e-3 {
+			t.Errorf("grad %s: relative error %.2e > 1e-3", p.Name, e)
+		}
+		n++
+	}
+	grads := 0
+	for _, nm := range want.Names() {
+		if strings.HasPrefix(nm, "grad/") {
+			grads++
+		}
+	}
+	if n != grads {
+		t.Errorf("compared %d gradients, golden file has %d", n, grads)
+	}
+	t.Logf("%d gradients: worst relative error %.2e", n, worst)
 }
 
 // TestBF16Base: a base held in bfloat16 computes exactly what the widened float32 base

@@ -6,7 +6,7 @@ import (
 
 // Linear is y = x Wᵀ + b with optional LoRA adapters: y += scale · (x Aᵀ) Bᵀ for every
 // enabled adapter. W is [Out, In] as in PyTorch. When the base is held in bfloat16, W.Data
-// is nil and wbf16 holds the weight, widened into a scratch buffer on each use.
+// is nil and wbf16 holds the weight, widened inside each GEMM.
 type Linear struct {
 	Name    string // HF module path, e.g. "model.layers.0.self_attn.q_proj"
 	In, Out int
@@ -50,8 +50,8 @@ func (l *Linear) row(dst []float32, i int) {
 	copy(dst, l.W.Data[i*l.In:(i+1)*l.In])
 }
 
-// forward computes y[n, Out] from x[n, In].
-func (l *Linear) forward(x, y []float32, n int, tmp *[]float32) {
+// forward computes y [n, Out] from x [n, In]. tmp is scratch for the LoRA intermediates.
+func (l *Linear) forward(y, x []float32, n int, tmp *[]float32) {
 	l.gemmW(false, true, n, l.Out, l.In, 1, x, l.In, l.In, 0, y, l.Out)
 	if l.B != nil {
 		for i := 0; i < n; i++ {
@@ -63,20 +63,17 @@ func (l *Linear) forward(x, y []float32, n int, tmp *[]float32) {
 			continue
 		}
 		r := lo.Set.Rank
-		h := grow(tmp, n*r)
+		h := grow(tmp, n*r) // [n, r] x Aᵀ
 		kernels.Sgemm(false, true, n, r, l.In, 1, x, l.In, lo.A.Data, l.In, 0, h, r)
 		kernels.Sgemm(false, true, n, l.Out, r, float32(lo.Set.Scale()), h, r, lo.B.Data, r, 1, y, l.Out)
 	}
 }
 
-// backward accumulates the parameter gradients from dy[n, Out] (base ones only when
-// trainBase) and writes dx[n, In], adding to it when accumulate is set.
-func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool, tmp *[]float32) {
-	beta := float32(0)
-	if accumulate {
-		beta = 1
-	}
-	if trainBase {
+// backward takes dy [n, Out] and the forward's input x [n, In]; it writes (or, by mode,
+// adds to) dx [n, In] when dx is non-nil, and accumulates the gradients of W and b when
+// they are trainable (non-nil Grad) and of every trainable, enabled adapter.
+func (l *Linear) backward(dx, dy, x []float32, n int, mode dxMode, tmp *[]float32) {
+	if l.W.Grad != nil {
 		kernels.Sgemm(true, false, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
 		if l.B != nil {
 			for i := 0; i < n; i++ {
@@ -85,7 +82,7 @@ func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool
 		}
 	}
 	if dx != nil {
-		l.gemmW(false, false, n, l.In, l.Out, 1, dy, l.Out, l.In, beta, dx, l.In)
+		l.gemmW(false, false, n, l.In, l.Out, 1, dy, l.Out, l.In, mode.beta(), dx, l.In)
 	}
 	for _, lo := range l.loras {
 		if !lo.Set.Enabled {
@@ -93,8 +90,8 @@ func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool
 		}
 		r, s := lo.Set.Rank, float32(lo.Set.Scale())
 		buf := grow(tmp, 2*n*r)
-		h, dh := buf[:n*r], buf[n*r:]
-		kernels.Sgemm(false, true, n, r, l.In, 1, x, l.In, lo.A.Data, l.In, 0, h, r) // recomputed, not stored
+		h, dh := buf[:n*r], buf[n*r:] // [n, r] each: x Aᵀ (recomputed, not stored) and its gradient
+		kernels.Sgemm(false, true, n, r, l.In, 1, x, l.In, lo.A.Data, l.In, 0, h, r)
 		kernels.Sgemm(false, false, n, r, l.Out, s, dy, l.Out, lo.B.Data, r, 0, dh, r)
 		if lo.Set.Trainable {
 			kernels.Sgemm(true, false, l.Out, r, n, s, dy, l.Out, h, r, 1, lo.B.Grad, r)
@@ -110,6 +107,13 @@ func (l *Linear) backward(x, dy, dx []float32, n int, trainBase, accumulate bool
 func grow(buf *[]float32, n int) []float32 {
 	if cap(*buf) < n {
 		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+func growI32(buf *[]int32, n int) []int32 {
+	if cap(*buf) < n {
+		*buf = make([]int32, n)
 	}
 	return (*buf)[:n]
 }

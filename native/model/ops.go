@@ -6,10 +6,30 @@ import (
 	"github.com/aegis-safety/aegis/kernels"
 )
 
-// Each op's forward and backward sit together. Shapes are row-major; n is the number of
-// token rows.
+// The ops of a decoder block, each forward beside its backward. Buffers are row-major
+// float32; n is the number of token rows and d a row's width. Outputs come first in the
+// argument lists, as in llm.c.
 
-// rmsnormForward: y = x / sqrt(mean(x²) + eps) * w, saving the reciprocal rms per row.
+// dxMode says whether a backward pass writes its input gradient or adds to it: an input
+// that feeds several ops (ln1 feeds q, k and v; the residual stream feeds a block and
+// skips it) sums their gradients.
+type dxMode bool
+
+const (
+	overwrite  dxMode = false
+	accumulate dxMode = true
+)
+
+// beta is the GEMM β that realises the mode.
+func (m dxMode) beta() float32 {
+	if m == accumulate {
+		return 1
+	}
+	return 0
+}
+
+// rmsnormForward: y [n, d] = x / sqrt(mean(x²) + eps) * w, saving the reciprocal rms of
+// each row in rstd [n] for the backward pass.
 func rmsnormForward(y, rstd, x, w []float32, n, d int, eps float64) {
 	kernels.ParallelRange(n, d, func(lo, hi int) { rmsnormForwardRows(y, rstd, x, w, lo, hi, d, eps) })
 }
@@ -20,13 +40,13 @@ func rmsnormForwardRows(y, rstd, x, w []float32, lo, hi, d int, eps float64) {
 	}
 }
 
-// rmsnormBackward accumulates dw (when non-nil) and writes dx, adding when accumulate:
-// dx = r·(dy·w − x·r²·mean(dy·w·x)).
+// rmsnormBackward accumulates dw [d] (when non-nil) and writes dx [n, d], or adds to it
+// by mode: dx = r·(dy·w − x·r²·mean(dy·w·x)).
 // The rows run in parallel; dw, shared by all rows, is accumulated after them.
-func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, accumulate bool) {
+func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int, mode dxMode) {
 	kernels.ParallelRange(n, d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			kernels.RMSNormBackward(dx[i*d:(i+1)*d], nil, dy[i*d:(i+1)*d], x[i*d:(i+1)*d], w, rstd[i], accumulate)
+			kernels.RMSNormBackward(dx[i*d:(i+1)*d], nil, dy[i*d:(i+1)*d], x[i*d:(i+1)*d], w, rstd[i], mode == accumulate)
 		}
 	})
 	if dw == nil {
@@ -53,11 +73,16 @@ func ropeTable(cos, sin []float32, pos []int32, inv []float32) {
 	}
 }
 
-// ropeApply rotates each head of x [n, heads*hd] in place: the rotate-half form pairs
-// element j with j+hd/2. inverse rotates by −angle, which is the backward pass since the
-// rotation is orthogonal.
-func ropeApply(x, cos, sin []float32, n, heads, hd int, inverse bool) {
-	kernels.ParallelRange(n, heads*hd, func(lo, hi int) { ropeRows(x, cos, sin, lo, hi, heads, hd, inverse) })
+// ropeForward rotates each head of x [n, heads*hd] in place by its row's angles: the
+// rotate-half form pairs element j with j+hd/2.
+func ropeForward(x, cos, sin []float32, n, heads, hd int) {
+	kernels.ParallelRange(n, heads*hd, func(lo, hi int) { ropeRows(x, cos, sin, lo, hi, heads, hd, false) })
+}
+
+// ropeBackward turns dL/d(rotated x) into dL/dx in place: the rotation is orthogonal, so
+// its backward is the rotation by −angle.
+func ropeBackward(dx, cos, sin []float32, n, heads, hd int) {
+	kernels.ParallelRange(n, heads*hd, func(lo, hi int) { ropeRows(dx, cos, sin, lo, hi, heads, hd, true) })
 }
 
 func ropeRows(x, cos, sin []float32, lo, hi, heads, hd int, inverse bool) {
@@ -68,12 +93,12 @@ func ropeRows(x, cos, sin []float32, lo, hi, heads, hd int, inverse bool) {
 	}
 }
 
-// swigluForward: out = silu(gate) * up.
+// swigluForward: out = silu(gate) * up, elementwise over equal-length buffers.
 func swigluForward(out, gate, up []float32) {
 	kernels.ParallelRange(len(gate), 4, func(lo, hi int) { kernels.SwiGLU(out[lo:hi], gate[lo:hi], up[lo:hi]) })
 }
 
-// swigluBackward writes dgate and dup from dout.
+// swigluBackward writes dgate and dup (overwriting) from dout.
 func swigluBackward(dgate, dup, dout, gate, up []float32) {
 	kernels.ParallelRange(len(gate), 4, func(lo, hi int) {
 		kernels.SwiGLUBackward(dgate[lo:hi], dup[lo:hi], dout[lo:hi], gate[lo:hi], up[lo:hi])

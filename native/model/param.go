@@ -1,7 +1,7 @@
 package model
 
 // Param is one trainable tensor: its values, its gradient (same length, accumulated by
-// Backward) and its name in Hugging Face (or PEFT) naming.
+// Backward; nil for base tensors while the base is frozen) and its name in Hugging Face (or PEFT) naming.
 type Param struct {
 	Name  string
 	Shape []int

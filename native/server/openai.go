@@ -412,13 +412,13 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 		return "", "", 0, ctx.Err()
 	}
 	var gen []int32
+	stream := c.Tok.NewStream(true) // holds back a token that ends mid-character
 	text, sent := "", ""
 	hitStop, quit := false, false
 	emit := func(final bool) {
 		upto := len(text)
 		if !final {
 			upto -= holdBack(text, j.stops)
-			upto = len(strings.TrimRight(text[:upto], "\uFFFD"))
 		}
 		if onText == nil || upto <= len(sent) || !strings.HasPrefix(text[:upto], sent) {
 			return
@@ -438,7 +438,7 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 				return true // Generate ends after it
 			}
 			gen = append(gen, t)
-			text = c.Tok.Decode(gen, true)
+			text += stream.Add(t)
 			if i := firstStop(text, j.stops); i >= 0 {
 				text, hitStop = text[:i], true
 				return false
@@ -451,6 +451,12 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 	}
 	if err != nil {
 		return "", "", 0, err
+	}
+	if !hitStop { // the end of the text: a held-back incomplete character stays as U+FFFD
+		text += stream.Flush()
+		if i := firstStop(text, j.stops); i >= 0 {
+			text, hitStop = text[:i], true
+		}
 	}
 	finish := "length"
 	if n := len(out); hitStop || (n > 0 && containsID(c.StopIDs, out[n-1])) {

@@ -285,8 +285,8 @@ func encodeUser(tok *tokenizer.Tokenizer, text string) ([]int32, error) {
 }
 
 // RewriteIDs samples k continuations of prompt together (k rows of one KV cache), each
-// ending at a stop id (kept) or after maxNew tokens. Rows are sampled in order from one
-// seeded sampler, so the result is a function of the seed.
+// ending at a stop id (kept) or after maxNew tokens. The rows share one seeded sampler,
+// which draws for them in row order, so the result is a function of the seed.
 func RewriteIDs(m *model.Model, prompt []int32, k, maxNew int, s model.Sampling, seed uint64, stop []int32) ([][]int32, error) {
 	if mp := m.Config.MaxPositions; mp > 0 {
 		maxNew = min(maxNew, mp-len(prompt))
@@ -294,43 +294,16 @@ func RewriteIDs(m *model.Model, prompt []int32, k, maxNew int, s model.Sampling,
 	if len(prompt) == 0 || maxNew <= 0 {
 		return nil, fmt.Errorf("apl: the rewrite instruction (%d tokens) leaves no room in the attacker's context", len(prompt))
 	}
-	c := m.NewCache(k, len(prompt)+maxNew)
-	ids := make([]int32, 0, k*len(prompt))
-	for range k {
-		ids = append(ids, prompt...)
+	prompts := make([][]int32, k)
+	for r := range prompts {
+		prompts[r] = prompt
 	}
-	logits, err := m.Step(c, ids, nil)
+	out, err := m.Decode(context.Background(), prompts, model.DecodeOptions{MaxNewTokens: maxNew,
+		Samplers: []*model.Sampler{model.NewSampler(s, seed)}, StopIDs: stop})
 	if err != nil {
 		return nil, err
 	}
-	V := m.Config.VocabSize
-	smp := model.NewSampler(s, seed)
-	out, done := make([][]int32, k), make([]bool, k)
-	next, mask := make([]int32, k), make([]bool, k)
-	for {
-		active := 0
-		for r := range k {
-			next[r], mask[r] = 0, false
-			if done[r] {
-				continue
-			}
-			id := smp.Next(logits[r*V : (r+1)*V])
-			out[r] = append(out[r], id)
-			if slices.Contains(stop, id) || len(out[r]) == maxNew {
-				done[r] = true
-				continue
-			}
-			next[r], mask[r] = id, true
-			active++
-		}
-		if active == 0 {
-			return out, nil
-		}
-		// Finished rows ride along masked; their cache entries are never attended.
-		if logits, err = m.Step(c, next, mask); err != nil {
-			return nil, err
-		}
-	}
+	return out, nil
 }
 
 // Rewrites has the attacker m write k rewrites of a harmful prompt, as APL's rounds do:
