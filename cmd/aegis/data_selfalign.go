@@ -63,7 +63,7 @@ the same file.`, stdout)
 	if err != nil {
 		return err
 	}
-	stopIDs := eval.StopIDs(m, tok)
+	stopIDs := tok.StopIDs(m.Config.EOSIDs())
 	gen := eval.Texts{Gen: &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
 		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -236,7 +236,7 @@ func (f *evalFlags) generator() (eval.Generator, error) {
 		return nil, err
 	}
 	return &eval.LocalGenerator{Model: m, Tok: tok, System: f.system, MaxNewTokens: f.maxNew, Batch: f.batch,
-		Sampling: model.Sampling{Temperature: f.temp, TopP: 1}, Seed: f.seed, StopIDs: eval.StopIDs(m, tok),
+		Sampling: model.Sampling{Temperature: f.temp, TopP: 1}, Seed: f.seed, StopIDs: tok.StopIDs(m.Config.EOSIDs()),
 		Debias: bias}, nil
 }
 

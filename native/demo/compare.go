@@ -387,5 +387,5 @@ func (o *CompareOptions) tsdi(ctx context.Context, aligned, base *model.Model, t
 	}
 	o.OnStage("compare: TSDI fit", len(prompts))
 	return debias.Fit(aligned, base, prompts, debias.FitOptions{Positions: o.TSDIPositions, Seed: o.Seed,
-		StopIDs: eval.StopIDs(aligned, tok), OnPrompt: func(int) { o.OnDone(1) }})
+		StopIDs: tok.StopIDs(aligned.Config.EOSIDs()), OnPrompt: func(int) { o.OnDone(1) }})
 }

@@ -30,7 +30,7 @@ type LocalGenerator struct {
 	Batch        int
 	Sampling     model.Sampling // zero: greedy
 	Seed         uint64
-	StopIDs      []int32 // nil: StopIDs(Model, Tok)
+	StopIDs      []int32 // nil: Tok.StopIDs(Model.Config.EOSIDs())
 	// Debias[l] is subtracted from every row's logits of its l-th new token (see
 	// model.DecodeOptions.Debias).
 	Debias [][]float32
@@ -39,34 +39,9 @@ type LocalGenerator struct {
 func (g *LocalGenerator) BatchSize() int { return max(1, g.Batch) }
 func (g *LocalGenerator) Parallel() int  { return 1 }
 
-// StopIDs are the ids that end an answer: config.json's eos_token_id and the tokenizer's
-// eos_token (chat models often end turns with a token the config does not list).
-func StopIDs(m *model.Model, tok *tokenizer.Tokenizer) []int32 {
-	ids := m.Config.EOSIDs()
-	if c := tok.Config; c != nil && c.EOSToken != "" {
-		if id, ok := tok.TokenID(c.EOSToken); ok && !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-// Encode renders and tokenizes one prompt.
+// Encode renders and tokenizes one prompt (see tokenizer.EncodePrompt).
 func (g *LocalGenerator) Encode(prompt string) ([]int32, error) {
-	c := g.Tok.Config
-	if g.Template == "" && (c == nil || c.ChatTemplate == "" && len(c.Templates) == 0) {
-		if g.System != "" {
-			return nil, errors.New("a system prompt needs a chat template, and the tokenizer has none")
-		}
-		return g.Tok.Encode(prompt, true), nil
-	}
-	var msgs []tokenizer.Message
-	if g.System != "" {
-		msgs = append(msgs, tokenizer.Message{Role: "system", Content: g.System})
-	}
-	msgs = append(msgs, tokenizer.Message{Role: "user", Content: prompt})
-	ids, _, err := g.Tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: g.Template})
-	return ids, err
+	return g.Tok.EncodePrompt(g.System, prompt, g.Template)
 }
 
 // Generate decodes a batch of prompts together.
@@ -101,7 +76,7 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32) ([][]int32, error) {
 	stop := g.StopIDs
 	if stop == nil {
-		stop = StopIDs(g.Model, g.Tok)
+		stop = g.Tok.StopIDs(g.Model.Config.EOSIDs())
 	}
 	samplers := make([]*model.Sampler, len(prompts))
 	for r, p := range prompts {

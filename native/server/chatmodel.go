@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
@@ -52,7 +51,7 @@ func LoadChatModel(c ChatConfig) (*ChatModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := eval.StopIDs(m, tok)
+	stop := tok.StopIDs(m.Config.EOSIDs())
 	name := c.Name
 	if name == "" {
 		name = filepath.Base(filepath.Clean(c.Dir))

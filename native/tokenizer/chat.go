@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -118,6 +119,44 @@ func (t *Tokenizer) EncodeChat(messages []Message, opt ChatOptions) (ids []int32
 		return nil, "", err
 	}
 	return t.Encode(text, false), text, nil
+}
+
+// HasChatTemplate reports whether the tokenizer carries a chat template.
+func (t *Tokenizer) HasChatTemplate() bool {
+	c := t.Config
+	return c != nil && (c.ChatTemplate != "" || len(c.Templates) > 0)
+}
+
+// EncodePrompt encodes one user turn as a model under test receives it: rendered with the
+// generation prompt through the chat template (template overrides the tokenizer's when
+// set), after a system message when system is set; or, with no template at all, as plain
+// text with special tokens, which cannot carry a system message.
+func (t *Tokenizer) EncodePrompt(system, prompt, template string) ([]int32, error) {
+	if template == "" && !t.HasChatTemplate() {
+		if system != "" {
+			return nil, errors.New("a system prompt needs a chat template, and the tokenizer has none")
+		}
+		return t.Encode(prompt, true), nil
+	}
+	var msgs []Message
+	if system != "" {
+		msgs = append(msgs, Message{Role: "system", Content: system})
+	}
+	msgs = append(msgs, Message{Role: "user", Content: prompt})
+	ids, _, err := t.EncodeChat(msgs, ChatOptions{AddGenerationPrompt: true, Template: template})
+	return ids, err
+}
+
+// StopIDs returns eos (a model's eos_token_id) plus the tokenizer's eos_token when it is
+// not among them: chat models often end turns with a token config.json does not list.
+func (t *Tokenizer) StopIDs(eos []int32) []int32 {
+	ids := slices.Clone(eos)
+	if c := t.Config; c != nil && c.EOSToken != "" {
+		if id, ok := t.TokenID(c.EOSToken); ok && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // ApplyChatTemplateJSON is ApplyChatTemplate for messages given as a JSON list, which may

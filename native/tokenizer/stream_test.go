@@ -108,3 +108,38 @@ func TestStreamSkipsSpecial(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodePromptAndStopIDs(t *testing.T) {
+	tok := demoTok(t)
+	if !tok.HasChatTemplate() {
+		t.Fatal("the demo tokenizer should carry a chat template")
+	}
+	want, _, err := tok.EncodeChat([]Message{{Role: "system", Content: "be brief"}, {Role: "user", Content: "hello"}},
+		ChatOptions{AddGenerationPrompt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tok.EncodePrompt("be brief", "hello", "")
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("EncodePrompt = %v, %v; want the chat rendering %v", got, err, want)
+	}
+	eos, ok := tok.TokenID(tok.Config.EOSToken)
+	if !ok {
+		t.Fatalf("eos_token %q has no id", tok.Config.EOSToken)
+	}
+	if ids := tok.StopIDs([]int32{7}); !slices.Equal(ids, []int32{7, eos}) {
+		t.Fatalf("StopIDs([7]) = %v, want [7 %d]", ids, eos)
+	}
+	if ids := tok.StopIDs([]int32{eos}); !slices.Equal(ids, []int32{eos}) {
+		t.Fatalf("StopIDs repeats the eos id: %v", ids)
+	}
+
+	plain := *tok
+	plain.Config = nil // no template: plain text with special tokens, no system message
+	if got, err := plain.EncodePrompt("", "hello", ""); err != nil || !slices.Equal(got, tok.Encode("hello", true)) {
+		t.Fatalf("plain EncodePrompt = %v, %v", got, err)
+	}
+	if _, err := plain.EncodePrompt("be brief", "hello", ""); err == nil {
+		t.Fatal("a system message without a chat template was accepted")
+	}
+}

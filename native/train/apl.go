@@ -243,7 +243,7 @@ func NewAPL(ms APLModels, pairs []TextPair, cfg Config, opt APLOptions, dir stri
 	}
 	a := &APL{Cfg: cfg, Opt: opt, Pairs: pairs, Dir: dir, def: def, att: att,
 		defTok: ms.DefenderTok, attTok: ms.AttackerTok, defRef: ms.DefenderRef, attRef: ms.AttackerRef}
-	a.attStop = stopIDs(ms.Attacker, ms.AttackerTok)
+	a.attStop = ms.AttackerTok.StopIDs(ms.Attacker.Config.EOSIDs())
 	a.order = make([]int, len(pairs))
 	for i := range a.order {
 		a.order[i] = i
@@ -257,32 +257,6 @@ func NewAPL(ms APLModels, pairs []TextPair, cfg Config, opt APLOptions, dir stri
 // Defender and Attacker are the players' trainers (their models are being trained).
 func (a *APL) Defender() *Trainer { return a.def }
 func (a *APL) Attacker() *Trainer { return a.att }
-
-// stopIDs are the ids that end a rewrite: the config's and the tokenizer's eos.
-func stopIDs(m *model.Model, tok *tokenizer.Tokenizer) []int32 {
-	ids := m.Config.EOSIDs()
-	if c := tok.Config; c != nil && c.EOSToken != "" {
-		if id, ok := tok.TokenID(c.EOSToken); ok && !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-func hasTemplate(tok *tokenizer.Tokenizer) bool {
-	c := tok.Config
-	return c != nil && (c.ChatTemplate != "" || len(c.Templates) > 0)
-}
-
-// encodeUser renders one user message with the generation prompt (plain text without
-// a chat template), as eval's LocalGenerator sends prompts.
-func encodeUser(tok *tokenizer.Tokenizer, text string) ([]int32, error) {
-	if !hasTemplate(tok) {
-		return tok.Encode(text, true), nil
-	}
-	ids, _, err := tok.EncodeChat([]tokenizer.Message{{Role: "user", Content: text}}, tokenizer.ChatOptions{AddGenerationPrompt: true})
-	return ids, err
-}
 
 // RewriteIDs samples k continuations of prompt together (k rows of one KV cache), each
 // ending at a stop id (kept) or after maxNew tokens. The rows share one seeded sampler,
@@ -314,11 +288,11 @@ func Rewrites(m *model.Model, tok *tokenizer.Tokenizer, prompt string, k int, op
 	if instr == "" {
 		instr = DefaultRewriteInstruction
 	}
-	p, err := encodeUser(tok, strings.ReplaceAll(instr, "{prompt}", prompt))
+	p, err := tok.EncodePrompt("", strings.ReplaceAll(instr, "{prompt}", prompt), "")
 	if err != nil {
 		return nil, err
 	}
-	ids, err := RewriteIDs(m, p, k, opt.MaxRewriteTokens, model.Sampling{Temperature: opt.Temperature, TopP: opt.TopP}, seed, stopIDs(m, tok))
+	ids, err := RewriteIDs(m, p, k, opt.MaxRewriteTokens, model.Sampling{Temperature: opt.Temperature, TopP: opt.TopP}, seed, tok.StopIDs(m.Config.EOSIDs()))
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +318,7 @@ func rewriteText(tok *tokenizer.Tokenizer, ids []int32, orig string) string {
 // model's context.
 func pairExample(tok *tokenizer.Tokenizer, maxLen int, x, chosen, rejected string) (Example, error) {
 	var r row
-	if hasTemplate(tok) {
+	if tok.HasChatTemplate() {
 		msg := func(role, s string) json.RawMessage {
 			b, _ := json.Marshal([]tokenizer.Message{{Role: role, Content: s}})
 			return b
@@ -457,7 +431,7 @@ func (a *APL) Round(ctx context.Context) (APLEvent, error) {
 			return e, err
 		}
 		p := a.Pairs[i]
-		instr, err := encodeUser(a.attTok, strings.ReplaceAll(a.Opt.Instruction, "{prompt}", p.Prompt))
+		instr, err := a.attTok.EncodePrompt("", strings.ReplaceAll(a.Opt.Instruction, "{prompt}", p.Prompt), "")
 		if err != nil {
 			return e, err
 		}
