@@ -114,16 +114,12 @@ type Comparison struct {
 func Compare(ctx context.Context, o CompareOptions) (*Comparison, error) {
 	o.defaults()
 	start := time.Now()
-	res := &Comparison{Methods: map[string]MethodScores{}}
-	dir := func(name string) string {
-		d := filepath.Join(o.RunsDir, o.RunID+"-compare-"+name)
-		res.Runs = append(res.Runs, d)
-		return d
-	}
+	c := &comparison{o: &o, res: &Comparison{Methods: map[string]MethodScores{}}}
 	base, tok, err := Open(o.ModelDir)
 	if err != nil {
 		return nil, err
 	}
+	c.tok = tok
 	prompts, err := EvalSet(ctx, o.Attack, o.Seed, EvalOptions{})
 	if err != nil {
 		return nil, err
@@ -131,7 +127,7 @@ func Compare(ctx context.Context, o CompareOptions) (*Comparison, error) {
 
 	// The attacker first: the learned-attacker split needs it.
 	o.Logf("compare: apl (%d rounds)", o.APLRounds)
-	aplDef, aplAtt, err := o.apl(ctx, dir("apl-train"))
+	aplDef, aplAtt, err := o.apl(ctx, c.dir("apl-train"))
 	if err != nil {
 		return nil, fmt.Errorf("apl: %w", err)
 	}
@@ -139,90 +135,142 @@ func Compare(ctx context.Context, o CompareOptions) (*Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := append(slices.Clone(prompts), learned...)
+	c.prompts = append(slices.Clone(prompts), learned...)
+	if c.base, err = c.scan(ctx, "base", base, nil); err != nil {
+		return nil, err
+	}
+	c.res.Base = methodScores(c.base, c.base, c.lastRun())
 
-	scan := func(name string, m *model.Model, gen *eval.LocalGenerator) ([]*eval.Attempt, error) {
-		if gen == nil {
-			gen = o.Generator(m, tok)
-		}
-		return o.Scan(ctx, "compare: evaluate "+name, dir(name), all, gen)
-	}
-	baseAtt, err := scan("base", base, nil)
+	dpoM, err := c.dpo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res.Base = methodScores(baseAtt, baseAtt, res.Runs[len(res.Runs)-1])
-	record := func(name string, as []*eval.Attempt, notes string) {
-		s := methodScores(as, baseAtt, res.Runs[len(res.Runs)-1])
-		s.Notes = notes
-		res.Methods[name] = s
-		res.Order = append(res.Order, name)
+	if err := c.ptalign(ctx); err != nil {
+		return nil, err
 	}
+	as, err := c.scan(ctx, "apl", aplDef, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.record("apl", as, fmt.Sprintf("%d rounds, k=%d, alpha %g", o.APLRounds, o.APLK, o.APLAlpha))
+	if err := c.tsdi(ctx, dpoM, base); err != nil {
+		return nil, err
+	}
+	if err := c.secvec(ctx); err != nil {
+		return nil, err
+	}
+	c.res.Seconds = time.Since(start).Seconds()
+	return c.res, nil
+}
 
-	// DPO: the demo's retrofit.
-	o.Logf("compare: dpo")
-	dpoM, _, err := Open(o.ModelDir)
+// comparison is Compare's state: the run folders so far, the shared prompts and the
+// base's attempts that every method is scored against.
+type comparison struct {
+	o       *CompareOptions
+	res     *Comparison
+	tok     *tokenizer.Tokenizer
+	prompts []data.Prompt
+	base    []*eval.Attempt
+}
+
+// dir names the next run folder and records it.
+func (c *comparison) dir(name string) string {
+	d := filepath.Join(c.o.RunsDir, c.o.RunID+"-compare-"+name)
+	c.res.Runs = append(c.res.Runs, d)
+	return d
+}
+
+func (c *comparison) lastRun() string { return c.res.Runs[len(c.res.Runs)-1] }
+
+// scan evaluates m (through gen when set) on the shared prompts into a new run folder.
+func (c *comparison) scan(ctx context.Context, name string, m *model.Model, gen *eval.LocalGenerator) ([]*eval.Attempt, error) {
+	if gen == nil {
+		gen = c.o.Generator(m, c.tok)
+	}
+	return c.o.Scan(ctx, "compare: evaluate "+name, c.dir(name), c.prompts, gen)
+}
+
+// record scores a method's attempts from the last scan against the base's.
+func (c *comparison) record(name string, as []*eval.Attempt, notes string) {
+	s := methodScores(as, c.base, c.lastRun())
+	s.Notes = notes
+	c.res.Methods[name] = s
+	c.res.Order = append(c.res.Order, name)
+}
+
+// dpo is the demo's retrofit; the model it returns is also TSDI's aligned model.
+func (c *comparison) dpo(ctx context.Context) (*model.Model, error) {
+	c.o.Logf("compare: dpo")
+	m, _, err := Open(c.o.ModelDir)
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := o.Pairs(ctx, dir("dpo-samples"), o.Generator(dpoM, tok))
+	pairs, err := c.o.Pairs(ctx, c.dir("dpo-samples"), c.o.Generator(m, c.tok))
 	if err != nil {
 		return nil, err
 	}
-	if err := o.Retrofit(ctx, dpoM, tok, pairs, dir("dpo-train")); err != nil {
+	if err := c.o.Retrofit(ctx, m, c.tok, pairs, c.dir("dpo-train")); err != nil {
 		return nil, fmt.Errorf("dpo: %w", err)
 	}
-	as, err := scan("dpo", dpoM, nil)
+	as, err := c.scan(ctx, "dpo", m, nil)
 	if err != nil {
 		return nil, err
 	}
-	record("dpo", as, fmt.Sprintf("%d pairs: Egida-style refusal pairs from the base's own unsafe answers and benign anchors", len(pairs)))
+	c.record("dpo", as, fmt.Sprintf("%d pairs: Egida-style refusal pairs from the base's own unsafe answers and benign anchors", len(pairs)))
+	return m, nil
+}
 
-	// PT-ALIGN on self-generated pairs.
-	o.Logf("compare: ptalign (self-generated pairs)")
-	ptM, n, err := o.ptalign(ctx, dir("ptalign-train"))
+// ptalign trains on pairs the base writes itself from the seed annotations.
+func (c *comparison) ptalign(ctx context.Context) error {
+	c.o.Logf("compare: ptalign (self-generated pairs)")
+	m, n, err := c.o.ptalign(ctx, c.dir("ptalign-train"))
 	if err != nil {
-		return nil, fmt.Errorf("ptalign: %w", err)
+		return fmt.Errorf("ptalign: %w", err)
 	}
-	if as, err = scan("ptalign", ptM, nil); err != nil {
-		return nil, err
-	}
-	record("ptalign", as, fmt.Sprintf("%d pairs the base wrote from the seed annotations", n))
-
-	if as, err = scan("apl", aplDef, nil); err != nil {
-		return nil, err
-	}
-	record("apl", as, fmt.Sprintf("%d rounds, k=%d, alpha %g", o.APLRounds, o.APLK, o.APLAlpha))
-
-	// TSDI: the DPO model debiased against the base.
-	o.Logf("compare: tsdi (bias of the dpo model against the base)")
-	bias, err := o.tsdi(ctx, dpoM, base, tok)
+	as, err := c.scan(ctx, "ptalign", m, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tsdi: %w", err)
+		return err
 	}
-	gen := o.Generator(dpoM, tok)
-	gen.Debias = bias.Scaled(o.TSDIScale)
-	if as, err = scan("tsdi", dpoM, gen); err != nil {
-		return nil, err
-	}
-	if err := bias.Save(filepath.Join(res.Runs[len(res.Runs)-1], "bias.safetensors")); err != nil {
-		return nil, err
-	}
-	record("tsdi", as, fmt.Sprintf("dpo with a %d-position bias from %d random prompts subtracted", o.TSDIPositions, o.TSDIPrompts))
+	c.record("ptalign", as, fmt.Sprintf("%d pairs the base wrote from the seed annotations", n))
+	return nil
+}
 
-	if o.SecVec != nil {
-		o.Logf("compare: secvec")
-		sm, _, err := o.SecVec(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("secvec: %w", err)
-		}
-		if as, err = scan("secvec", sm, nil); err != nil {
-			return nil, err
-		}
-		record("secvec", as, "the dpo model fine-tuned on harmful-mixed data with a security vector, dropped")
+// tsdi evaluates the DPO model with its logit bias against the base subtracted.
+func (c *comparison) tsdi(ctx context.Context, dpoM, base *model.Model) error {
+	c.o.Logf("compare: tsdi (bias of the dpo model against the base)")
+	bias, err := c.o.tsdi(ctx, dpoM, base, c.tok)
+	if err != nil {
+		return fmt.Errorf("tsdi: %w", err)
 	}
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	gen := c.o.Generator(dpoM, c.tok)
+	gen.Debias = bias.Scaled(c.o.TSDIScale)
+	as, err := c.scan(ctx, "tsdi", dpoM, gen)
+	if err != nil {
+		return err
+	}
+	if err := bias.Save(filepath.Join(c.lastRun(), "bias.safetensors")); err != nil {
+		return err
+	}
+	c.record("tsdi", as, fmt.Sprintf("dpo with a %d-position bias from %d random prompts subtracted", c.o.TSDIPositions, c.o.TSDIPrompts))
+	return nil
+}
+
+// secvec evaluates the model CompareOptions.SecVec returns, when set.
+func (c *comparison) secvec(ctx context.Context) error {
+	if c.o.SecVec == nil {
+		return nil
+	}
+	c.o.Logf("compare: secvec")
+	m, _, err := c.o.SecVec(ctx)
+	if err != nil {
+		return fmt.Errorf("secvec: %w", err)
+	}
+	as, err := c.scan(ctx, "secvec", m, nil)
+	if err != nil {
+		return err
+	}
+	c.record("secvec", as, "the dpo model fine-tuned on harmful-mixed data with a security vector, dropped")
+	return nil
 }
 
 // methodScores reads a method's figures from its attempts and its harmlessness win rate
