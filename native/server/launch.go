@@ -143,7 +143,7 @@ func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
 // and for the documentation of what the form does).
 func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err error) {
 	id = form.Get("id")
-	if !ValidID(id) {
+	if !validID(id) {
 		return "", nil, badRequest("run name %q: use letters, digits, '.', '_' and '-'", id)
 	}
 	out := filepath.Join(s.runs.dir, id)

@@ -50,7 +50,7 @@ func newModuleStore(runs string, l sandbox.Limits) (*moduleStore, error) {
 
 // Path returns the .wasm file of an uploaded module, for the launcher.
 func (m *moduleStore) Path(name string) (string, bool) {
-	if !ValidID(name) {
+	if !validID(name) {
 		return "", false
 	}
 	p := filepath.Join(m.dir, name+".wasm")
@@ -132,7 +132,7 @@ func (m *moduleStore) add(ctx context.Context, code []byte) (mf shared.Manifest,
 	switch {
 	case mf.Kind != shared.KindAttack:
 		return mf, badRequest("module %s is a %s module; only attack modules can be added here", mf.Name, mf.Kind)
-	case !ValidID(mf.Name):
+	case !validID(mf.Name):
 		return mf, badRequest("module name %q is not a plain name (letters, digits, . _ -)", mf.Name)
 	case mf.Name == "attacks" || mf.Name == "judge" || slicesContains(wasm.Builtins(), mf.Name):
 		return mf, badRequest("module name %q is taken by a built-in module", mf.Name)

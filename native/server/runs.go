@@ -17,12 +17,12 @@ import (
 	"github.com/aegis-safety/aegis/native/train"
 )
 
-// validID is a run id: one path element of the runs folder, no dot files, no separators,
+// idPattern is a run id: one path element of the runs folder, no dot files, no separators,
 // so an id can never reach outside the folder.
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
-// ValidID reports whether id is an acceptable run or module name.
-func ValidID(id string) bool { return validID.MatchString(id) }
+// validID reports whether id is an acceptable run or module name.
+func validID(id string) bool { return idPattern.MatchString(id) }
 
 // Run describes one run folder.
 type Run struct {
@@ -55,7 +55,7 @@ type store struct {
 
 // path returns the folder of a run id, or an error for an invalid or missing id.
 func (s *store) path(id string) (string, error) {
-	if !ValidID(id) {
+	if !validID(id) {
 		return "", errBadID
 	}
 	p := filepath.Join(s.dir, id)
@@ -75,7 +75,7 @@ func (s *store) list() []*Run {
 	ents, _ := os.ReadDir(s.dir)
 	var runs []*Run
 	for _, e := range ents {
-		if !e.IsDir() || !ValidID(e.Name()) {
+		if !e.IsDir() || !validID(e.Name()) {
 			continue
 		}
 		if r, err := s.get(e.Name(), false); err == nil {
