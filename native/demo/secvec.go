@@ -246,7 +246,7 @@ func MeanNLL(m *model.Model, exs []train.Example, batch int) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		s, k, err := train.CrossEntropy(logits, m.Config.VocabSize, targets, align.Ignore, nil, 1)
+		s, k, err := align.CrossEntropy(logits, m.Config.VocabSize, targets, nil, 1)
 		if err != nil {
 			return 0, err
 		}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aegis-safety/aegis/native/align"
 	. "github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/safetensors"
-	"github.com/aegis-safety/aegis/native/train"
 )
 
 // The golden cases are written by scripts/torch_golden.py, an independent float64
@@ -105,7 +105,7 @@ func TestGolden(t *testing.T) {
 			}
 
 			dlogits := make([]float32, len(logits))
-			loss, _, err := train.MeanCrossEntropy(logits, V, labels, train.IgnoreIndex, dlogits)
+			loss, _, err := align.MeanCrossEntropy(logits, V, labels, dlogits)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/aegis-safety/aegis/native/align"
 	"github.com/aegis-safety/aegis/native/model"
 )
 
@@ -17,7 +18,7 @@ type LM struct {
 	dlogits []float32
 }
 
-// Step trains on one batch; targets has one id per batch position (IgnoreIndex where no
+// Step trains on one batch; targets has one id per batch position (align.Ignore where no
 // loss is taken). It returns the mean loss and the gradient norm before clipping.
 func (t *LM) Step(b *model.Batch, targets []int32, lr float64) (loss, gradNorm float64, err error) {
 	params := t.Model.Params()
@@ -32,7 +33,7 @@ func (t *LM) Step(b *model.Batch, targets []int32, lr float64) (loss, gradNorm f
 		t.dlogits = make([]float32, len(logits))
 	}
 	d := t.dlogits[:len(logits)]
-	loss, _, err = MeanCrossEntropy(logits, t.Model.Config.VocabSize, targets, IgnoreIndex, d)
+	loss, _, err = align.MeanCrossEntropy(logits, t.Model.Config.VocabSize, targets, d)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aegis-safety/aegis/native/align"
 	"github.com/aegis-safety/aegis/native/model"
 )
 
@@ -324,7 +325,7 @@ func TestCrossEntropyGolden(t *testing.T) {
 	g := loadGolden(t)
 	ce := &g.CE
 	d := make([]float32, len(ce.Logits))
-	loss, n, err := MeanCrossEntropy(ce.Logits, ce.Vocab, ce.Targets, IgnoreIndex, d)
+	loss, n, err := align.MeanCrossEntropy(ce.Logits, ce.Vocab, ce.Targets, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +341,7 @@ func TestCrossEntropyGolden(t *testing.T) {
 		}
 	}
 
-	sum, n, err := CrossEntropy(ce.Logits, ce.Vocab, ce.Targets, IgnoreIndex, nil, 1)
+	sum, n, err := align.CrossEntropy(ce.Logits, ce.Vocab, ce.Targets, nil, 1)
 	if err != nil || n != ce.Count || !closeTo(sum, ce.SumLoss, 1e-6, 0) {
 		t.Errorf("sum loss = %.12g, %d, %v; want %.12g, %d", sum, n, err, ce.SumLoss, ce.Count)
 	}
@@ -354,19 +355,19 @@ func TestCrossEntropyFiniteDifference(t *testing.T) {
 	for i := range logits {
 		logits[i] = float32(math.Sin(float64(i)*1.7)) * 2 // deterministic, varied
 	}
-	targets := []int32{3, IgnoreIndex, 0, 4}
+	targets := []int32{3, align.Ignore, 0, 4}
 	d := make([]float32, len(logits))
-	if _, _, err := CrossEntropy(logits, vocab, targets, IgnoreIndex, d, 1); err != nil {
+	if _, _, err := align.CrossEntropy(logits, vocab, targets, d, 1); err != nil {
 		t.Fatal(err)
 	}
 	const h = 1e-2
 	for i := range logits {
 		x := logits[i]
 		logits[i] = x + h
-		up, _, _ := CrossEntropy(logits, vocab, targets, IgnoreIndex, nil, 1)
+		up, _, _ := align.CrossEntropy(logits, vocab, targets, nil, 1)
 		hi := logits[i]
 		logits[i] = x - h
-		down, _, _ := CrossEntropy(logits, vocab, targets, IgnoreIndex, nil, 1)
+		down, _, _ := align.CrossEntropy(logits, vocab, targets, nil, 1)
 		lo := logits[i]
 		logits[i] = x
 		num := (up - down) / float64(hi-lo) // actual float32 step, not 2h
@@ -389,8 +390,8 @@ func TestCrossEntropyAccumulation(t *testing.T) {
 	half := ce.Rows / 2 * ce.Vocab
 	scale := 1 / float64(ce.Count)
 	d := make([]float32, len(ce.Logits))
-	s1, n1, err1 := CrossEntropy(ce.Logits[:half], ce.Vocab, ce.Targets[:ce.Rows/2], IgnoreIndex, d[:half], scale)
-	s2, n2, err2 := CrossEntropy(ce.Logits[half:], ce.Vocab, ce.Targets[ce.Rows/2:], IgnoreIndex, d[half:], scale)
+	s1, n1, err1 := align.CrossEntropy(ce.Logits[:half], ce.Vocab, ce.Targets[:ce.Rows/2], d[:half], scale)
+	s2, n2, err2 := align.CrossEntropy(ce.Logits[half:], ce.Vocab, ce.Targets[ce.Rows/2:], d[half:], scale)
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -406,7 +407,7 @@ func TestCrossEntropyAccumulation(t *testing.T) {
 
 func TestMeanCrossEntropyAllIgnored(t *testing.T) {
 	d := []float32{9, 9, 9, 9}
-	loss, n, err := MeanCrossEntropy([]float32{1, 2, 3, 4}, 2, []int32{IgnoreIndex, IgnoreIndex}, IgnoreIndex, d)
+	loss, n, err := align.MeanCrossEntropy([]float32{1, 2, 3, 4}, 2, []int32{align.Ignore, align.Ignore}, d)
 	if err != nil || loss != 0 || n != 0 {
 		t.Errorf("got %g, %d, %v; want 0, 0, nil", loss, n, err)
 	}
@@ -440,9 +441,9 @@ func TestCrossEntropyErrors(t *testing.T) {
 			}
 			var err error
 			if mean {
-				_, _, err = MeanCrossEntropy(c.logits, c.vocab, c.targets, IgnoreIndex, c.dlogits)
+				_, _, err = align.MeanCrossEntropy(c.logits, c.vocab, c.targets, c.dlogits)
 			} else {
-				_, _, err = CrossEntropy(c.logits, c.vocab, c.targets, IgnoreIndex, c.dlogits, 1)
+				_, _, err = align.CrossEntropy(c.logits, c.vocab, c.targets, c.dlogits, 1)
 			}
 			if err == nil {
 				t.Errorf("%s: no error", c.name)
@@ -475,7 +476,7 @@ func BenchmarkCrossEntropy(b *testing.B) {
 	d := make([]float32, len(logits))
 	b.SetBytes(int64(4 * len(logits)))
 	for b.Loop() {
-		CrossEntropy(logits, vocab, targets, IgnoreIndex, d, 1.0/rows)
+		align.CrossEntropy(logits, vocab, targets, d, 1.0/rows)
 	}
 }
 
@@ -516,7 +517,7 @@ func TestLMStepLearns(t *testing.T) {
 			b.IDs[i] = int32(i*7%31 + 1)
 			targets[i] = int32(i*5%31 + 1)
 		}
-		targets[0] = IgnoreIndex
+		targets[0] = align.Ignore
 		tr := &LM{Model: m, Opt: NewAdamW(), MaxGradNorm: 1}
 		lr := 1e-2
 		first, _, err := tr.Step(b, targets, lr)
