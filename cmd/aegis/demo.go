@@ -14,7 +14,7 @@ import (
 	"syscall"
 
 	"github.com/aegis-safety/aegis/native/data"
-	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/train"
@@ -139,7 +139,7 @@ initialises a small Llama from the recipe's seed and trains it with full AdamW S
 model folder (config.json, model.safetensors in bfloat16, tokenizer.json,
 tokenizer_config.json, recipe.json with the time and loss) goes to --out; the training
 run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
-	out := fs.String("out", "", "model folder to write (native/demo/model rebuilds the embedded one)")
+	out := fs.String("out", "", "model folder to write (internal/demo/model rebuilds the embedded one)")
 	run := fs.String("run", "", "training run folder (default: OUT.run)")
 	epochs := fs.Int("epochs", 0, "override the recipe's epochs")
 	var lf limitFlags

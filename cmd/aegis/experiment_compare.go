@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/internal/demo"
 )
 
 func runExperimentSecvec(args []string, stdout io.Writer) error {

@@ -8,7 +8,7 @@ import (
 
 // TestExperimentSecvecFlags: --help explains the experiment and its figures; a bad
 // flag, a stray argument and a missing model are one error line each, before any work.
-// (TestSecVecExperiment in native/demo runs the experiment itself.)
+// (TestSecVecExperiment in internal/demo runs the experiment itself.)
 func TestExperimentSecvecFlags(t *testing.T) {
 	stdout, _, code := aegis(t, "experiment", "secvec", "--help")
 	if code != 0 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aegis-safety/aegis/native/demo"
+	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/native/train"
 )
 

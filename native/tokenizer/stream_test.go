@@ -11,7 +11,7 @@ import (
 // splits most non-ASCII characters over several tokens.
 func demoTok(t *testing.T) *Tokenizer {
 	t.Helper()
-	tok, err := Load("../demo/model")
+	tok, err := Load("../../internal/demo/model")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,12 +191,12 @@ It is a model organism for safety retrofits, not a useful assistant.
 - architecture: Llama, %d layers, hidden %d, intermediate %d, %d heads (%d KV heads),
   tied embeddings, context %d, vocabulary %d (byte-level BPE trained on the corpus,
   ChatML template); %d parameters, matrices stored in bfloat16
-- corpus: %d chat rows (%d tokens an epoch) written by native/demo's seeded generator
+- corpus: %d chat rows (%d tokens an epoch) written by internal/demo's seeded generator
 - training: full SFT with AdamW, lr %g (%s, %d warmup steps), weight decay %g, batch %d,
   %d epochs = %d steps, clipping at %g, seed %d; loss %.4f at the first step, %.4f over the
   last 20
 - time: %.0f s on the machine that built it
-- rebuild: `+"`go run ./cmd/aegis demo pretrain --out native/demo/model`"+`
+- rebuild: `+"`go run ./cmd/aegis demo pretrain --out internal/demo/model`"+`
 
 recipe.json holds the same, machine-readable.
 `, ModelName, c.NumLayers, c.HiddenSize, c.IntermediateSize, c.NumHeads, c.NumKVHeads, c.MaxPositions,

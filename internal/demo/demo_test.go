@@ -172,7 +172,7 @@ func TestEmbeddedModelCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := DefaultRecipe(); !reflect.DeepEqual(built.Recipe, want) {
-		t.Fatalf("recipe.json's recipe differs from DefaultRecipe:\n%+v\n%+v\nrebuild with: go run ./cmd/aegis demo pretrain --out native/demo/model", built.Recipe, want)
+		t.Fatalf("recipe.json's recipe differs from DefaultRecipe:\n%+v\n%+v\nrebuild with: go run ./cmd/aegis demo pretrain --out internal/demo/model", built.Recipe, want)
 	}
 	rows, err := Corpus(context.Background(), attacker(t), built.Recipe.Seed, built.Recipe.Corpus)
 	if err != nil {
@@ -183,7 +183,7 @@ func TestEmbeddedModelCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sum != built.CorpusSHA256 {
-		t.Fatalf("the corpus generator has changed since the embedded model was built (sha256 %s, recorded %s); rebuild with: go run ./cmd/aegis demo pretrain --out native/demo/model", sum, built.CorpusSHA256)
+		t.Fatalf("the corpus generator has changed since the embedded model was built (sha256 %s, recorded %s); rebuild with: go run ./cmd/aegis demo pretrain --out internal/demo/model", sum, built.CorpusSHA256)
 	}
 	tj, err := TrainTokenizer(rows, built.Recipe.VocabSize)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // modelFS is the embedded organism: config.json, model.safetensors (bfloat16),
 // tokenizer.json, tokenizer_config.json and recipe.json, as `aegis demo pretrain --out
-// native/demo/model` wrote them.
+// internal/demo/model` wrote them.
 //
 //go:embed model
 var modelFS embed.FS
