@@ -308,125 +308,160 @@ type message struct {
 
 // prefRow converts one row of a preference dataset.
 func prefRow(format, pos string, raw map[string]json.RawMessage) (Prompt, *Pair, error) {
-	str := func(k string) (string, error) {
-		var s string
-		v, ok := raw[k]
-		if !ok {
-			return "", bad("missing %q", k)
-		}
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", bad("%q is not a string", k)
-		}
-		return s, nil
-	}
-	id := func(prefix string) string {
-		return prefix + "-" + pos[strings.LastIndexByte(pos, ':')+1:]
-	}
+	r := prefRecord{pos, raw}
 	switch format {
 	case "pku-saferlhf":
-		prompt, err := str("prompt")
-		if err != nil {
-			return Prompt{}, nil, err
-		}
-		var r [2]string
-		for i := range r {
-			if r[i], err = str(fmt.Sprintf("response_%d", i)); err != nil {
-				return Prompt{}, nil, err
-			}
-		}
-		var safe [2]bool
-		var safer int
-		for i, k := range []string{"is_response_0_safe", "is_response_1_safe", "safer_response_id"} {
-			if _, ok := raw[k]; !ok {
-				return Prompt{}, nil, bad("missing %q", k)
-			}
-			if i < 2 && json.Unmarshal(raw[k], &safe[i]) != nil {
-				return Prompt{}, nil, bad("%q is not a boolean", k)
-			}
-		}
-		if json.Unmarshal(raw["safer_response_id"], &safer) != nil || safer < 0 || safer > 1 {
-			return Prompt{}, nil, bad(`"safer_response_id" is not 0 or 1`)
-		}
-		p := Prompt{ID: id("pku"), Prompt: prompt, Category: shared.Benign}
-		if !safe[0] || !safe[1] {
-			p.Category = guess(prompt, "S2")
-		}
-		return p, &Pair{Prompt: prompt, Chosen: r[safer], Rejected: r[1-safer]}, nil
+		return pkuRow(r)
 	case "hh-rlhf":
-		chosen, err := str("chosen")
-		if err != nil {
-			return Prompt{}, nil, err
-		}
-		rejected, err := str("rejected")
-		if err != nil {
-			return Prompt{}, nil, err
-		}
-		cm, err := parseHH(chosen)
-		if err != nil {
-			return Prompt{}, nil, bad("chosen: %v", err)
-		}
-		rm, err := parseHH(rejected)
-		if err != nil {
-			return Prompt{}, nil, bad("rejected: %v", err)
-		}
-		prompt := cm[:len(cm)-1]
-		// The row's prompt is the last human turn; the category is guessed from every turn
-		// the human wrote, as the request often comes earlier in the conversation.
-		var said []string
-		for _, m := range prompt {
-			if m.Role == "user" {
-				said = append(said, m.Content)
-			}
-		}
-		p := Prompt{ID: id("hh"), Prompt: lastUser(prompt), Category: guess(strings.Join(said, "\n"), shared.Benign)}
-		return p, &Pair{Prompt: prompt, Chosen: cm[len(cm)-1:], Rejected: rm[len(rm)-1:]}, nil
+		return hhRow(r)
 	case "trl":
-		var pair Pair
-		var prompt, chosen, rejected any
-		for k, dst := range map[string]*any{"prompt": &prompt, "chosen": &chosen, "rejected": &rejected} {
-			if v, ok := raw[k]; ok {
-				var s string
-				var ms []message
-				if json.Unmarshal(v, &s) == nil {
-					*dst = s
-				} else if json.Unmarshal(v, &ms) == nil && len(ms) > 0 {
-					*dst = ms
-				} else {
-					return Prompt{}, nil, bad("%q is neither a string nor a list of messages", k)
-				}
-			}
-		}
-		if chosen == nil || rejected == nil {
-			return Prompt{}, nil, bad(`missing "chosen" or "rejected"`)
-		}
-		if prompt == nil { // implicit prompt: the conversation before the last chosen message
-			cm, ok := chosen.([]message)
-			if !ok || len(cm) < 2 {
-				return Prompt{}, nil, bad(`missing "prompt"`)
-			}
-			prompt, chosen = cm[:len(cm)-1], cm[len(cm)-1:]
-			if rm, ok := rejected.([]message); ok {
-				rejected = rm[len(rm)-1:]
-			}
-		}
-		text, ok := prompt.(string)
-		if ms, isMsgs := prompt.([]message); isMsgs {
-			text = lastUser(ms)
-			ok = text != ""
-		}
-		if !ok {
-			return Prompt{}, nil, bad("the prompt has no user message")
-		}
-		pair = Pair{Prompt: prompt, Chosen: chosen, Rejected: rejected}
-		cat, _ := str("category")
-		if !shared.ValidCategory(cat) {
-			cat = guess(text, shared.Benign)
-		}
-		attack, _ := str("attack")
-		pair.Attack = attack
-		return Prompt{ID: id("trl"), Prompt: text, Category: cat, Attack: attack}, &pair, nil
+		return trlRow(r)
 	}
 	return Prompt{}, nil, fmt.Errorf("no preference reader for %s", format)
+}
+
+// prefRecord is one JSON object of a preference dataset, at pos ("FILE:LINE").
+type prefRecord struct {
+	pos string
+	raw map[string]json.RawMessage
+}
+
+// str is field k as a string; a missing or non-string field is a rowError.
+func (r prefRecord) str(k string) (string, error) {
+	var s string
+	v, ok := r.raw[k]
+	if !ok {
+		return "", bad("missing %q", k)
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", bad("%q is not a string", k)
+	}
+	return s, nil
+}
+
+// id names the row by its line: prefix-LINE.
+func (r prefRecord) id(prefix string) string {
+	return prefix + "-" + r.pos[strings.LastIndexByte(r.pos, ':')+1:]
+}
+
+// pkuRow reads a PKU-SafeRLHF row: two responses, whether each is safe, and which is
+// safer (the chosen one). A prompt with an unsafe response gets a guessed harm category.
+func pkuRow(r prefRecord) (Prompt, *Pair, error) {
+	prompt, err := r.str("prompt")
+	if err != nil {
+		return Prompt{}, nil, err
+	}
+	var resp [2]string
+	for i := range resp {
+		if resp[i], err = r.str(fmt.Sprintf("response_%d", i)); err != nil {
+			return Prompt{}, nil, err
+		}
+	}
+	var safe [2]bool
+	var safer int
+	for i, k := range []string{"is_response_0_safe", "is_response_1_safe", "safer_response_id"} {
+		if _, ok := r.raw[k]; !ok {
+			return Prompt{}, nil, bad("missing %q", k)
+		}
+		if i < 2 && json.Unmarshal(r.raw[k], &safe[i]) != nil {
+			return Prompt{}, nil, bad("%q is not a boolean", k)
+		}
+	}
+	if json.Unmarshal(r.raw["safer_response_id"], &safer) != nil || safer < 0 || safer > 1 {
+		return Prompt{}, nil, bad(`"safer_response_id" is not 0 or 1`)
+	}
+	p := Prompt{ID: r.id("pku"), Prompt: prompt, Category: shared.Benign}
+	if !safe[0] || !safe[1] {
+		p.Category = guess(prompt, "S2")
+	}
+	return p, &Pair{Prompt: prompt, Chosen: resp[safer], Rejected: resp[1-safer]}, nil
+}
+
+// hhRow reads an HH-RLHF row: two transcripts that share all but the last assistant turn.
+func hhRow(r prefRecord) (Prompt, *Pair, error) {
+	chosen, err := r.str("chosen")
+	if err != nil {
+		return Prompt{}, nil, err
+	}
+	rejected, err := r.str("rejected")
+	if err != nil {
+		return Prompt{}, nil, err
+	}
+	cm, err := parseHH(chosen)
+	if err != nil {
+		return Prompt{}, nil, bad("chosen: %v", err)
+	}
+	rm, err := parseHH(rejected)
+	if err != nil {
+		return Prompt{}, nil, bad("rejected: %v", err)
+	}
+	prompt := cm[:len(cm)-1]
+	// The row's prompt is the last human turn; the category is guessed from every turn
+	// the human wrote, as the request often comes earlier in the conversation.
+	var said []string
+	for _, m := range prompt {
+		if m.Role == "user" {
+			said = append(said, m.Content)
+		}
+	}
+	p := Prompt{ID: r.id("hh"), Prompt: lastUser(prompt), Category: guess(strings.Join(said, "\n"), shared.Benign)}
+	return p, &Pair{Prompt: prompt, Chosen: cm[len(cm)-1:], Rejected: rm[len(rm)-1:]}, nil
+}
+
+// trlRow reads a TRL preference row: "prompt", "chosen" and "rejected" as strings or
+// message lists (the prompt implicit in conversational chosen and rejected), with an
+// optional "category" and "attack".
+func trlRow(r prefRecord) (Prompt, *Pair, error) {
+	var prompt, chosen, rejected any
+	for k, dst := range map[string]*any{"prompt": &prompt, "chosen": &chosen, "rejected": &rejected} {
+		if v, ok := r.raw[k]; ok {
+			if *dst, ok = stringOrMessages(v); !ok {
+				return Prompt{}, nil, bad("%q is neither a string nor a list of messages", k)
+			}
+		}
+	}
+	if chosen == nil || rejected == nil {
+		return Prompt{}, nil, bad(`missing "chosen" or "rejected"`)
+	}
+	if prompt == nil { // implicit prompt: the conversation before the last chosen message
+		cm, ok := chosen.([]message)
+		if !ok || len(cm) < 2 {
+			return Prompt{}, nil, bad(`missing "prompt"`)
+		}
+		prompt, chosen = cm[:len(cm)-1], cm[len(cm)-1:]
+		if rm, ok := rejected.([]message); ok {
+			rejected = rm[len(rm)-1:]
+		}
+	}
+	text, ok := prompt.(string)
+	if ms, isMsgs := prompt.([]message); isMsgs {
+		text = lastUser(ms)
+		ok = text != ""
+	}
+	if !ok {
+		return Prompt{}, nil, bad("the prompt has no user message")
+	}
+	pair := Pair{Prompt: prompt, Chosen: chosen, Rejected: rejected}
+	cat, _ := r.str("category")
+	if !shared.ValidCategory(cat) {
+		cat = guess(text, shared.Benign)
+	}
+	attack, _ := r.str("attack")
+	pair.Attack = attack
+	return Prompt{ID: r.id("trl"), Prompt: text, Category: cat, Attack: attack}, &pair, nil
+}
+
+// stringOrMessages decodes a TRL field: a string, or a non-empty list of messages.
+func stringOrMessages(v json.RawMessage) (any, bool) {
+	var s string
+	var ms []message
+	if json.Unmarshal(v, &s) == nil {
+		return s, true
+	}
+	if json.Unmarshal(v, &ms) == nil && len(ms) > 0 {
+		return ms, true
+	}
+	return nil, false
 }
 
 func lastUser(ms []message) string {

@@ -172,133 +172,189 @@ func normalize(s string) string { return strings.Join(strings.Fields(strings.ToL
 // ptalign` consumes. Constraint choices are drawn from a generator seeded with
 // opt.Seed; with a deterministic TextGenerator the pairs are a function of the seeds.
 func SelfAlign(ctx context.Context, gen TextGenerator, judge UnsafeJudge, domains []SafetyDomain, opt SelfAlignOptions) ([]Pair, SelfAlignStats, error) {
-	var st SelfAlignStats
 	if opt.TopicsPerDomain <= 0 || opt.InstructionsPerTopic <= 0 || opt.Rounds <= 0 {
-		return nil, st, fmt.Errorf("selfalign: topics, instructions and rounds must be positive")
+		return nil, SelfAlignStats{}, fmt.Errorf("selfalign: topics, instructions and rounds must be positive")
 	}
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x7074616c))
-	call := func(prompts []string) ([]string, error) {
-		if len(prompts) == 0 {
-			return nil, nil
-		}
-		out, err := gen.Generate(ctx, prompts)
-		if err == nil && len(out) != len(prompts) {
-			err = fmt.Errorf("selfalign: the generator answered %d of %d prompts", len(out), len(prompts))
-		}
-		return out, err
-	}
-	// Stage 1: topics.
-	type topic struct {
-		d    int
-		name string
-	}
-	var ps []string
-	var owners []int
-	for di, d := range domains {
-		for i := range opt.TopicsPerDomain {
-			ps, owners = append(ps, TopicPrompt(d, i)), append(owners, di)
-		}
-	}
-	out, err := call(ps)
+	a := &selfAligner{ctx: ctx, gen: gen, judge: judge, domains: domains, opt: opt,
+		rng: rand.New(rand.NewPCG(opt.Seed, 0x7074616c))}
+	topics, err := a.topics()
 	if err != nil {
-		return nil, st, err
+		return nil, a.st, err
 	}
-	var topics []topic
+	items, err := a.instructions(topics)
+	if err != nil {
+		return nil, a.st, err
+	}
+	for r := range opt.Rounds {
+		if err := a.answer(r, items); err != nil {
+			return nil, a.st, err
+		}
+	}
+	pairs, err := a.filter(items)
+	if err != nil {
+		return nil, a.st, err
+	}
+	return pairs, a.st, nil
+}
+
+// selfAligner is the state SelfAlign's stages share.
+type selfAligner struct {
+	ctx     context.Context
+	gen     TextGenerator
+	judge   UnsafeJudge
+	domains []SafetyDomain
+	opt     SelfAlignOptions
+	rng     *rand.Rand // draws each instruction's constraints
+	st      SelfAlignStats
+	// prompts is the batch being built; each stage reuses its array.
+	prompts []string
+}
+
+// selfAlignTopic is a topic of domain d.
+type selfAlignTopic struct {
+	d    int
+	name string
+}
+
+// selfAlignItem is an instruction of domain d with its constraints and latest answers.
+type selfAlignItem struct {
+	d                   int
+	instruction         string
+	posRule, toxRule    string
+	positive, toxicText string
+}
+
+// generate sends one batch, and checks that every prompt was answered.
+func (a *selfAligner) generate(prompts []string) ([]string, error) {
+	if len(prompts) == 0 {
+		return nil, nil
+	}
+	out, err := a.gen.Generate(a.ctx, prompts)
+	if err == nil && len(out) != len(prompts) {
+		err = fmt.Errorf("selfalign: the generator answered %d of %d prompts", len(out), len(prompts))
+	}
+	return out, err
+}
+
+// topics is stage 1: opt.TopicsPerDomain topics per domain, repeats within a domain
+// dropped.
+func (a *selfAligner) topics() ([]selfAlignTopic, error) {
+	var owners []int
+	for di, d := range a.domains {
+		for i := range a.opt.TopicsPerDomain {
+			a.prompts, owners = append(a.prompts, TopicPrompt(d, i)), append(owners, di)
+		}
+	}
+	out, err := a.generate(a.prompts)
+	if err != nil {
+		return nil, err
+	}
+	var topics []selfAlignTopic
 	seen := map[string]bool{}
 	for i, o := range out {
 		t := firstLine(o)
 		if t == "" {
-			t = domains[owners[i]].Name // an empty topic falls back to the domain itself
+			t = a.domains[owners[i]].Name // an empty topic falls back to the domain itself
 		}
 		if k := fmt.Sprint(owners[i], normalize(t)); !seen[k] {
 			seen[k] = true
-			topics = append(topics, topic{owners[i], t})
+			topics = append(topics, selfAlignTopic{owners[i], t})
 		}
 	}
-	st.Topics = len(topics)
-	// Stage 2: instructions.
-	type item struct {
-		d                   int
-		instruction         string
-		posRule, toxRule    string
-		positive, toxicText string
-	}
-	ps, owners = ps[:0], owners[:0]
+	a.st.Topics = len(topics)
+	return topics, nil
+}
+
+// instructions is stage 2: opt.InstructionsPerTopic requests per topic, repeats dropped,
+// each given a positive and a toxic constraint of its domain drawn at random.
+func (a *selfAligner) instructions(topics []selfAlignTopic) ([]selfAlignItem, error) {
+	a.prompts = a.prompts[:0]
+	var owners []int
 	for ti, t := range topics {
-		for i := range opt.InstructionsPerTopic {
-			ps, owners = append(ps, InstructionPrompt(domains[t.d], t.name, i)), append(owners, ti)
+		for i := range a.opt.InstructionsPerTopic {
+			a.prompts, owners = append(a.prompts, InstructionPrompt(a.domains[t.d], t.name, i)), append(owners, ti)
 		}
 	}
-	if out, err = call(ps); err != nil {
-		return nil, st, err
+	out, err := a.generate(a.prompts)
+	if err != nil {
+		return nil, err
 	}
-	var items []item
-	seen = map[string]bool{}
+	var items []selfAlignItem
+	seen := map[string]bool{}
 	for i, o := range out {
 		in := firstLine(o)
 		if in == "" || seen[normalize(in)] {
 			continue
 		}
 		seen[normalize(in)] = true
-		d := domains[topics[owners[i]].d]
-		items = append(items, item{d: topics[owners[i]].d, instruction: in,
-			posRule: d.Positive[rng.IntN(len(d.Positive))], toxRule: d.Toxic[rng.IntN(len(d.Toxic))]})
+		d := a.domains[topics[owners[i]].d]
+		items = append(items, selfAlignItem{d: topics[owners[i]].d, instruction: in,
+			posRule: d.Positive[a.rng.IntN(len(d.Positive))], toxRule: d.Toxic[a.rng.IntN(len(d.Toxic))]})
 	}
-	st.Instructions = len(items)
-	// Stage 3: answers, drafted then refined; positive and toxic in one batch per round.
-	for r := range opt.Rounds {
-		ps = ps[:0]
-		for _, it := range items {
-			if r == 0 {
-				ps = append(ps, AnswerPrompt(it.instruction, it.posRule, false), AnswerPrompt(it.instruction, it.toxRule, true))
-			} else {
-				ps = append(ps, RefinePrompt(it.instruction, it.posRule, it.positive, false), RefinePrompt(it.instruction, it.toxRule, it.toxicText, true))
-			}
-		}
-		if out, err = call(ps); err != nil {
-			return nil, st, err
-		}
-		for i := range items {
-			// A refinement that comes back empty keeps the previous draft.
-			if p := strings.TrimSpace(out[2*i]); p != "" || r == 0 {
-				items[i].positive = p
-			}
-			if t := strings.TrimSpace(out[2*i+1]); t != "" || r == 0 {
-				items[i].toxicText = t
-			}
+	a.st.Instructions = len(items)
+	return items, nil
+}
+
+// answer is round r of stage 3: the first round drafts the answers, later ones refine
+// them; positive and toxic go in one batch.
+func (a *selfAligner) answer(r int, items []selfAlignItem) error {
+	a.prompts = a.prompts[:0]
+	for _, it := range items {
+		if r == 0 {
+			a.prompts = append(a.prompts, AnswerPrompt(it.instruction, it.posRule, false), AnswerPrompt(it.instruction, it.toxRule, true))
+		} else {
+			a.prompts = append(a.prompts, RefinePrompt(it.instruction, it.posRule, it.positive, false), RefinePrompt(it.instruction, it.toxRule, it.toxicText, true))
 		}
 	}
-	// Stage 4: the judge's filter.
+	out, err := a.generate(a.prompts)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		// A refinement that comes back empty keeps the previous draft.
+		if p := strings.TrimSpace(out[2*i]); p != "" || r == 0 {
+			items[i].positive = p
+		}
+		if t := strings.TrimSpace(out[2*i+1]); t != "" || r == 0 {
+			items[i].toxicText = t
+		}
+	}
+	return nil
+}
+
+// filter is stage 4: it drops empty and identical answers, positives the judge finds
+// unsafe and (StrictToxic) toxic answers it finds safe, counting each reason.
+func (a *selfAligner) filter(items []selfAlignItem) ([]Pair, error) {
 	var pairs []Pair
 	for _, it := range items {
-		cat := domains[it.d].Category
+		cat := a.domains[it.d].Category
 		switch {
 		case it.positive == "" || it.toxicText == "":
-			st.Empty++
+			a.st.Empty++
 			continue
 		case normalize(it.positive) == normalize(it.toxicText):
-			st.Identical++
+			a.st.Identical++
 			continue
 		}
-		unsafe, err := judge(ctx, it.instruction, it.positive, cat)
+		unsafe, err := a.judge(a.ctx, it.instruction, it.positive, cat)
 		if err != nil {
-			return nil, st, err
+			return nil, err
 		}
 		if unsafe {
-			st.UnsafePositive++
+			a.st.UnsafePositive++
 			continue
 		}
-		if opt.StrictToxic {
-			if unsafe, err = judge(ctx, it.instruction, it.toxicText, cat); err != nil {
-				return nil, st, err
+		if a.opt.StrictToxic {
+			if unsafe, err = a.judge(a.ctx, it.instruction, it.toxicText, cat); err != nil {
+				return nil, err
 			}
 			if !unsafe {
-				st.SafeToxic++
+				a.st.SafeToxic++
 				continue
 			}
 		}
 		pairs = append(pairs, Pair{Prompt: it.instruction, Chosen: it.positive, Rejected: it.toxicText, Category: cat})
 	}
-	st.Kept = len(pairs)
-	return pairs, st, nil
+	a.st.Kept = len(pairs)
+	return pairs, nil
 }

@@ -29,19 +29,49 @@ func TrainBPE(corpus io.Reader, opt TrainOptions) ([]byte, error) {
 	if opt.MinFrequency == 0 {
 		opt.MinFrequency = 2
 	}
+	if err := checkTrainOptions(opt); err != nil {
+		return nil, err
+	}
+	counts, err := countWords(corpus)
+	if err != nil {
+		return nil, err
+	}
+	t := newBPETrainer(opt.SpecialTokens)
+	t.loadWords(counts)
+	want := opt.VocabSize - len(t.vocab)
+	for len(t.vocab) < opt.VocabSize {
+		top, ok := t.nextMerge(opt.MinFrequency)
+		if !ok {
+			break
+		}
+		t.merge(top)
+		if opt.Progress != nil {
+			opt.Progress(len(t.merges), want)
+		}
+	}
+	return writeTokenizerJSON(t.vocab, t.merges, opt.SpecialTokens)
+}
+
+// checkTrainOptions rejects a vocabulary too small for the byte alphabet and the special
+// tokens, and special tokens that are empty or repeated.
+func checkTrainOptions(opt TrainOptions) error {
 	nBase := 256 + len(opt.SpecialTokens)
 	if opt.VocabSize < nBase {
-		return nil, fmt.Errorf("vocab size %d is smaller than the 256 bytes plus %d special tokens", opt.VocabSize, len(opt.SpecialTokens))
+		return fmt.Errorf("vocab size %d is smaller than the 256 bytes plus %d special tokens", opt.VocabSize, len(opt.SpecialTokens))
 	}
 	seen := map[string]bool{}
 	for _, s := range opt.SpecialTokens {
 		if s == "" || seen[s] {
-			return nil, fmt.Errorf("special token %q is empty or repeated", s)
+			return fmt.Errorf("special token %q is empty or repeated", s)
 		}
 		seen[s] = true
 	}
+	return nil
+}
 
-	// Count words (raw bytes) as the ByteLevel pre-tokenizer splits each line.
+// countWords counts the words (raw bytes) of a corpus as the ByteLevel pre-tokenizer
+// splits each line.
+func countWords(corpus io.Reader) (map[string]int64, error) {
 	counts := map[string]int64{}
 	r := bufio.NewReaderSize(corpus, 1<<20)
 	var sc gpt2Scanner
@@ -53,122 +83,147 @@ func TrainBPE(corpus io.Reader, opt TrainOptions) ([]byte, error) {
 			i = b
 		}
 		if errors.Is(err, io.EOF) {
-			break
+			return counts, nil
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+}
 
-	// Vocabulary: special tokens, then the byte alphabet in code point order.
-	var vocab []string
-	ids := map[string]int32{}
-	add := func(s string) int32 {
-		if id, ok := ids[s]; ok {
-			return id
-		}
-		id := int32(len(vocab))
-		vocab = append(vocab, s)
-		ids[s] = id
-		return id
-	}
-	for _, s := range opt.SpecialTokens {
-		add(s)
+// bpeTrainer is the state of a training run: the vocabulary so far, the corpus words as
+// symbol ids, the count of every adjacent pair, and a queue of the pairs to merge.
+type bpeTrainer struct {
+	vocab  []string
+	ids    map[string]int32
+	byteID [256]int32 // the symbol of each byte in the initial alphabet
+
+	words  [][]int32 // each distinct word, as symbols, merged so far
+	wcount []int64   // how often each word occurs in the corpus
+	pairs  map[uint64]int64
+	queue  mergeQueue
+	merges [][2]string
+}
+
+// newBPETrainer starts the vocabulary with the special tokens, then the byte alphabet in
+// code point order.
+func newBPETrainer(special []string) *bpeTrainer {
+	t := &bpeTrainer{ids: map[string]int32{}}
+	for _, s := range special {
+		t.add(s)
 	}
 	alphabet := make([]rune, 256)
 	copy(alphabet, byteToRune[:])
 	sort.Slice(alphabet, func(i, j int) bool { return alphabet[i] < alphabet[j] })
-	var byteID [256]int32
 	for _, r := range alphabet {
-		byteID[runeToByte[r]] = add(string(r))
+		t.byteID[runeToByte[r]] = t.add(string(r))
 	}
+	return t
+}
 
-	// Words as symbol ids, in a fixed order so training is deterministic.
+// add returns the id of token s, adding it to the vocabulary if it is new.
+func (t *bpeTrainer) add(s string) int32 {
+	if id, ok := t.ids[s]; ok {
+		return id
+	}
+	id := int32(len(t.vocab))
+	t.vocab = append(t.vocab, s)
+	t.ids[s] = id
+	return id
+}
+
+// loadWords turns the counted words into symbol ids, counts their pairs and queues every
+// pair with the words it occurs in. Words go in sorted order so training is deterministic.
+func (t *bpeTrainer) loadWords(counts map[string]int64) {
 	keys := make([]string, 0, len(counts))
 	for w := range counts {
 		keys = append(keys, w)
 	}
 	sort.Strings(keys)
-	words := make([][]int32, len(keys))
-	wcount := make([]int64, len(keys))
-	pairs := map[uint64]int64{}
+	t.words = make([][]int32, len(keys))
+	t.wcount = make([]int64, len(keys))
+	t.pairs = map[uint64]int64{}
 	where := map[uint64]map[int32]struct{}{}
 	for i, w := range keys {
 		syms := make([]int32, len(w))
 		for k := 0; k < len(w); k++ {
-			syms[k] = byteID[w[k]]
+			syms[k] = t.byteID[w[k]]
 		}
-		words[i], wcount[i] = syms, counts[w]
+		t.words[i], t.wcount[i] = syms, counts[w]
 		for k := 0; k+1 < len(syms); k++ {
 			p := pairKey(syms[k], syms[k+1])
-			pairs[p] += wcount[i]
-			if where[p] == nil {
-				where[p] = map[int32]struct{}{}
-			}
-			where[p][int32(i)] = struct{}{}
+			t.pairs[p] += t.wcount[i]
+			addWhere(where, p, int32(i))
 		}
 	}
-	q := &mergeQueue{}
-	for p, c := range pairs {
+	for p, c := range t.pairs {
 		if c > 0 {
-			q.items = append(q.items, mergeItem{p, c, where[p]})
+			t.queue.items = append(t.queue.items, mergeItem{p, c, where[p]})
 		}
 	}
-	heap.Init(q)
-	where = nil
+	heap.Init(&t.queue)
+}
 
-	want := opt.VocabSize - len(vocab)
-	var merges [][2]string
-	for len(vocab) < opt.VocabSize && q.Len() > 0 {
-		top := heap.Pop(q).(mergeItem)
-		if c := pairs[top.pair]; c != top.count { // stale: requeue with the current count
+// nextMerge pops the most frequent pair. A queued count that is stale (merges since
+// changed it) is requeued with the current one rather than trusted. It reports false when
+// the queue is empty or the best pair is rarer than minFreq.
+func (t *bpeTrainer) nextMerge(minFreq int) (mergeItem, bool) {
+	for t.queue.Len() > 0 {
+		top := heap.Pop(&t.queue).(mergeItem)
+		if c := t.pairs[top.pair]; c != top.count {
 			if c > 0 {
 				top.count = c
-				heap.Push(q, top)
+				heap.Push(&t.queue, top)
 			}
 			continue
 		}
-		if top.count < int64(opt.MinFrequency) {
-			break
-		}
-		a, b := int32(top.pair>>32), int32(uint32(top.pair))
-		newID := add(vocab[a] + vocab[b])
-		merges = append(merges, [2]string{vocab[a], vocab[b]})
-		changed := map[uint64]map[int32]struct{}{}
-		for wi := range top.pos {
-			w := words[wi]
-			for i := 0; i+1 < len(w); i++ {
-				if w[i] != a || w[i+1] != b {
-					continue
-				}
-				if i > 0 {
-					pairs[pairKey(w[i-1], a)] -= wcount[wi]
-					np := pairKey(w[i-1], newID)
-					pairs[np] += wcount[wi]
-					addWhere(changed, np, wi)
-				}
-				w[i] = newID
-				w = append(w[:i+1], w[i+2:]...)
-				if i+1 < len(w) {
-					pairs[pairKey(b, w[i+1])] -= wcount[wi]
-					np := pairKey(newID, w[i+1])
-					pairs[np] += wcount[wi]
-					addWhere(changed, np, wi)
-				}
-			}
-			words[wi] = w
-		}
-		delete(pairs, top.pair)
-		for p, pos := range changed {
-			if c := pairs[p]; c > 0 {
-				heap.Push(q, mergeItem{p, c, pos})
-			}
-		}
-		if opt.Progress != nil {
-			opt.Progress(len(merges), want)
+		return top, top.count >= int64(minFreq)
+	}
+	return mergeItem{}, false
+}
+
+// merge adds the token of pair top, rewrites the words it occurs in and queues the pairs
+// the new token forms with its neighbours.
+func (t *bpeTrainer) merge(top mergeItem) {
+	a, b := int32(top.pair>>32), int32(uint32(top.pair))
+	newID := t.add(t.vocab[a] + t.vocab[b])
+	t.merges = append(t.merges, [2]string{t.vocab[a], t.vocab[b]})
+	changed := map[uint64]map[int32]struct{}{}
+	for wi := range top.pos {
+		t.mergeWord(wi, a, b, newID, changed)
+	}
+	delete(t.pairs, top.pair)
+	for p, pos := range changed {
+		if c := t.pairs[p]; c > 0 {
+			heap.Push(&t.queue, mergeItem{p, c, pos})
 		}
 	}
-	return writeTokenizerJSON(vocab, merges, opt.SpecialTokens)
+}
+
+// mergeWord replaces each (a, b) in word wi by newID, moving the word's count from the
+// pairs the merge breaks to the ones it forms, which are recorded in changed.
+func (t *bpeTrainer) mergeWord(wi, a, b, newID int32, changed map[uint64]map[int32]struct{}) {
+	w, n := t.words[wi], t.wcount[wi]
+	for i := 0; i+1 < len(w); i++ {
+		if w[i] != a || w[i+1] != b {
+			continue
+		}
+		if i > 0 {
+			t.pairs[pairKey(w[i-1], a)] -= n
+			np := pairKey(w[i-1], newID)
+			t.pairs[np] += n
+			addWhere(changed, np, wi)
+		}
+		w[i] = newID
+		w = append(w[:i+1], w[i+2:]...)
+		if i+1 < len(w) {
+			t.pairs[pairKey(b, w[i+1])] -= n
+			np := pairKey(newID, w[i+1])
+			t.pairs[np] += n
+			addWhere(changed, np, wi)
+		}
+	}
+	t.words[wi] = w
 }
 
 func addWhere(m map[uint64]map[int32]struct{}, p uint64, w int32) {
