@@ -413,10 +413,13 @@ func hhRow(r prefRecord) (Prompt, *Pair, error) {
 // optional "category" and "attack".
 func trlRow(r prefRecord) (Prompt, *Pair, error) {
 	var prompt, chosen, rejected any
-	for k, dst := range map[string]*any{"prompt": &prompt, "chosen": &chosen, "rejected": &rejected} {
-		if v, ok := r.raw[k]; ok {
-			if *dst, ok = stringOrMessages(v); !ok {
-				return Prompt{}, nil, bad("%q is neither a string nor a list of messages", k)
+	for _, f := range []struct { // in this order, so that a row's error is always the same
+		key string
+		dst *any
+	}{{"prompt", &prompt}, {"chosen", &chosen}, {"rejected", &rejected}} {
+		if v, ok := r.raw[f.key]; ok {
+			if *f.dst, ok = stringOrMessages(v); !ok {
+				return Prompt{}, nil, bad("%q is neither a string nor a list of messages", f.key)
 			}
 		}
 	}
