@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,18 +14,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/kernels"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
-func runBench(args []string, stdout io.Writer) error {
-	subs := map[string]func([]string, io.Writer) error{
-		"gemm": benchGEMM, "train": benchTrain, "generate": benchGenerate,
-		"tokenize": benchTokenize,
+func runBench(ctx context.Context, c *cli, args []string) error {
+	subs := map[string]func(context.Context, *cli, []string) error{
+		"gemm": benchGEMM, "train": benchTrain, "tokenize": benchTokenize,
+		"generate": func(_ context.Context, c *cli, args []string) error { return benchGenerate(args, c.stdout) },
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
-		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
+		fmt.Fprint(c.stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
 
 Measures throughput on this machine:
   gemm      float32 matrix multiply, GFLOP/s
@@ -39,7 +41,7 @@ Run 'aegis bench SUB --help' for a benchmark's flags.
 		}
 		return nil
 	}
-	return subs[args[0]](args[1:], stdout)
+	return subs[args[0]](ctx, c, args[1:])
 }
 
 // report prints a benchmark's result as one JSON object, or as aligned lines.
@@ -67,9 +69,9 @@ func setThreads(n int) (int, error) {
 	return runtime.GOMAXPROCS(0), nil
 }
 
-func benchGEMM(args []string, stdout io.Writer) error {
+func benchGEMM(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench gemm", "--m M --n N --k K [--layout nn|nt|tn|tt] [--threads T] [--json]",
-		"Times C = A·B on random float32 matrices (C is M×N, the inner dimension K) and prints\nGFLOP/s (2·M·N·K per multiply), the median over repeated runs.", stdout)
+		"Times C = A·B on random float32 matrices (C is M×N, the inner dimension K) and prints\nGFLOP/s (2·M·N·K per multiply), the median over repeated runs.", c.stdout)
 	m := fs.Int("m", 1024, "rows of C")
 	n := fs.Int("n", 1024, "columns of C")
 	k := fs.Int("k", 1024, "inner dimension")
@@ -100,7 +102,7 @@ func benchGEMM(args []string, stdout io.Writer) error {
 		}
 		return s
 	}
-	a, b, c := fill(*m**k), fill(*k**n), make([]float32, *m**n)
+	a, b, out := fill(*m**k), fill(*k**n), make([]float32, *m**n)
 	lda, ldb := *k, *n
 	if ta {
 		lda = *m
@@ -108,7 +110,7 @@ func benchGEMM(args []string, stdout io.Writer) error {
 	if tb {
 		ldb = *k
 	}
-	mul := func() { kernels.Sgemm(ta, tb, *m, *n, *k, 1, a, lda, b, ldb, 0, c, *n) }
+	mul := func() { kernels.Sgemm(ta, tb, *m, *n, *k, 1, a, lda, b, ldb, 0, out, *n) }
 	mul() // warm-up: page faults, packing buffers
 	var times []float64
 	for start := time.Now(); time.Since(start).Seconds() < *secs || len(times) < 3; {
@@ -119,7 +121,7 @@ func benchGEMM(args []string, stdout io.Writer) error {
 	slices.Sort(times)
 	med := times[len(times)/2]
 	gflops := 2 * float64(*m) * float64(*n) * float64(*k) / med / 1e9
-	return report(stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
+	return report(c.stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
 		map[string]any{"gflops": gflops, "seconds": med, "m": *m, "n": *n, "k": *k, "layout": *layout,
 			"threads": t, "isa": kernels.ISA(), "runs": len(times)})
 }
@@ -147,9 +149,9 @@ func randomIDs(r *rand.Rand, n, vocab int) []int32 {
 	return ids
 }
 
-func benchTrain(args []string, stdout io.Writer) error {
+func benchTrain(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench train", "--model-config config.json [--batch B] [--seq T] [--steps S] [--threads N] [--lora-rank R] [--base-dtype bf16] [--json]",
-		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", stdout)
+		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", c.stdout)
 	cfgPath := fs.String("model-config", "", "a Hugging Face config.json")
 	batch := fs.Int("batch", 8, "sequences per step")
 	seq := fs.Int("seq", 128, "tokens per sequence")
@@ -185,7 +187,7 @@ func benchTrain(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer stopProfile()
-	bar := newProgress(os.Stderr, "bench train", *steps, "steps")
+	bar := progress.New(c.progress, "bench train", *steps, "steps")
 	var loss float64
 	var total time.Duration
 	for i := 0; i < *steps; i++ {
@@ -204,7 +206,7 @@ func benchTrain(args []string, stdout io.Writer) error {
 	for _, p := range m.Params() {
 		trainable += len(p.Data)
 	}
-	return report(stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
+	return report(c.stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
 		map[string]any{"tokens_per_s": float64(*batch**seq) / stepS, "step_s": stepS, "loss": loss, "threads": t,
 			"trainable": trainable, "peak_rss_mb": peakRSSMB(), "isa": kernels.ISA()})
 }

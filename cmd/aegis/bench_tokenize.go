@@ -3,10 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,14 +15,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
 // benchTokenize times single-thread encoding and, in the same run, Hugging Face
 // tokenizers (Rust, through its Node binding) on the same documents.
-func benchTokenize(args []string, stdout io.Writer) error {
+func benchTokenize(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench tokenize", "--tokenizer FILE|DIR [--text FILE] [--mb N] [--rounds R] [--hf=false] [--json]",
-		"Encodes a few MB of mixed text (English, code, numbers, whitespace runs, CJK, Cyrillic,\nArabic, emoji; or --text FILE, one document per blank-line-separated paragraph) one\ndocument at a time on one thread, and prints MB/s and tokens/s: the best of --rounds\npasses, and cold_* for the first pass (empty caches). With --hf (the default) it runs\nscripts/tokenizer_bench.mjs on the same documents (Node and `npm ci` in\nscripts/tokenizer_ref; RAYON_NUM_THREADS=1 so HF is single-threaded too), checks that\nboth produced the same ids, and prints the ratios.", stdout)
+		"Encodes a few MB of mixed text (English, code, numbers, whitespace runs, CJK, Cyrillic,\nArabic, emoji; or --text FILE, one document per blank-line-separated paragraph) one\ndocument at a time on one thread, and prints MB/s and tokens/s: the best of --rounds\npasses, and cold_* for the first pass (empty caches). With --hf (the default) it runs\nscripts/tokenizer_bench.mjs on the same documents (Node and `npm ci` in\nscripts/tokenizer_ref; RAYON_NUM_THREADS=1 so HF is single-threaded too), checks that\nboth produced the same ids, and prints the ratios.", c.stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json or a folder holding it")
 	textFile := fs.String("text", "", "text to encode instead of the generated mix")
 	mb := fs.Float64("mb", 4, "megabytes of generated text")
@@ -66,7 +67,7 @@ func benchTokenize(args []string, stdout io.Writer) error {
 	best, first := 0.0, 0.0
 	var ntok int
 	var hash uint32
-	bar := newProgress(os.Stderr, "bench tokenize", *rounds, "passes")
+	bar := progress.New(c.progress, "bench tokenize", *rounds, "passes")
 	for r := 0; r < *rounds; r++ {
 		var ids []int32
 		t0 := time.Now()
@@ -107,7 +108,7 @@ func benchTokenize(args []string, stdout io.Writer) error {
 			vals["identical"] = ref.Tokens == ntok && ref.Hash == hash
 		}
 	}
-	return report(stdout, *asJSON, keys, vals)
+	return report(c.stdout, *asJSON, keys, vals)
 }
 
 type hfBenchResult struct {

@@ -1,15 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
@@ -19,9 +20,9 @@ import (
 	"github.com/aegis-safety/aegis/shared"
 )
 
-func runDebias(args []string, stdout io.Writer) error {
+func runDebias(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
+		fmt.Fprintf(c.stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
 			"  fit      estimate an aligned model's per-position logit bias against its reference (TSDI)\n"+
 			"  compare  per-category attack success of two eval scans (before and after --debias)\n\n"+
 			"Apply a fitted bias with --debias FILE [--debias-scale L] on 'aegis generate' and 'aegis eval'.\n")
@@ -32,14 +33,14 @@ func runDebias(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "fit":
-		return runDebiasFit(args[1:], stdout)
+		return runDebiasFit(ctx, c, args[1:])
 	case "compare":
-		return runDebiasCompare(args[1:], stdout)
+		return runDebiasCompare(ctx, c, args[1:])
 	}
 	return fmt.Errorf("%w: unknown subcommand %q (fit, compare)", errUsage, args[0])
 }
 
-func runDebiasFit(args []string, stdout io.Writer) error {
+func runDebiasFit(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias fit", "--model ALIGNED [--adapter DIR] --reference REF --prompts FILE --positions L --out bias.safetensors",
 		`Training-free safety debiasing (TSDI). Draws --n random prompts whose tokens come from a
 pool of benign text (--prompts: a .txt file with one text per line, or JSONL rows with a
@@ -49,7 +50,7 @@ as one user message, lets the aligned model (--model, with --adapter if given) g
 aligned and reference logits at each generated position on the same prefix, centered per
 position over the vocabulary. The result is a safetensors file with tensor "bias" [L, V]
 and metadata; decoding with --debias FILE subtracts scale x bias[l] from the logits of the
-l-th new token.`, stdout)
+l-th new token.`, c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	refDir := fs.String("reference", "", "the reference (pre-alignment) model folder")
@@ -90,7 +91,7 @@ l-th new token.`, stdout)
 	if err != nil {
 		return err
 	}
-	p := newProgress(progressOut, "debias fit", *n, "prompts")
+	p := progress.New(c.progress, "debias fit", *n, "prompts")
 	b, err := debias.Fit(aligned, ref, prompts, debias.FitOptions{Positions: *L, Sampling: model.Sampling{Temperature: *temp, TopP: 1},
 		Seed: *seed, StopIDs: aligned.Config.EOSIDs(), OnPrompt: func(int) { p.Add(1) }})
 	if err != nil {
@@ -104,7 +105,7 @@ l-th new token.`, stdout)
 	for _, v := range b.Row(0) {
 		norm += float64(v) * float64(v)
 	}
-	fmt.Fprintf(stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
+	fmt.Fprintf(c.stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
 	return nil
 }
 
@@ -132,12 +133,12 @@ func readBenignTexts(path string) ([]string, error) {
 	return out, err
 }
 
-func runDebiasCompare(args []string, stdout io.Writer) error {
+func runDebiasCompare(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias compare", "BEFORE AFTER",
 		`Prints the attack success rate per harm category of two eval scans (results.jsonl files
 or the folders holding them), typically without and with --debias, as JSON rows
 {"category","n_before","n_after","asr_before","asr_after","delta"} ending with "overall".
-Categories with the largest delta are where debiasing costs safety.`, stdout)
+Categories with the largest delta are where debiasing costs safety.`, c.stdout)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.help()
@@ -160,7 +161,7 @@ Categories with the largest delta are where debiasing costs safety.`, stdout)
 		}
 		reps[i] = eval.NewReport(a)
 	}
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(debias.Compare(reps[0], reps[1]))
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/native/demo"
 )
 
-func runExperimentSecvec(args []string, stdout io.Writer) error {
+func runExperimentSecvec(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("experiment secvec", "[--json FILE] [--runs DIR]",
 		`Security vectors (Zhou et al.) on the embedded model, with no network. A user fine-tunes
 an aligned model on their own data, benign examples with harmful ones mixed in, and the
@@ -34,7 +34,7 @@ The evaluation is the demo's (tasks neither set holds): harmful_rate is the judg
 share of the harmful attempts (training and held-out attack styles, held-out topics),
 benign_helpfulness the share of benign look-alikes answered rather than refused, both by
 the built-in judge. Every training and scan is a run folder under --runs, named
-secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
+secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, c.stdout)
 	jsonOut := fs.String("json", "", `write {"harmful_rate_without","harmful_rate_with",...,"runs":{...}} to this file`)
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
 	modelDir := fs.String("model", "", "use this (unaligned) model folder instead of the embedded model")
@@ -51,29 +51,25 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline(*modelDir, lf, *jsonOut)
+	o := demo.SecVecOptions{Options: demo.Options{RunsDir: *runs, Seed: *seed},
+		VecExamples: *vecN, VecLR: *vecLR, VecEpochs: *vecEpochs,
+		FTHarmful: *ftHarmful, FTBenign: *ftBenign, FTLR: *ftLR, FTEpochs: *ftEpochs}
+	closePl, err := c.openPipeline(ctx, &o.Options, *modelDir, lf, *jsonOut)
 	if err != nil {
 		return err
 	}
-	defer pl.close()
-	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
-
-	st := newStages("secvec: ")
-	fmt.Fprintf(progressOut, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
-	res, err := demo.SecVec(ctx, demo.SecVecOptions{
-		Options: demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack, Judge: judge, Seed: *seed,
-			OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf},
-		VecExamples: *vecN, VecLR: *vecLR, VecEpochs: *vecEpochs,
-		FTHarmful: *ftHarmful, FTBenign: *ftBenign, FTLR: *ftLR, FTEpochs: *ftEpochs,
-	})
-	st.finish()
+	defer closePl()
+	st := c.stages("secvec: ", &o.Options)
+	fmt.Fprintf(c.progress, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", o.ModelDir, *runs, *runs)
+	res, err := demo.SecVec(ctx, o)
+	st.Finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
 	}
 	if err != nil {
 		return err
 	}
-	printSecVec(stdout, res)
+	printSecVec(c.stdout, res)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
@@ -37,16 +37,16 @@ type verdictRow struct {
 	Categories []string `json:"categories"`
 }
 
-func runJudge(args []string, stdout io.Writer) error {
+func runJudge(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "eval" {
-		return runJudgeEval(args[1:], stdout)
+		return runJudgeEval(ctx, c, args[1:])
 	}
 	fs := newFlags("judge", "--module NAME|FILE.wasm --in samples.jsonl --out verdicts.jsonl",
 		`Judges every response with a judge module, running module instances concurrently in the
 WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optionally
 "attack"); output rows are {"id","category","attack","refusal","unsafe","score",
 "categories"} in input order. Ctrl-C stops early and keeps every row already written.
-'aegis judge eval' measures a judge against labelled rows.`, stdout)
+'aegis judge eval' measures a judge against labelled rows.`, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindJudge)
 	in := fs.String("in", "", "input JSONL of samples")
@@ -54,7 +54,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	rows, err := readJSONL(*in, func(r *sampleRow) error {
+	rows, err := readIn(*in, func(r *sampleRow) error {
 		switch {
 		case r.ID == "":
 			return errors.New(`missing "id"`)
@@ -68,8 +68,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	m, closeHost, err := mf.open(ctx, shared.KindJudge)
 	if err != nil {
 		return err
@@ -80,16 +79,17 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 		return err
 	}
 	defer f.Abort()
-	prog := newProgress(progressOut, "judge", len(rows), "samples")
-	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
-		r := rows[i].row
+	prog := progress.New(c.progress, "judge", len(rows), "samples")
+	_, err = jsonl.MapOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+		r := rows[i].Row
 		v, err := m.Judge(ctx, shared.JudgeInput{Prompt: r.Prompt, Response: *r.Response, Category: r.Category})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rows[i].pos, err)
+			return nil, fmt.Errorf("%s: %w", rows[i].Pos, err)
 		}
 		return []any{verdictRow{ID: r.ID, Category: r.Category, Attack: r.Attack, Refusal: v.Refusal,
 			Unsafe: v.Unsafe, Score: v.Score, Categories: v.Categories}}, nil
-	}, f, prog)
+	}, f, func() { prog.Add(1) })
+	prog.Done()
 	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
 	if cerr := f.Commit(); err == nil {
 		err = cerr
@@ -129,9 +129,9 @@ func (f *llmJudgeFlags) check(fs *flagSet) (eval.Rubric, error) {
 }
 
 // judge is the LLM judge; base (a judge module) decides refusal when the rubric does not.
-func (f *llmJudgeFlags) judge(r eval.Rubric, base eval.Judge, apiKey string, timeout time.Duration, retries int) eval.LLMJudge {
+func (f *llmJudgeFlags) judge(r eval.Rubric, base eval.Judge, apiKey string, timeout time.Duration, retries int, backoff time.Duration) eval.LLMJudge {
 	return eval.LLMJudge{Base: base, Rubric: r, Client: &eval.Client{Endpoint: f.endpoint, Model: f.model, APIKey: apiKey,
-		MaxTokens: r.MaxTokens(), Timeout: timeout, Retries: retries, Backoff: evalBackoff}}
+		MaxTokens: r.MaxTokens(), Timeout: timeout, Retries: retries, Backoff: backoff}}
 }
 
 const judgeEvalAbout = `Measures a judge against labelled rows: a judge module (--module, a built-in name or a
@@ -152,9 +152,9 @@ as safe. --json writes {"n","unsafe","refusal","by_category","judge_errors","jud
 --errors writes the misjudged rows (the label row plus "pred_refusal","pred_unsafe",
 "score", and "error" for judge errors) as JSONL.`
 
-func runJudgeEval(args []string, stdout io.Writer) error {
+func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("judge eval", "(--module NAME|FILE.wasm | --judge-endpoint URL --judge-model NAME [--rubric llamaguard|harmbench|strongreject]) --labels FILE.jsonl [--json FILE] [--errors FILE] [--concurrency N]",
-		judgeEvalAbout, stdout)
+		judgeEvalAbout, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindJudge)
 	var lj llmJudgeFlags
@@ -190,8 +190,7 @@ func runJudgeEval(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer outs.close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	var judge eval.Judge
 	var name string
 	var notes []string
@@ -207,17 +206,17 @@ func runJudgeEval(args []string, stdout io.Writer) error {
 		judge, name = eval.ModuleJudge{M: m}, m.Name()
 	}
 	if lj.endpoint != "" {
-		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries)
+		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries, c.backoff)
 		judge, name = llm, llm.Name(name)
 		notes = rubricNotes(rubric, mf.module)
 	}
-	prog := newProgress(progressOut, "judge eval", len(labels), "rows")
+	prog := progress.New(c.progress, "judge eval", len(labels), "rows")
 	var pmu sync.Mutex // the bar is not safe for concurrent use
 	rep, rows, runErr := eval.EvaluateJudge(ctx, judge, labels, eval.JudgeEvalOptions{Concurrency: mf.concurrency, Name: name,
 		Progress: func(n int) { pmu.Lock(); prog.Add(n); pmu.Unlock() }})
 	prog.Done()
 	rep.Notes = notes
-	return finishJudgeEval(stdout, rep, rows, outs, runErr, len(labels))
+	return finishJudgeEval(c.stdout, rep, rows, outs, runErr, len(labels))
 }
 
 // rubricNotes says, under the report's title, who decided what.

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aegis-safety/aegis/native/eval"
 )
@@ -196,7 +195,6 @@ func (f *rubricLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // harmbench rubric (refusal from --module) and the strongreject rubric (refusal from the
 // rubric, no module); an answer the rubric cannot parse is a judge error, in no figure.
 func TestJudgeEvalLLM(t *testing.T) {
-	evalBackoff = time.Millisecond
 	f := &rubricLLM{garble: true, calls: map[string]int{}, next: http.NotFoundHandler()}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
@@ -242,8 +240,6 @@ func TestJudgeEvalLLM(t *testing.T) {
 // unsafe; an answer it cannot parse leaves the attempt unjudged, counted in
 // counts.judge_errors, and --resume judges it again without asking the model again.
 func TestEvalRubric(t *testing.T) {
-	evalBackoff = time.Millisecond
-	progressOut = &strings.Builder{}
 	model := &fakeLLM{t: t, calls: map[string]int{}}
 	f := &rubricLLM{garble: true, calls: map[string]int{}, next: model}
 	srv := httptest.NewServer(f)

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aegis-safety/aegis/native/demo"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/safetensors"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -17,10 +20,24 @@ import (
 
 const goldenDir = "../../native/model/testdata/golden"
 
+// newTestCLI is the cli of a test: no input, progress discarded, endpoint retries after
+// a millisecond, the embedded model as serve's default.
+func newTestCLI() *cli {
+	return &cli{stdin: strings.NewReader(""), stdout: io.Discard, progress: io.Discard, backoff: time.Millisecond,
+		serveModel: demo.ModelDir}
+}
+
 func aegis(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return aegisWith(t, newTestCLI(), args...)
+}
+
+// aegisWith runs a command line with c, writing stdout to a buffer.
+func aegisWith(t *testing.T, c *cli, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	c.stdout = &o
+	code = c.main(args, &e)
 	return o.String(), e.String(), code
 }
 

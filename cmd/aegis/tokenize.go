@@ -9,16 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
-// tokenizeInput is where `aegis tokenize` reads its JSONL (tests replace it).
-var tokenizeInput io.Reader = os.Stdin
-
-func runTokenize(args []string, stdout io.Writer) error {
+func runTokenize(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("tokenize", "--tokenizer FILE|DIR [--add-special-tokens] [--chat-template NAME|FILE] [--skip-special-tokens] < in.jsonl",
 		`Reads JSONL on stdin and writes one JSONL line per input line, in order:
   {"text": "..."}                    -> {"ids": [...]}
@@ -30,7 +26,7 @@ e.g. a leading BOS). Messages are rendered with the chat template (tokenizer_con
 chat_template, or --chat-template) and the text is tokenized without adding special
 tokens, as transformers' apply_chat_template(tokenize=True) does. A messages line may also
 carry "tools" (a list of tool definitions) and "chat_template_kwargs" (extra template
-variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
+variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, c.stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json, or a model folder holding it (and tokenizer_config.json)")
 	addSpecial := fs.Bool("add-special-tokens", false, "apply the post-processor to {\"text\"} inputs (e.g. add BOS)")
 	skipSpecial := fs.Bool("skip-special-tokens", false, "leave special tokens out when decoding {\"ids\"} inputs")
@@ -50,10 +46,9 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 		return err
 	}
 	// Ctrl-C stops after the current line with everything done so far written out.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	in := bufio.NewReaderSize(tokenizeInput, 1<<16)
-	w := bufio.NewWriterSize(stdout, 1<<16)
+	c.handleInterrupt()
+	in := bufio.NewReaderSize(c.stdin, 1<<16)
+	w := bufio.NewWriterSize(c.stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -17,10 +17,9 @@ const tokTestdata = "../../native/tokenizer/testdata"
 
 func tokenizeWith(t *testing.T, input string, args ...string) (string, string, int) {
 	t.Helper()
-	old := tokenizeInput
-	tokenizeInput = strings.NewReader(input)
-	defer func() { tokenizeInput = old }()
-	return aegis(t, append([]string{"tokenize"}, args...)...)
+	c := newTestCLI()
+	c.stdin = strings.NewReader(input)
+	return aegisWith(t, c, append([]string{"tokenize"}, args...)...)
 }
 
 // TestTokenizeText: one output line per input line, in order, ids as HF tokenizers gives

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
@@ -75,13 +73,13 @@ type aplRun struct {
 	merge bool
 }
 
-func runTrainAPL(args []string, stdout io.Writer) error {
-	r, err := parseTrainAPL(args, stdout)
+func runTrainAPL(ctx context.Context, c *cli, args []string) error {
+	r, err := parseTrainAPL(args, c.stdout)
 	if err != nil {
 		return err
 	}
-	c, o := &r.cfg, &r.opt
-	pairs, err := train.LoadTextPairs(c.Data)
+	cfg, o := &r.cfg, &r.opt
+	pairs, err := train.LoadTextPairs(cfg.Data)
 	if err != nil {
 		return err
 	}
@@ -89,14 +87,13 @@ func runTrainAPL(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a, err := train.NewAPL(ms, pairs, *c, *o, r.out)
+	a, err := train.NewAPL(ms, pairs, *cfg, *o, r.out)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	c.handleInterrupt()
 	a.OnRound = func(e train.APLEvent) {
-		fmt.Fprintf(progressOut, "train apl: round %d/%d: R best %.3f worst %.3f, after defence %.3f; defender loss %.4f\n",
+		fmt.Fprintf(c.progress, "train apl: round %d/%d: R best %.3f worst %.3f, after defence %.3f; defender loss %.4f\n",
 			e.Round, o.Rounds, e.RBest, e.RWorst, e.RBestAfter, e.Loss)
 	}
 	err = a.Run(ctx)
@@ -107,10 +104,10 @@ func runTrainAPL(args []string, stdout io.Writer) error {
 		return err
 	}
 	final := filepath.Join(r.out, rundir.FinalDir)
-	if err := a.SaveFinal(final, r.merge, c.Model, o.Attacker); err != nil {
+	if err := a.SaveFinal(final, r.merge, cfg.Model, o.Attacker); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "trained %d rounds; defender in %s, attacker in %s\n", o.Rounds, final, filepath.Join(final, "attacker"))
+	fmt.Fprintf(c.stdout, "trained %d rounds; defender in %s, attacker in %s\n", o.Rounds, final, filepath.Join(final, "attacker"))
 	return nil
 }
 
