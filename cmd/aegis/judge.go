@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -185,11 +183,11 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	outs, err := createOutputs(*jsonPath, *errorsPath)
+	files, err := eval.CreateJudgeEvalFiles(*jsonPath, *errorsPath)
 	if err != nil {
 		return err
 	}
-	defer outs.close()
+	defer files.Abort()
 	c.handleInterrupt()
 	var judge eval.Judge
 	var name string
@@ -208,7 +206,7 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	if lj.endpoint != "" {
 		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries, c.backoff)
 		judge, name = llm, llm.Name(name)
-		notes = rubricNotes(rubric, mf.module)
+		notes = eval.RubricNotes(rubric, mf.module)
 	}
 	prog := progress.New(c.progress, "judge eval", len(labels), "rows")
 	var pmu sync.Mutex // the bar is not safe for concurrent use
@@ -216,91 +214,12 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 		Progress: func(n int) { pmu.Lock(); prog.Add(n); pmu.Unlock() }})
 	prog.Done()
 	rep.Notes = notes
-	return finishJudgeEval(c.stdout, rep, rows, outs, runErr, len(labels))
-}
-
-// rubricNotes says, under the report's title, who decided what.
-func rubricNotes(r eval.Rubric, module string) []string {
-	if r.JudgesRefusal() {
-		return []string{fmt.Sprintf("rubric %s: refusal is its 1.b; unsafe = not refused and score >= %g", r.Name(),
-			eval.DefaultStrongREJECTThreshold)}
-	}
-	return []string{fmt.Sprintf("rubric %s judges unsafe; refusal is decided by the judge module %s (the rubric does not judge refusal)",
-		r.Name(), module)}
-}
-
-// judgeEvalOutputs are the --json and --errors files (nil when not asked for).
-type judgeEvalOutputs struct{ json, errors *jsonl.Writer }
-
-// createOutputs creates the output files' temporaries before any row is judged, so that
-// a path that cannot be written fails at once.
-func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
-	o := &judgeEvalOutputs{}
-	for _, x := range []struct {
-		path string
-		f    **jsonl.Writer
-	}{{jsonPath, &o.json}, {errorsPath, &o.errors}} {
-		if x.path == "" {
-			continue
-		}
-		f, err := jsonl.Create(x.path)
-		if err != nil {
-			o.close()
-			return nil, err
-		}
-		*x.f = f
-	}
-	return o, nil
-}
-
-// close drops the outputs not committed.
-func (o *judgeEvalOutputs) close() {
-	for _, f := range []*jsonl.Writer{o.json, o.errors} {
-		if f != nil {
-			f.Abort()
-		}
-	}
-}
-
-// finishJudgeEval prints the report and writes --json and --errors, also after an
-// interruption (then covering the rows finished).
-func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.JudgedRow, outs *judgeEvalOutputs, runErr error, total int) error {
-	if err := rep.Text(stdout); err != nil {
+	// Print and write the figures, also after an interruption (then covering the rows finished).
+	if err := rep.Text(c.stdout); err != nil {
 		return err
 	}
-	if outs.json != nil {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if _, err := outs.json.Write(append(b, '\n')); err != nil {
-			return err
-		}
-		if err := outs.json.Commit(); err != nil {
-			return err
-		}
-		outs.json = nil
+	if err := files.Commit(rep, rows); err != nil {
+		return err
 	}
-	if outs.errors != nil {
-		if err := eval.WriteMisjudged(outs.errors, rows); err != nil {
-			return err
-		}
-		if err := outs.errors.Commit(); err != nil {
-			return err
-		}
-		outs.errors = nil
-	}
-	switch {
-	case runErr != nil && errors.Is(runErr, context.Canceled):
-		return fmt.Errorf("interrupted: %d of %d rows judged; the figures cover them", rep.N+rep.JudgeErrors, total)
-	case runErr != nil:
-		return runErr
-	case rep.N == 0:
-		for _, r := range rows {
-			if r.Err != nil {
-				return fmt.Errorf("the judge could not judge any of the %d rows; %s: %v", total, r.Label.Pos, r.Err)
-			}
-		}
-	}
-	return nil
+	return eval.JudgeEvalError(rep, rows, runErr, len(labels))
 }
