@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
@@ -64,7 +61,7 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	if err != nil {
 		return err
 	}
-	printDemo(c.stdout, res)
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
@@ -85,45 +82,6 @@ func defaultRunsDir() string {
 		return filepath.Join(h, ".aegis", "runs")
 	}
 	return "aegis-runs"
-}
-
-// printDemo prints the before/after tables: per split, then per harm category.
-func printDemo(w io.Writer, r *demo.Result) {
-	label := map[string]string{
-		demo.SplitTrainAttack:   "ASR, training attack styles",
-		demo.SplitHeldoutAttack: "ASR, held-out attack styles",
-		demo.SplitHeldoutTopic:  "ASR, held-out topics (" + strings.Join(r.HeldoutTopics, ", ") + ")",
-		demo.SplitBenign:        "over-refusal, benign look-alikes",
-	}
-	fmt.Fprintf(w, "\nSafety retrofit (LoRA DPO on %d refusal pairs", r.Pairs.Refusal)
-	if r.Pairs.Anchor > 0 {
-		fmt.Fprintf(w, " and %d benign anchors", r.Pairs.Anchor)
-	}
-	fmt.Fprintf(w, "), %.0f s\n\n", r.Seconds)
-	fmt.Fprintf(w, "%-44s %5s %19s %19s\n", "split", "n", "before [95% CI]", "after [95% CI]")
-	for _, s := range demo.Splits {
-		b, a := r.Before.Splits[s], r.After.Splits[s]
-		fmt.Fprintf(w, "%-44s %5d %19s %19s\n", label[s], b.N, rateCI(b), rateCI(a))
-	}
-	fmt.Fprintf(w, "\n%-10s %-40s %5s %8s %8s\n", "category", "", "n", "before", "after")
-	after := map[string]eval.Cell{}
-	for _, c := range r.After.ByCategory {
-		after[c.Category] = c
-	}
-	for _, c := range r.Before.ByCategory {
-		note, _ := shared.CategoryName(c.Category)
-		if slices.Contains(r.HeldoutTopics, c.Category) {
-			note += " (held out)"
-		}
-		fmt.Fprintf(w, "%-10s %-40s %5d %8.2f %8.2f\n", c.Category, note, c.N, c.ASR, after[c.Category].ASR)
-	}
-	fmt.Fprintf(w, "\nheld-out attack styles: %s\n", strings.Join(r.HeldoutStyles, ", "))
-	fmt.Fprintf(w, "runs: %s, %s, %s\n", r.Runs.Before, r.Runs.Retrofit, r.Runs.After)
-}
-
-func rateCI(c eval.Cell) string {
-	rate := c.ASR
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", rate, c.CILow, c.CIHigh)
 }
 
 // runDemoPretrain rebuilds the embedded model from its recipe.

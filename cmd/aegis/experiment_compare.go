@@ -56,16 +56,7 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, c.std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "\nThe five methods on the embedded model, %.0f s (judge: built-in)\n\n", res.Seconds)
-	fmt.Fprintf(c.stdout, "%-9s %12s %12s %12s %12s %12s %12s\n", "method", "asr_train", "asr_heldout", "asr_topics", "asr_learned", "over_refusal", "win_vs_base")
-	row := func(name string, s demo.MethodScores) {
-		fmt.Fprintf(c.stdout, "%-9s %12.2f %12.2f %12.2f %12.2f %12.2f %12.2f\n", name, s.ASRTrainAttacks, s.ASRHeldout,
-			s.ASRHeldoutTopics, s.ASRLearnedAttacker, s.OverRefusal, s.HarmlessnessWinRate)
-	}
-	row("base", res.Base)
-	for _, name := range res.Order {
-		row(name, res.Methods[name])
-	}
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {

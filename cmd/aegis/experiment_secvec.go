@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/aegis-safety/aegis/native/demo"
 )
@@ -69,7 +67,7 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, c.stdout)
 	if err != nil {
 		return err
 	}
-	printSecVec(c.stdout, res)
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
@@ -77,33 +75,4 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, c.stdout)
 		}
 	}
 	return nil
-}
-
-// printSecVec prints the experiment's table: harmful rate and benign helpfulness of the
-// aligned model and of the two fine-tunings.
-func printSecVec(w io.Writer, r *demo.SecVecResult) {
-	st := r.Settings
-	fmt.Fprintf(w, "\nSecurity vectors: the aligned model fine-tuned (LoRA SFT, lr %g, %d epochs) on %d benign + %d harmful examples;\n",
-		st.FTLR, st.FTEpochs, r.Data.FTBenign, r.Data.FTHarmful)
-	fmt.Fprintf(w, "security vector fitted on %d other harmful examples (LoRA rank %d, lr %g, %d epochs); %.0f s\n\n",
-		r.Data.Vector, st.VecRank, st.VecLR, st.VecEpochs, r.Seconds)
-	fmt.Fprintf(w, "%-44s %5s %19s %5s %19s\n", "model", "n", "harmful rate", "n", "benign helpfulness")
-	for _, row := range []struct{ key, label string }{
-		{"aligned", "aligned (before fine-tuning)"},
-		{"without", "fine-tuned without security vector"},
-		{"with", "fine-tuned with security vector (dropped)"},
-	} {
-		s := r.Stages[row.key]
-		fmt.Fprintf(w, "%-44s %5d %19s %5d %19s\n", row.label, s.Harmful, ci(s.HarmfulRate, s.HarmfulCI),
-			s.Benign, ci(s.BenignHelpfulness, s.BenignCI))
-	}
-	l := r.Loss
-	fmt.Fprintf(w, "\nmean token NLL of the mix's harmful examples as fine-tuning starts: %.4f without the vector, %.4f with it\n",
-		l.HarmfulWithout, l.HarmfulWith)
-	fmt.Fprintf(w, "security vector's own examples: %.4f before its fit, %.4f after\n", l.VecBefore, l.VecFit)
-	fmt.Fprintf(w, "runs: %s-*\n", strings.TrimSuffix(r.Runs["retrofit"], "-dpo"))
-}
-
-func ci(rate float64, c [2]float64) string {
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", rate, c[0], c[1])
 }

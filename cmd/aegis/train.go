@@ -10,9 +10,7 @@ import (
 	"strings"
 
 	"github.com/aegis-safety/aegis/internal/progress"
-	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
-	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
@@ -64,7 +62,7 @@ func runTrain(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, data, err := r.load()
+	m, data, err := train.Load(r.cfg, train.LoadOptions{BF16: r.bf16, ChatTemplate: r.template, MaxLen: r.maxLen, Truncate: r.truncate})
 	if err != nil {
 		return err
 	}
@@ -139,34 +137,6 @@ func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
 		return nil, fmt.Errorf("%s already holds a run; pass --resume to continue it or choose another --out", r.out)
 	}
 	return r, nil
-}
-
-// load reads the model (with the security vector, if any) and tokenizes the data.
-func (r *trainRun) load() (*model.Model, []train.Example, error) {
-	c := &r.cfg
-	m, err := model.Load(c.Model, model.Options{BF16Base: r.bf16})
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.SecVec != "" {
-		if _, err := m.LoadAdapter(c.SecVec, train.SecurityVectorName); err != nil {
-			return nil, nil, err
-		}
-	}
-	var tok *tokenizer.Tokenizer
-	if _, err := os.Stat(filepath.Join(c.Model, "tokenizer.json")); err == nil {
-		if tok, err = tokenizer.Load(c.Model); err != nil {
-			return nil, nil, err
-		}
-	}
-	opt, _ := train.Lookup(c.Method)
-	do := opt.DataOptions()
-	do.Tokenizer, do.ChatTemplate, do.Vocab, do.MaxLen, do.Truncate = tok, r.template, m.Config.VocabSize, r.maxLen, r.truncate
-	if do.MaxLen == 0 {
-		do.MaxLen = m.Config.MaxPositions
-	}
-	data, err := train.LoadData(c.Data, do)
-	return m, data, err
 }
 
 // orList joins names as prose: "a, b or c".

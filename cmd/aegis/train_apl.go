@@ -8,9 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
-	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
@@ -83,7 +81,7 @@ func runTrainAPL(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	ms, err := r.players()
+	ms, err := train.LoadAPLModels(cfg.Model, o.Attacker, cfg.Full)
 	if err != nil {
 		return err
 	}
@@ -155,33 +153,4 @@ func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
 		return nil, fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", r.out)
 	}
 	return r, nil
-}
-
-// players loads both players, and with --full their reference copies.
-func (r *aplRun) players() (train.APLModels, error) {
-	load := func(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
-		m, err := model.Load(dir, model.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		tok, err := tokenizer.Load(dir)
-		return m, tok, err
-	}
-	var ms train.APLModels
-	var err error
-	if ms.Defender, ms.DefenderTok, err = load(r.cfg.Model); err != nil {
-		return ms, err
-	}
-	if ms.Attacker, ms.AttackerTok, err = load(r.opt.Attacker); err != nil {
-		return ms, err
-	}
-	if r.cfg.Full {
-		if ms.DefenderRef, _, err = load(r.cfg.Model); err != nil {
-			return ms, err
-		}
-		if ms.AttackerRef, _, err = load(r.opt.Attacker); err != nil {
-			return ms, err
-		}
-	}
-	return ms, nil
 }
