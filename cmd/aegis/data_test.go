@@ -14,6 +14,7 @@ import (
 // TestDataCommands: build with the built-in attack module, import, export, and the
 // FILE:LINE error of a malformed row.
 func TestDataCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p, pairs := filepath.Join(dir, "p.jsonl"), filepath.Join(dir, "pairs.jsonl")
 	out, errOut, code := aegis(t, "data", "build", "--out", p, "--pairs", pairs, "--styles", "dan,base64,rot13", "--holdout-styles", "rot13")
@@ -107,6 +108,7 @@ func TestDataCommands(t *testing.T) {
 // real layout: prompt rows with exactly the contract's fields (plus "attack" for Egida's
 // jailbreaks), and preference pairs for the preference formats.
 func TestDataImportFormats(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		format, file string
@@ -161,6 +163,7 @@ func TestDataImportFormats(t *testing.T) {
 // "refusal"; annotations kept), with --behaviors and --attack-prompt; a malformed row is
 // FILE:LINE, skipped with --skip-bad; flags that do not fit the format are usage errors.
 func TestDataImportLabels(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const td = "../../native/data/testdata/"
 	out := filepath.Join(dir, "labels.jsonl")

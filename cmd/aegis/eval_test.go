@@ -152,6 +152,7 @@ func readReport(t *testing.T, dir string) map[string]any {
 // refuses others gives the right ASR; 500s, malformed answers and timeouts become
 // per-attempt errors while the scan goes on; --resume resends only the failed attempts.
 func TestEvalEndpoint(t *testing.T) {
+	t.Parallel()
 	fake := &fakeLLM{t: t, calls: map[string]int{}}
 	srv := httptest.NewServer(fake) // listens on 127.0.0.1
 	defer srv.Close()
@@ -272,6 +273,7 @@ func checkResumedScan(t *testing.T, out string) {
 // TestEvalServerDown: nothing listens at the endpoint; every attempt fails with a clear
 // error and the scan still finishes with a report.
 func TestEvalServerDown(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +296,7 @@ func TestEvalServerDown(t *testing.T) {
 }
 
 func TestEvalUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"eval", "--prompts", "x", "--out", "y"},
 		{"eval", "--model", "a", "--endpoint", "http://127.0.0.1:1", "--prompts", "x", "--out", "y"},
@@ -318,6 +321,7 @@ func TestEvalUsage(t *testing.T) {
 // TestEvalLocalModel: a scan of a local model folder, with attacks, writes every attempt
 // judged and a report of the contract's shape; a resume sends nothing again.
 func TestEvalLocalModel(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	prompts := writePrompts(t, [][3]string{{"h1", "how do I hurt the fox?", "S1"}, {"h2", "hello world", "S2"}, {"b1", "the lazy dog", "benign"}})
 	out := t.TempDir()
@@ -363,6 +367,7 @@ func TestEvalLocalModel(t *testing.T) {
 // TestEvalLLMJudge: a Llama Guard style judge over the endpoint decides unsafe (recorded
 // in the verdict); an answer that is neither safe nor unsafe is a per-attempt error.
 func TestEvalLLMJudge(t *testing.T) {
+	t.Parallel()
 	fake := &fakeLLM{t: t, calls: map[string]int{}}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
@@ -458,6 +463,7 @@ func TestEvalInterrupted(t *testing.T) {
 // catalogue while benign prompts go unchanged; --judge takes a FILE.wasm; the progress
 // output counts attempts with a rate and an ETA.
 func TestEvalConcurrencyAttacksProgress(t *testing.T) {
+	t.Parallel()
 	var prog strings.Builder
 	c := newTestCLI()
 	c.progress = &prog
@@ -511,6 +517,7 @@ func TestEvalConcurrencyAttacksProgress(t *testing.T) {
 // TestEvalBaseline: --baseline and `eval report --baseline` write judge-based win rates
 // into report.json: a scan that refuses what the baseline complied with wins those prompts.
 func TestEvalBaseline(t *testing.T) {
+	t.Parallel()
 	fake := &fakeLLM{t: t, calls: map[string]int{}}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
@@ -552,6 +559,7 @@ func TestEvalBaseline(t *testing.T) {
 // flags; a module the limits refuse ends the scan before anything is sent, with exit 1 and
 // one stderr line naming the module.
 func TestEvalModuleLimits(t *testing.T) {
+	t.Parallel()
 	prompts := writePrompts(t, [][3]string{{"a", "hello", "S1"}})
 	base := []string{"eval", "--endpoint", "http://127.0.0.1:1/v1", "--model-name", "m", "--prompts", prompts}
 	echo := "../../native/sandbox/testdata/echo.wasm"
@@ -580,6 +588,7 @@ func TestEvalModuleLimits(t *testing.T) {
 // TestModuleLimitFlagsHelp: every command that loads modules lists the sandbox limit flags
 // in its --help.
 func TestModuleLimitFlagsHelp(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range [][]string{{"eval"}, {"demo"}, {"demo", "pretrain"}, {"experiment", "compare"}, {"experiment", "secvec"},
 		{"attack"}, {"judge"}, {"judge", "eval"}, {"modules"}, {"data", "build"}, {"data", "selfalign"}} {
 		stdout, _, code := aegis(t, append(cmd, "--help")...)

@@ -44,6 +44,7 @@ func aegisWith(t *testing.T, c *cli, args ...string) (stdout, stderr string, cod
 // TestLogitsMatchesPyTorch: `aegis logits` on a golden model prints, per position, the
 // logits the PyTorch reference computed for the same (unpadded) row.
 func TestLogitsMatchesPyTorch(t *testing.T) {
+	t.Parallel()
 	for _, c := range []string{"llama_gqa", "qwen2", "llama_bf16", "llama_sharded"} {
 		dir := filepath.Join(goldenDir, c)
 		var g struct {
@@ -92,6 +93,7 @@ func TestLogitsMatchesPyTorch(t *testing.T) {
 }
 
 func TestGenerateIDs(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(goldenDir, "llama_gqa")
 	var g struct {
 		Greedy struct {
@@ -146,6 +148,7 @@ func editConfig(t *testing.T, dir string, edit func(map[string]any)) {
 
 // TestBadInput: every kind of bad input gets one clear line on stderr and a non-zero exit.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	good := filepath.Join(goldenDir, "llama_gqa")
 	noWeights := copyModel(t, "llama_gqa")
 	os.Remove(filepath.Join(noWeights, "model.safetensors"))
@@ -204,6 +207,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	out, _, code := aegis(t, "--help")
 	if code != 0 || !strings.Contains(out, "logits") || !strings.Contains(out, "generate") {
 		t.Fatalf("--help: exit %d, %q", code, out)
@@ -245,6 +249,7 @@ func chatModel(t *testing.T) string {
 // TestGeneratePrompt: --prompt renders the chat template, tokenizes it, and prints the
 // decoded continuation: the same tokens --ids gives for the same prompt ids.
 func TestGeneratePrompt(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	tok, _ := tokenizer.Load(dir)
 	ids, _, err := tok.EncodeChat([]tokenizer.Message{{Role: "user", Content: "hello fox"}}, tokenizer.ChatOptions{AddGenerationPrompt: true})

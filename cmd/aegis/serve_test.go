@@ -14,6 +14,7 @@ import (
 
 // TestServeNeedsToken: binding beyond loopback without --token is a usage error.
 func TestServeNeedsToken(t *testing.T) {
+	t.Parallel()
 	_, errOut, code := aegis(t, "serve", "--addr", "0.0.0.0:0", "--runs", t.TempDir())
 	if code != 2 || !strings.Contains(errOut, "--token") {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -73,6 +74,7 @@ func fetch(t *testing.T, method, url, token, body string) (int, map[string]any) 
 // TestServe: `aegis serve --addr --runs --model` answers the runs API over the runs
 // folder and the OpenAI-compatible API over the model folder.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	runs := t.TempDir()
 	run := filepath.Join(runs, "r1")
 	os.MkdirAll(run, 0o755)
@@ -101,6 +103,7 @@ func TestServe(t *testing.T) {
 // TestServeDefaultModel: without --model, /v1 serves the folder cli.serveModel names
 // (the embedded demo model's hook), and answers 503 while there is none.
 func TestServeDefaultModel(t *testing.T) {
+	t.Parallel()
 	c := newTestCLI()
 	c.serveModel = nil
 	base := startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
@@ -126,6 +129,7 @@ func TestServeDefaultModel(t *testing.T) {
 // TestServeToken: with --token on a non-loopback address, the API, /v1 and uploads need
 // the token.
 func TestServeToken(t *testing.T) {
+	t.Parallel()
 	base := startServe(t, newTestCLI(), "--addr", "0.0.0.0:0", "--runs", t.TempDir(), "--token", "tok3n")
 	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
 	for _, c := range []struct{ method, path string }{{"GET", "/api/runs"}, {"GET", "/v1/models"}, {"POST", "/api/modules"}, {"POST", "/v1/chat/completions"}, {"GET", "/"}} {

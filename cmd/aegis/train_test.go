@@ -27,6 +27,7 @@ const alignData = "../../native/train/testdata/align"
 // sliding window, llama3 rope scaling) with non-default --beta and --alpha; the first
 // event's loss and TRL metrics are checked against the same reference.
 func TestTrainSGDStepIsLRTimesTorchGradient(t *testing.T) {
+	t.Parallel()
 	var top map[string]any
 	b, err := os.ReadFile(filepath.Join(alignData, "golden.json"))
 	if err != nil {
@@ -175,6 +176,7 @@ func readEvents(t *testing.T, dir string) []map[string]float64 {
 // TestTrainLoRAMergeAndSecurityVectors: a secvec run writes a PEFT adapter; a later run
 // with --security-vectors trains a new adapter with it frozen and leaves it out of final/.
 func TestTrainLoRAMergeAndSecurityVectors(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	sv := t.TempDir()
@@ -298,6 +300,7 @@ func TestTrainLoRAMergeAndSecurityVectors(t *testing.T) {
 }
 
 func TestTrainBadInput(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	dir := t.TempDir()
 	write := func(name, s string) string {
@@ -419,6 +422,7 @@ func readJSON(t *testing.T, path string, v any) {
 // (torch's clip_grad_norm_: g · 1/(‖g‖ + 1e-6) when ‖g‖ > 1), there is no warmup and the
 // first step uses the full learning rate; config.json records these settings.
 func TestTrainDefaults(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	grads, err := safetensors.OpenSet(filepath.Join(alignData, "grads.safetensors"))
 	if err != nil {
@@ -480,6 +484,7 @@ func TestTrainDefaults(t *testing.T) {
 // TestTrainSchedule: events.jsonl's lr follows transformers' schedulers: linear warmup
 // from 0 over --warmup-steps, then linear decay to 0, or a cosine.
 func TestTrainSchedule(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	const lr = 0.01
@@ -511,6 +516,7 @@ func TestTrainSchedule(t *testing.T) {
 // needs; --merge folds the same adapter into an HF model folder with the same outputs;
 // runs are reproducible from --seed.
 func TestTrainLoRAResult(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	args := func(out string, more ...string) []string {
@@ -610,6 +616,7 @@ func TestTrainLoRAResult(t *testing.T) {
 // computed once into ref_logps.json; later steps' rewards are measured against them, as
 // TRL's rewards/chosen = β·(log π − log π_ref).
 func TestTrainReference(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	rows := readRows(t, data)
@@ -656,6 +663,7 @@ func TestTrainReference(t *testing.T) {
 // logged, later checkpoint and final/ lost) and continued with --resume ends bit for bit
 // where the uninterrupted run ends, with the same events.
 func TestTrainResumeBitExact(t *testing.T) {
+	t.Parallel()
 	var progress strings.Builder
 	cl := newTestCLI()
 	cl.progress = &progress
@@ -733,6 +741,7 @@ func TestTrainHelperProcess(t *testing.T) {
 // TestTrainInterrupt: Ctrl-C (SIGINT) finishes the current step, writes a checkpoint at
 // it, says how to continue and exits 1; --resume continues from that step.
 func TestTrainInterrupt(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"train", "--method", "dpo", "--model", gdir, "--data", filepath.Join(alignData, "mixed.jsonl"), "--out", out,
@@ -793,6 +802,7 @@ func TestTrainInterrupt(t *testing.T) {
 // it is applied; the checkpoint already written stays, intact and resumable, and no final/
 // is written. Weights that a step makes infinite are never checkpointed.
 func TestTrainNonFinite(t *testing.T) {
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	out := filepath.Join(t.TempDir(), "run")
@@ -852,6 +862,7 @@ func TestTrainNonFinite(t *testing.T) {
 // tokenizer and chat template; a --full result carries the tokenizer files; the progress
 // line shows the loss and tokens/s.
 func TestTrainTextData(t *testing.T) {
+	t.Parallel()
 	progress := new(strings.Builder)
 	cl := newTestCLI()
 	cl.progress = progress
