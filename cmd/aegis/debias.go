@@ -6,18 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
-	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
-	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
-	"github.com/aegis-safety/aegis/shared"
 )
 
 func runDebias(ctx context.Context, c *cli, args []string) error {
@@ -71,7 +65,7 @@ l-th new token.`, c.stdout)
 	case *L <= 0 || *n <= 0 || *minTok <= 0 || *maxTok < *minTok || *temp < 0:
 		return fmt.Errorf("%w: need --positions, --n, --min-tokens positive, --max-tokens >= --min-tokens, --temperature >= 0", errUsage)
 	}
-	texts, err := readBenignTexts(*promptsPath)
+	texts, err := debias.ReadTexts(*promptsPath)
 	if err != nil {
 		return err
 	}
@@ -109,30 +103,6 @@ l-th new token.`, c.stdout)
 	return nil
 }
 
-// readBenignTexts reads .txt lines, or JSONL rows' "prompt"/"text" (benign rows only when
-// they carry a category).
-func readBenignTexts(path string) ([]string, error) {
-	var out []string
-	err := jsonl.Each(path, func(pos string, line []byte) error {
-		if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".json") {
-			out = append(out, string(line))
-			return nil
-		}
-		var r struct{ Prompt, Text, Category string }
-		if err := jsonl.Decode(line, &r); err != nil {
-			return fmt.Errorf("%s: %v", pos, err)
-		}
-		if t := r.Prompt + r.Text; t != "" && (r.Category == "" || r.Category == shared.Benign) {
-			out = append(out, t)
-		}
-		return nil
-	})
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("%s: no benign text", path)
-	}
-	return out, err
-}
-
 func runDebiasCompare(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias compare", "BEFORE AFTER",
 		`Prints the attack success rate per harm category of two eval scans (results.jsonl files
@@ -151,11 +121,7 @@ Categories with the largest delta are where debiasing costs safety.`, c.stdout)
 	}
 	var reps [2]*eval.Report
 	for i := range 2 {
-		p := fs.Arg(i)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, rundir.ResultsFile)
-		}
-		a, err := eval.ReadAttempts(p)
+		a, _, err := eval.ReadScan(fs.Arg(i))
 		if err != nil {
 			return err
 		}

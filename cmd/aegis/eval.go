@@ -274,11 +274,7 @@ are results.jsonl files or the folders holding them.`, c.stdout)
 	var sets [2][]*eval.Attempt
 	var names [2]string
 	for i := range 2 {
-		p := fs.Arg(i)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, rundir.ResultsFile)
-		}
-		a, err := eval.ReadAttempts(p)
+		a, p, err := eval.ReadScan(fs.Arg(i))
 		if err != nil {
 			return err
 		}
