@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/progress"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -28,14 +27,14 @@ type variantRow struct {
 	Category string `json:"category"`
 }
 
-func runAttack(args []string, stdout io.Writer) error {
+func runAttack(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("attack", "--module NAME|FILE.wasm --in prompts.jsonl --out variants.jsonl [--styles a,b] [--variants N] [--seed S]",
 		`Rewrites every prompt with an attack module, running module instances concurrently in
 the WebAssembly sandbox. Input rows are {"id","prompt","category"}; output rows are
 {"id","base_id","prompt","attack","category"}, one per variant, in input order, with id
 BASE_ID/STYLE (BASE_ID/STYLE/K when --variants > 1). Each prompt's seed is derived from
 --seed and its id, so output does not depend on concurrency. Ctrl-C stops early and keeps
-every row already written. 'aegis modules' lists the built-in styles.`, stdout)
+every row already written. 'aegis modules' lists the built-in styles.`, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindAttack)
 	in := fs.String("in", "", "input JSONL of prompts")
@@ -46,7 +45,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	rows, err := readJSONL(*in, func(r *attackRow) error {
+	rows, err := readIn(*in, func(r *attackRow) error {
 		switch {
 		case r.ID == "":
 			return errors.New(`missing "id"`)
@@ -64,8 +63,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 	if *styles != "" {
 		params.Styles = strings.Split(*styles, ",")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	m, closeHost, err := mf.open(ctx, shared.KindAttack)
 	if err != nil {
 		return err
@@ -76,12 +74,12 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 		return err
 	}
 	defer f.Abort()
-	prog := newProgress(progressOut, "attack", len(rows), "prompts")
-	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
-		r := rows[i].row
+	prog := progress.New(c.progress, "attack", len(rows), "prompts")
+	_, err = jsonl.MapOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+		r := rows[i].Row
 		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: *seed ^ fnv64(r.ID), Params: params})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rows[i].pos, err)
+			return nil, fmt.Errorf("%s: %w", rows[i].Pos, err)
 		}
 		out := make([]any, len(vs))
 		count := map[string]int{}
@@ -94,7 +92,8 @@ every row already written. 'aegis modules' lists the built-in styles.`, stdout)
 			out[j] = variantRow{ID: id, BaseID: r.ID, Prompt: v.Prompt, Attack: v.Style, Category: r.Category}
 		}
 		return out, nil
-	}, f, prog)
+	}, f, func() { prog.Add(1) })
+	prog.Done()
 	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
 	if cerr := f.Commit(); err == nil {
 		err = cerr

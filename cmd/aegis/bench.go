@@ -1,30 +1,31 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/bench"
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/kernels"
 	"github.com/aegis-safety/aegis/native/model"
-	"github.com/aegis-safety/aegis/native/train"
 )
 
-func runBench(args []string, stdout io.Writer) error {
-	subs := map[string]func([]string, io.Writer) error{
-		"gemm": benchGEMM, "train": benchTrain, "generate": benchGenerate,
-		"tokenize": benchTokenize,
+func runBench(ctx context.Context, c *cli, args []string) error {
+	subs := map[string]func(context.Context, *cli, []string) error{
+		"gemm": benchGEMM, "train": benchTrain, "tokenize": benchTokenize,
+		"generate": func(_ context.Context, c *cli, args []string) error { return benchGenerate(args, c.stdout) },
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
-		fmt.Fprint(stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
+		fmt.Fprint(c.stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
 
 Measures throughput on this machine:
   gemm      float32 matrix multiply, GFLOP/s
@@ -39,7 +40,7 @@ Run 'aegis bench SUB --help' for a benchmark's flags.
 		}
 		return nil
 	}
-	return subs[args[0]](args[1:], stdout)
+	return subs[args[0]](ctx, c, args[1:])
 }
 
 // report prints a benchmark's result as one JSON object, or as aligned lines.
@@ -67,9 +68,9 @@ func setThreads(n int) (int, error) {
 	return runtime.GOMAXPROCS(0), nil
 }
 
-func benchGEMM(args []string, stdout io.Writer) error {
+func benchGEMM(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench gemm", "--m M --n N --k K [--layout nn|nt|tn|tt] [--threads T] [--json]",
-		"Times C = A·B on random float32 matrices (C is M×N, the inner dimension K) and prints\nGFLOP/s (2·M·N·K per multiply), the median over repeated runs.", stdout)
+		"Times C = A·B on random float32 matrices (C is M×N, the inner dimension K) and prints\nGFLOP/s (2·M·N·K per multiply), the median over repeated runs.", c.stdout)
 	m := fs.Int("m", 1024, "rows of C")
 	n := fs.Int("n", 1024, "columns of C")
 	k := fs.Int("k", 1024, "inner dimension")
@@ -91,37 +92,11 @@ func benchGEMM(args []string, stdout io.Writer) error {
 	if err := kernels.SetISA(*isa); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ta, tb := (*layout)[0] == 't', (*layout)[1] == 't'
-	r := rand.New(rand.NewPCG(1, 2))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = r.Float32()*2 - 1
-		}
-		return s
-	}
-	a, b, c := fill(*m**k), fill(*k**n), make([]float32, *m**n)
-	lda, ldb := *k, *n
-	if ta {
-		lda = *m
-	}
-	if tb {
-		ldb = *k
-	}
-	mul := func() { kernels.Sgemm(ta, tb, *m, *n, *k, 1, a, lda, b, ldb, 0, c, *n) }
-	mul() // warm-up: page faults, packing buffers
-	var times []float64
-	for start := time.Now(); time.Since(start).Seconds() < *secs || len(times) < 3; {
-		t0 := time.Now()
-		mul()
-		times = append(times, time.Since(t0).Seconds())
-	}
-	slices.Sort(times)
-	med := times[len(times)/2]
-	gflops := 2 * float64(*m) * float64(*n) * float64(*k) / med / 1e9
-	return report(stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
-		map[string]any{"gflops": gflops, "seconds": med, "m": *m, "n": *n, "k": *k, "layout": *layout,
-			"threads": t, "isa": kernels.ISA(), "runs": len(times)})
+	g := bench.GEMM{M: *m, N: *n, K: *k, TA: (*layout)[0] == 't', TB: (*layout)[1] == 't'}
+	med, runs := g.Time(*secs)
+	return report(c.stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
+		map[string]any{"gflops": g.GFLOPS(med), "seconds": med, "m": *m, "n": *n, "k": *k, "layout": *layout,
+			"threads": t, "isa": kernels.ISA(), "runs": runs})
 }
 
 // benchModel builds a randomly initialised model from a config.json.
@@ -139,17 +114,13 @@ func benchModel(path, baseDType string, seed uint64) (*model.Model, error) {
 	return model.New(*cfg, seed, model.Options{BF16Base: baseDType == "bf16"})
 }
 
-func randomIDs(r *rand.Rand, n, vocab int) []int32 {
-	ids := make([]int32, n)
-	for i := range ids {
-		ids[i] = int32(r.IntN(vocab))
-	}
-	return ids
-}
+// randomIDs and startProfile are bench's, by the names the decoding benchmark uses.
+func randomIDs(r *rand.Rand, n, vocab int) []int32 { return bench.RandomIDs(r, n, vocab) }
+func startProfile(path string) (func(), error)     { return bench.StartProfile(path) }
 
-func benchTrain(args []string, stdout io.Writer) error {
+func benchTrain(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench train", "--model-config config.json [--batch B] [--seq T] [--steps S] [--threads N] [--lora-rank R] [--base-dtype bf16] [--json]",
-		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", stdout)
+		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", c.stdout)
 	cfgPath := fs.String("model-config", "", "a Hugging Face config.json")
 	batch := fs.Int("batch", 8, "sequences per step")
 	seq := fs.Int("seq", 128, "tokens per sequence")
@@ -173,8 +144,13 @@ func benchTrain(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tr, err := benchTrainer(m, *batch, *seq, *steps+1, *rank)
-	if err != nil {
+	tr, err := bench.Trainer(m, *batch, *seq, *steps+1, *rank)
+	switch {
+	case errors.Is(err, bench.ErrShortSeq):
+		return fmt.Errorf("%w: %v", errUsage, err)
+	case err != nil && *rank == 0:
+		return fmt.Errorf("%w: %v (use --lora-rank with --base-dtype bf16)", errUsage, err)
+	case err != nil:
 		return err
 	}
 	if _, err := tr.Step(); err != nil { // warm-up: buffers, page faults
@@ -185,55 +161,15 @@ func benchTrain(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer stopProfile()
-	bar := newProgress(os.Stderr, "bench train", *steps, "steps")
-	var loss float64
-	var total time.Duration
-	for i := 0; i < *steps; i++ {
-		t0 := time.Now()
-		e, err := tr.Step()
-		if err != nil {
-			return err
-		}
-		loss = e.Loss
-		total += time.Since(t0)
-		bar.Add(1)
+	bar := progress.New(c.progress, "bench train", *steps, "steps")
+	res, err := bench.TimeSteps(tr, m, *steps, func() { bar.Add(1) })
+	if err != nil {
+		return err
 	}
 	bar.Done()
-	stepS := total.Seconds() / float64(*steps)
-	trainable := 0
-	for _, p := range m.Params() {
-		trainable += len(p.Data)
-	}
-	return report(stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
-		map[string]any{"tokens_per_s": float64(*batch**seq) / stepS, "step_s": stepS, "loss": loss, "threads": t,
-			"trainable": trainable, "peak_rss_mb": peakRSSMB(), "isa": kernels.ISA()})
-}
-
-// benchTrainer is the trainer `aegis train --method sft` runs, on random token rows:
-// batch rows of seq tokens a step (the first token the prompt, the rest scored), AdamW
-// at a constant 1e-4 with the default clipping, full fine-tuning or a LoRA adapter of
-// rank r (alpha 2r) on a frozen base.
-func benchTrainer(m *model.Model, batch, seq, steps, rank int) (*train.Trainer, error) {
-	if seq < 2 {
-		return nil, fmt.Errorf("%w: --seq must be at least 2 (a prompt token and a scored one)", errUsage)
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	V := m.Config.VocabSize
-	exs := make([]train.Example, batch)
-	for i := range exs {
-		exs[i] = train.Example{Prompt: randomIDs(r, 1, V), Chosen: randomIDs(r, seq-1, V)}
-	}
-	cfg := train.DefaultConfig()
-	cfg.Method, cfg.Schedule, cfg.LR, cfg.Steps, cfg.BatchSize, cfg.Seed = "sft", "constant", 1e-4, steps, batch, 2
-	cfg.Full = rank == 0
-	if rank > 0 {
-		cfg.LoRARank, cfg.LoRAAlpha = rank, float64(2*rank)
-	}
-	tr, err := train.NewTrainer(m, exs, cfg, "")
-	if err != nil && rank == 0 {
-		return nil, fmt.Errorf("%w: %v (use --lora-rank with --base-dtype bf16)", errUsage, err)
-	}
-	return tr, err
+	return report(c.stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
+		map[string]any{"tokens_per_s": float64(*batch**seq) / res.StepSeconds, "step_s": res.StepSeconds, "loss": res.Loss, "threads": t,
+			"trainable": res.Trainable, "peak_rss_mb": bench.PeakRSSMB(), "isa": kernels.ISA()})
 }
 
 func benchGenerate(args []string, stdout io.Writer) error {
@@ -303,37 +239,4 @@ func benchGenerate(args []string, stdout io.Writer) error {
 	return report(stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
 		map[string]any{"tokens_per_s": float64(B**newTokens) / decode.Seconds(), "prefill_s": prefill.Seconds(),
 			"decode_s": decode.Seconds(), "batch": B, "threads": t, "isa": kernels.ISA()})
-}
-
-// startProfile starts a CPU profile into path (nothing when path is empty) and returns
-// the function that stops it.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// peakRSSMB reads the process's peak resident set (VmHWM) from /proc, or 0 where there
-// is none.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -4,22 +4,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/shared"
 )
 
-func runData(args []string, stdout io.Writer) error {
-	sub := map[string]func([]string, io.Writer) error{
+func runData(ctx context.Context, c *cli, args []string) error {
+	sub := map[string]func(context.Context, *cli, []string) error{
 		"build": runDataBuild, "import": runDataImport, "export": runDataExport, "selfalign": runDataSelfAlign,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "Usage: aegis data build|import|export|selfalign [flags]\n\n"+
+		fmt.Fprintf(c.stdout, "Usage: aegis data build|import|export|selfalign [flags]\n\n"+
 			"  build   seed prompts × attack styles with held-out splits (prompts and preference pairs)\n"+
 			"  import  convert a public dataset (advbench, harmbench, jailbreakbench, xstest, orbench,\n"+
 			"          pku-saferlhf, hh-rlhf, egida, trl) to prompts or preference pairs\n"+
@@ -35,7 +33,7 @@ func runData(args []string, stdout io.Writer) error {
 	if !ok {
 		return fmt.Errorf("%w: unknown subcommand %q (build, import, export)", errUsage, args[0])
 	}
-	return fn(args[1:], stdout)
+	return fn(ctx, c, args[1:])
 }
 
 // splitList splits a comma-separated flag value, dropping blanks.
@@ -66,7 +64,7 @@ func parseStyles(s string) ([]string, error) {
 	return styles, nil
 }
 
-func runDataBuild(args []string, stdout io.Writer) error {
+func runDataBuild(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("data build", "--out prompts.jsonl [--pairs pairs.jsonl] [--styles all|none|a,b] [--holdout-topics S5,S13] [--holdout-styles a,b]",
 		`Builds the safety dataset from the seed data shipped with aegis (short harmful requests per
 harm category, benign look-alike prompts, safe refusals; no harmful answers): every harmful
@@ -75,7 +73,7 @@ prompts. Splits follow Egida: "train" rows share neither a held-out topic (categ
 held-out attack style with the "heldout_topic", "heldout_style" and "heldout_both" rows;
 benign prompts alternate between "train" and "test". --pairs also writes TRL preference
 pairs {"prompt","chosen","rejected","category","attack","split"} for the harmful rows:
-chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
+chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindAttack)
 	fs.Lookup("module").DefValue = "attacks"
@@ -113,8 +111,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	opt := data.BuildOptions{Styles: st, HoldoutTopics: splitList(*topics), HoldoutStyles: held, Seed: *seed}
 	if len(st) > 0 {
 		m, closeHost, err := mf.open(ctx, shared.KindAttack)
@@ -122,7 +119,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
 			return err
 		}
 		defer closeHost()
-		prog := newProgress(progressOut, "build", len(seeds.Harmful), "seeds")
+		prog := progress.New(c.progress, "build", len(seeds.Harmful), "seeds")
 		opt.Attack = func(ctx context.Context, in shared.AttackInput) ([]shared.AttackVariant, error) {
 			defer prog.Add(1)
 			return m.Attack(ctx, in)
@@ -145,7 +142,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, stdout)
 	for _, p := range prompts {
 		counts[p.Split]++
 	}
-	fmt.Fprintf(stdout, "%d prompts (%d train, %d test, %d heldout_topic, %d heldout_style, %d heldout_both), %d pairs\n",
+	fmt.Fprintf(c.stdout, "%d prompts (%d train, %d test, %d heldout_topic, %d heldout_style, %d heldout_both), %d pairs\n",
 		len(prompts), counts[data.SplitTrain], counts[data.SplitTest], counts[data.SplitHeldTopic],
 		counts[data.SplitHeldStyle], counts[data.SplitHeldBoth], len(pairs))
 	return nil

@@ -1,15 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/data"
 )
 
-func runDataImport(args []string, stdout io.Writer) error {
+func runDataImport(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("data import", "--format F --in FILE --out prompts.jsonl|labels.jsonl [--pairs pairs.jsonl] [--category auto|CODE] [--behaviors FILE] [--attack-prompt] [--skip-bad]",
 		`Converts a public safety dataset to prompts rows {"id","prompt","category","source","split"}.
 Formats: advbench (harmful_behaviors.csv: goal,target), harmbench (behaviors CSV:
@@ -34,7 +34,7 @@ HarmBench's behaviour from --behaviors, its behaviors CSV); --attack-prompt uses
 the model was sent instead (JBB's prompt, HarmBench's test_case), as aegis eval judges attack
 variants. --behaviors also gives the categories (for jbb-judge: harmful-behaviors.csv).
 A malformed row stops the import with FILE:LINE (in HarmBench's JSON also KEY[i]), or with
---skip-bad is skipped and reported on stderr; the counts are printed either way.`, stdout)
+--skip-bad is skipped and reported on stderr; the counts are printed either way.`, c.stdout)
 	format := fs.String("format", "", "input format: "+strings.Join(append(slices.Clone(data.Formats), data.LabelFormats...), ", "))
 	in := fs.String("in", "", "input file")
 	out := fs.String("out", "", "output prompts JSONL (labels JSONL for a labelled judge set)")
@@ -55,7 +55,7 @@ A malformed row stops the import with FILE:LINE (in HarmBench's JSON also KEY[i]
 		if *pairs != "" {
 			return fmt.Errorf("%w: --format %s writes labels, it has no preference pairs", errUsage, *format)
 		}
-		return importLabels(*format, *in, *out, o, stdout)
+		return importLabels(c, *format, *in, *out, o)
 	}
 	if !slices.Contains(data.Formats, *format) {
 		return fmt.Errorf("%w: unknown --format %q (%s)", errUsage, *format, strings.Join(append(slices.Clone(data.Formats), data.LabelFormats...), ", "))
@@ -67,7 +67,7 @@ A malformed row stops the import with FILE:LINE (in HarmBench's JSON also KEY[i]
 	if err != nil {
 		return err
 	}
-	reportSkipped(im.Skipped)
+	reportSkipped(c, im.Skipped)
 	if *pairs != "" && len(im.Pairs) == 0 && len(im.Prompts) > 0 {
 		return fmt.Errorf("%w: --format %s has no preference pairs", errUsage, *format)
 	}
@@ -79,17 +79,17 @@ A malformed row stops the import with FILE:LINE (in HarmBench's JSON also KEY[i]
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%d prompts, %d pairs, %d malformed rows skipped\n", len(im.Prompts), len(im.Pairs), len(im.Skipped))
+	fmt.Fprintf(c.stdout, "%d prompts, %d pairs, %d malformed rows skipped\n", len(im.Prompts), len(im.Pairs), len(im.Skipped))
 	return nil
 }
 
 // importLabels converts a labelled judge set to labels rows.
-func importLabels(format, in, out string, o data.ImportOptions, stdout io.Writer) error {
+func importLabels(c *cli, format, in, out string, o data.ImportOptions) error {
 	im, err := data.ImportLabels(format, in, o)
 	if err != nil {
 		return err
 	}
-	reportSkipped(im.Skipped)
+	reportSkipped(c, im.Skipped)
 	if err := data.WriteJSONL(out, im.Labels); err != nil {
 		return err
 	}
@@ -99,23 +99,23 @@ func importLabels(format, in, out string, o data.ImportOptions, stdout io.Writer
 			unsafe++
 		}
 	}
-	fmt.Fprintf(stdout, "%d labels (%d unsafe), %d malformed rows skipped\n", len(im.Labels), unsafe, len(im.Skipped))
+	fmt.Fprintf(c.stdout, "%d labels (%d unsafe), %d malformed rows skipped\n", len(im.Labels), unsafe, len(im.Skipped))
 	return nil
 }
 
-func reportSkipped(skipped []string) {
+func reportSkipped(c *cli, skipped []string) {
 	for _, s := range skipped {
-		fmt.Fprintf(progressOut, "aegis data import: skipped %s\n", s)
+		fmt.Fprintf(c.progress, "aegis data import: skipped %s\n", s)
 	}
 }
 
-func runDataExport(args []string, stdout io.Writer) error {
+func runDataExport(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("data export", "--format trl|trl-conversational|openrlhf --in pairs.jsonl --out FILE",
 		`Writes preference pairs ({"prompt","chosen","rejected"}, strings or message lists) for a
 training framework: trl (TRL's standard format, all strings; a multi-turn conversation is
 refused rather than flattened), trl-conversational (message lists: the prompt's turns, one
 assistant message each in chosen and rejected), openrlhf (whole conversations in "chosen"
-and "rejected", for --apply_chat_template --chosen_key chosen --rejected_key rejected).`, stdout)
+and "rejected", for --apply_chat_template --chosen_key chosen --rejected_key rejected).`, c.stdout)
 	format := fs.String("format", "trl", strings.Join(data.ExportFormats, ", "))
 	in := fs.String("in", "", "input preference pairs JSONL")
 	out := fs.String("out", "", "output JSONL")
@@ -139,6 +139,6 @@ and "rejected", for --apply_chat_template --chosen_key chosen --rejected_key rej
 	if err := data.WriteJSONL(*out, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d pairs written as %s\n", len(rows), *format)
+	fmt.Fprintf(c.stdout, "%d pairs written as %s\n", len(rows), *format)
 	return nil
 }

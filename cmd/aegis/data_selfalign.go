@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
 
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
@@ -15,7 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/shared"
 )
 
-func runDataSelfAlign(args []string, stdout io.Writer) error {
+func runDataSelfAlign(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("data selfalign", "--model DIR [--seeds FILE] --out pairs.jsonl [--rounds N] [--seed S]",
 		`PT-ALIGN's self-generated data. From fewer than 50 seed annotations (--seeds: JSON
 {"domains":[{"name","category","topics","positive":[...],"toxic":[...]}]}, a JSON list or
@@ -26,7 +23,7 @@ constraints, refined over --rounds drafts. The judge module (--module, default "
 filters: the positive answer must be judged safe, and the toxic one must differ from it
 (--strict-toxic: must be judged unsafe). Writes TRL pairs {"prompt","chosen","rejected",
 "category"} for 'aegis train --method ptalign'. Decoding is seeded: the same --seed gives
-the same file.`, stdout)
+the same file.`, c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	var jf moduleFlags
@@ -66,8 +63,7 @@ the same file.`, stdout)
 	stopIDs := tok.StopIDs(m.Config.EOSIDs())
 	gen := eval.Texts{Gen: &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
 		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	jm, closeHost, err := jf.open(ctx, shared.KindJudge)
 	if err != nil {
 		return err
@@ -87,7 +83,7 @@ the same file.`, stdout)
 	if err := jsonl.WriteFile(*out, pairs); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d domains, %d topics, %d instructions: kept %d pairs (dropped: %d unsafe positive, %d safe toxic, %d identical, %d empty); wrote %s\n",
+	fmt.Fprintf(c.stdout, "%d domains, %d topics, %d instructions: kept %d pairs (dropped: %d unsafe positive, %d safe toxic, %d identical, %d empty); wrote %s\n",
 		len(domains), st.Topics, st.Instructions, st.Kept, st.UnsafePositive, st.SafeToxic, st.Identical, st.Empty, *out)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 // TestDataSelfAlign: on a tiny random model the pipeline runs end to end (gibberish
 // text), writes TRL pairs that train --method ptalign reads, and is reproducible.
 func TestDataSelfAlign(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	seeds := filepath.Join(t.TempDir(), "seeds.jsonl")
 	os.WriteFile(seeds, []byte(`{"name":"fraud","category":"S2","positive":["refuse kindly"],"toxic":["comply"]}

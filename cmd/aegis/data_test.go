@@ -14,7 +14,7 @@ import (
 // TestDataCommands: build with the built-in attack module, import, export, and the
 // FILE:LINE error of a malformed row.
 func TestDataCommands(t *testing.T) {
-	progressOut = &strings.Builder{}
+	t.Parallel()
 	dir := t.TempDir()
 	p, pairs := filepath.Join(dir, "p.jsonl"), filepath.Join(dir, "pairs.jsonl")
 	out, errOut, code := aegis(t, "data", "build", "--out", p, "--pairs", pairs, "--styles", "dan,base64,rot13", "--holdout-styles", "rot13")
@@ -91,8 +91,9 @@ func TestDataCommands(t *testing.T) {
 		t.Fatalf("bad row: exit %d %q", code, errOut)
 	}
 	var skipped strings.Builder
-	progressOut = &skipped
-	if out, errOut, code := aegis(t, "data", "import", "--format", "advbench", "--in", badCSV, "--out", imp, "--skip-bad"); code != 0 || !strings.Contains(out, "1 prompts, 0 pairs, 1 malformed rows skipped") {
+	c := newTestCLI()
+	c.progress = &skipped
+	if out, errOut, code := aegisWith(t, c, "data", "import", "--format", "advbench", "--in", badCSV, "--out", imp, "--skip-bad"); code != 0 || !strings.Contains(out, "1 prompts, 0 pairs, 1 malformed rows skipped") {
 		t.Fatalf("--skip-bad: exit %d %q %q", code, out, errOut)
 	}
 	if !strings.Contains(skipped.String(), "skipped "+badCSV+":3: 3 fields, the header has 2") {
@@ -107,7 +108,7 @@ func TestDataCommands(t *testing.T) {
 // real layout: prompt rows with exactly the contract's fields (plus "attack" for Egida's
 // jailbreaks), and preference pairs for the preference formats.
 func TestDataImportFormats(t *testing.T) {
-	progressOut = &strings.Builder{}
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		format, file string
@@ -162,7 +163,7 @@ func TestDataImportFormats(t *testing.T) {
 // "refusal"; annotations kept), with --behaviors and --attack-prompt; a malformed row is
 // FILE:LINE, skipped with --skip-bad; flags that do not fit the format are usage errors.
 func TestDataImportLabels(t *testing.T) {
-	progressOut = &strings.Builder{}
+	t.Parallel()
 	dir := t.TempDir()
 	const td = "../../native/data/testdata/"
 	out := filepath.Join(dir, "labels.jsonl")
@@ -200,8 +201,9 @@ func TestDataImportLabels(t *testing.T) {
 		t.Errorf("bad label: exit %d %q", code, stderr)
 	}
 	var skipped strings.Builder
-	progressOut = &skipped
-	if stdout, _, code := aegis(t, "data", "import", "--format", "jbb-judge", "--in", bad, "--out", out, "--skip-bad"); code != 0 || stdout != "1 labels (1 unsafe), 1 malformed rows skipped\n" ||
+	c := newTestCLI()
+	c.progress = &skipped
+	if stdout, _, code := aegisWith(t, c, "data", "import", "--format", "jbb-judge", "--in", bad, "--out", out, "--skip-bad"); code != 0 || stdout != "1 labels (1 unsafe), 1 malformed rows skipped\n" ||
 		!strings.Contains(skipped.String(), "skipped "+bad+`:2: human_majority is "maybe"`) {
 		t.Errorf("--skip-bad: exit %d %q %q", code, stdout, skipped.String())
 	}

@@ -1,27 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
-	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
-	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
-	"github.com/aegis-safety/aegis/shared"
 )
 
-func runDebias(args []string, stdout io.Writer) error {
+func runDebias(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
+		fmt.Fprintf(c.stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
 			"  fit      estimate an aligned model's per-position logit bias against its reference (TSDI)\n"+
 			"  compare  per-category attack success of two eval scans (before and after --debias)\n\n"+
 			"Apply a fitted bias with --debias FILE [--debias-scale L] on 'aegis generate' and 'aegis eval'.\n")
@@ -32,14 +27,14 @@ func runDebias(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "fit":
-		return runDebiasFit(args[1:], stdout)
+		return runDebiasFit(ctx, c, args[1:])
 	case "compare":
-		return runDebiasCompare(args[1:], stdout)
+		return runDebiasCompare(ctx, c, args[1:])
 	}
 	return fmt.Errorf("%w: unknown subcommand %q (fit, compare)", errUsage, args[0])
 }
 
-func runDebiasFit(args []string, stdout io.Writer) error {
+func runDebiasFit(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias fit", "--model ALIGNED [--adapter DIR] --reference REF --prompts FILE --positions L --out bias.safetensors",
 		`Training-free safety debiasing (TSDI). Draws --n random prompts whose tokens come from a
 pool of benign text (--prompts: a .txt file with one text per line, or JSONL rows with a
@@ -49,7 +44,7 @@ as one user message, lets the aligned model (--model, with --adapter if given) g
 aligned and reference logits at each generated position on the same prefix, centered per
 position over the vocabulary. The result is a safetensors file with tensor "bias" [L, V]
 and metadata; decoding with --debias FILE subtracts scale x bias[l] from the logits of the
-l-th new token.`, stdout)
+l-th new token.`, c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	refDir := fs.String("reference", "", "the reference (pre-alignment) model folder")
@@ -70,7 +65,7 @@ l-th new token.`, stdout)
 	case *L <= 0 || *n <= 0 || *minTok <= 0 || *maxTok < *minTok || *temp < 0:
 		return fmt.Errorf("%w: need --positions, --n, --min-tokens positive, --max-tokens >= --min-tokens, --temperature >= 0", errUsage)
 	}
-	texts, err := readBenignTexts(*promptsPath)
+	texts, err := debias.ReadTexts(*promptsPath)
 	if err != nil {
 		return err
 	}
@@ -90,7 +85,7 @@ l-th new token.`, stdout)
 	if err != nil {
 		return err
 	}
-	p := newProgress(progressOut, "debias fit", *n, "prompts")
+	p := progress.New(c.progress, "debias fit", *n, "prompts")
 	b, err := debias.Fit(aligned, ref, prompts, debias.FitOptions{Positions: *L, Sampling: model.Sampling{Temperature: *temp, TopP: 1},
 		Seed: *seed, StopIDs: aligned.Config.EOSIDs(), OnPrompt: func(int) { p.Add(1) }})
 	if err != nil {
@@ -104,40 +99,16 @@ l-th new token.`, stdout)
 	for _, v := range b.Row(0) {
 		norm += float64(v) * float64(v)
 	}
-	fmt.Fprintf(stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
+	fmt.Fprintf(c.stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
 	return nil
 }
 
-// readBenignTexts reads .txt lines, or JSONL rows' "prompt"/"text" (benign rows only when
-// they carry a category).
-func readBenignTexts(path string) ([]string, error) {
-	var out []string
-	err := jsonl.Each(path, func(pos string, line []byte) error {
-		if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".json") {
-			out = append(out, string(line))
-			return nil
-		}
-		var r struct{ Prompt, Text, Category string }
-		if err := jsonl.Decode(line, &r); err != nil {
-			return fmt.Errorf("%s: %v", pos, err)
-		}
-		if t := r.Prompt + r.Text; t != "" && (r.Category == "" || r.Category == shared.Benign) {
-			out = append(out, t)
-		}
-		return nil
-	})
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("%s: no benign text", path)
-	}
-	return out, err
-}
-
-func runDebiasCompare(args []string, stdout io.Writer) error {
+func runDebiasCompare(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias compare", "BEFORE AFTER",
 		`Prints the attack success rate per harm category of two eval scans (results.jsonl files
 or the folders holding them), typically without and with --debias, as JSON rows
 {"category","n_before","n_after","asr_before","asr_after","delta"} ending with "overall".
-Categories with the largest delta are where debiasing costs safety.`, stdout)
+Categories with the largest delta are where debiasing costs safety.`, c.stdout)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.help()
@@ -150,17 +121,13 @@ Categories with the largest delta are where debiasing costs safety.`, stdout)
 	}
 	var reps [2]*eval.Report
 	for i := range 2 {
-		p := fs.Arg(i)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, rundir.ResultsFile)
-		}
-		a, err := eval.ReadAttempts(p)
+		a, _, err := eval.ReadScan(fs.Arg(i))
 		if err != nil {
 			return err
 		}
 		reps[i] = eval.NewReport(a)
 	}
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(debias.Compare(reps[0], reps[1]))
 }

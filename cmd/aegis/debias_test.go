@@ -12,6 +12,7 @@ import (
 // TestDebiasFitAndGenerate: debias fit writes a [L, V] bias; generate and its vocabulary
 // check accept it; a model against itself has a zero bias, so --debias changes nothing.
 func TestDebiasFitAndGenerate(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	texts := filepath.Join(t.TempDir(), "benign.jsonl")
 	os.WriteFile(texts, []byte(`{"prompt":"the quick brown fox","category":"benign"}

@@ -5,25 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"slices"
-	"strings"
-	"syscall"
 
-	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/internal/demo"
+	"github.com/aegis-safety/aegis/internal/progress"
+	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/shared"
 )
 
-func runDemo(args []string, stdout io.Writer) error {
+func runDemo(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "pretrain" {
-		return runDemoPretrain(args[1:], stdout)
+		return runDemoPretrain(ctx, c, args[1:])
 	}
 	fs := newFlags("demo", "[--json FILE] [--samples FILE] [--runs DIR]",
 		`The safety retrofit end to end on the embedded model, with no network: evaluates the
@@ -34,7 +30,7 @@ helpful answers over a refusal, unless --no-anchors), retrofits with LoRA DPO pl
 rpo_alpha), evaluates again, and prints
 a before/after table per split and per category. The three run folders (two eval scans
 and the training run) go under --runs, which 'aegis serve --runs DIR' shows live.
-'aegis demo pretrain' rebuilds the embedded model from its recipe.`, stdout)
+'aegis demo pretrain' rebuilds the embedded model from its recipe.`, c.stdout)
 	jsonOut := fs.String("json", "", `write {"method","seconds","before","after",...} to this file`)
 	samplesOut := fs.String("samples", "", "write one JSONL row per generated answer to this file")
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
@@ -49,26 +45,23 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline(*modelDir, lf, *jsonOut, *samplesOut)
+	o := demo.Options{RunsDir: *runs, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs, LR: *lr, RPOAlpha: *rpo}
+	closePl, err := c.openPipeline(ctx, &o, *modelDir, lf, *jsonOut, *samplesOut)
 	if err != nil {
 		return err
 	}
-	defer pl.close()
-	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
-
-	st := newStages("demo: ")
-	fmt.Fprintf(progressOut, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
-	res, samples, err := demo.Run(ctx, demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack,
-		Judge: judge, Seed: *seed, NoAnchors: *noAnchors, Epochs: *epochs, LR: *lr, RPOAlpha: *rpo,
-		OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf})
-	st.finish()
+	defer closePl()
+	st := c.stages("demo: ", &o)
+	fmt.Fprintf(c.progress, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", o.ModelDir, *runs, *runs)
+	res, samples, err := demo.Run(ctx, o)
+	st.Finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished stages are in %s", *runs)
 	}
 	if err != nil {
 		return err
 	}
-	printDemo(stdout, res)
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
@@ -91,54 +84,15 @@ func defaultRunsDir() string {
 	return "aegis-runs"
 }
 
-// printDemo prints the before/after tables: per split, then per harm category.
-func printDemo(w io.Writer, r *demo.Result) {
-	label := map[string]string{
-		demo.SplitTrainAttack:   "ASR, training attack styles",
-		demo.SplitHeldoutAttack: "ASR, held-out attack styles",
-		demo.SplitHeldoutTopic:  "ASR, held-out topics (" + strings.Join(r.HeldoutTopics, ", ") + ")",
-		demo.SplitBenign:        "over-refusal, benign look-alikes",
-	}
-	fmt.Fprintf(w, "\nSafety retrofit (LoRA DPO on %d refusal pairs", r.Pairs.Refusal)
-	if r.Pairs.Anchor > 0 {
-		fmt.Fprintf(w, " and %d benign anchors", r.Pairs.Anchor)
-	}
-	fmt.Fprintf(w, "), %.0f s\n\n", r.Seconds)
-	fmt.Fprintf(w, "%-44s %5s %19s %19s\n", "split", "n", "before [95% CI]", "after [95% CI]")
-	for _, s := range demo.Splits {
-		b, a := r.Before.Splits[s], r.After.Splits[s]
-		fmt.Fprintf(w, "%-44s %5d %19s %19s\n", label[s], b.N, rateCI(b), rateCI(a))
-	}
-	fmt.Fprintf(w, "\n%-10s %-40s %5s %8s %8s\n", "category", "", "n", "before", "after")
-	after := map[string]eval.Cell{}
-	for _, c := range r.After.ByCategory {
-		after[c.Category] = c
-	}
-	for _, c := range r.Before.ByCategory {
-		note, _ := shared.CategoryName(c.Category)
-		if slices.Contains(r.HeldoutTopics, c.Category) {
-			note += " (held out)"
-		}
-		fmt.Fprintf(w, "%-10s %-40s %5d %8.2f %8.2f\n", c.Category, note, c.N, c.ASR, after[c.Category].ASR)
-	}
-	fmt.Fprintf(w, "\nheld-out attack styles: %s\n", strings.Join(r.HeldoutStyles, ", "))
-	fmt.Fprintf(w, "runs: %s, %s, %s\n", r.Runs.Before, r.Runs.Retrofit, r.Runs.After)
-}
-
-func rateCI(c eval.Cell) string {
-	rate := c.ASR
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", rate, c.CILow, c.CIHigh)
-}
-
 // runDemoPretrain rebuilds the embedded model from its recipe.
-func runDemoPretrain(args []string, stdout io.Writer) error {
+func runDemoPretrain(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("demo pretrain", "--out DIR [--run DIR] [--epochs N]",
 		`Makes the embedded demo model from nothing, by its recorded recipe: writes the synthetic
 corpus (through the built-in attack module), trains a byte-level BPE tokenizer on it,
 initialises a small Llama from the recipe's seed and trains it with full AdamW SFT. The
 model folder (config.json, model.safetensors in bfloat16, tokenizer.json,
 tokenizer_config.json, recipe.json with the time and loss) goes to --out; the training
-run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
+run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, c.stdout)
 	out := fs.String("out", "", "model folder to write (internal/demo/model rebuilds the embedded one)")
 	run := fs.String("run", "", "training run folder (default: OUT.run)")
 	epochs := fs.Int("epochs", 0, "override the recipe's epochs")
@@ -160,20 +114,19 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	if *epochs > 0 {
 		r.Train.Epochs = *epochs
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	c.handleInterrupt()
 	attack, closeMods, err := openBuiltinAttacker(ctx, lf)
 	if err != nil {
 		return err
 	}
 	defer closeMods()
-	var bar *trainBar
+	var bar *progress.Train
 	b, err := demo.Pretrain(ctx, r, attack, *out, demo.PretrainOptions{RunDir: *run,
-		Logf:    func(f string, a ...any) { fmt.Fprintf(progressOut, "demo pretrain: "+f+"\n", a...) },
-		OnStart: func(steps int) { bar = newTrainBar(progressOut, "demo pretrain", steps, 0) },
-		OnStep:  func(e train.Event) { bar.step(e) }})
+		Logf:    func(f string, a ...any) { fmt.Fprintf(c.progress, "demo pretrain: "+f+"\n", a...) },
+		OnStart: func(steps int) { bar = progress.NewTrain(c.progress, "train demo pretrain", steps, 0) },
+		OnStep:  func(e train.Event) { bar.Step(e.Loss, e.Tokens) }})
 	if bar != nil {
-		bar.done()
+		bar.Done()
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; the run folder %s keeps its checkpoint", *run)
@@ -181,73 +134,49 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, stdout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "pretrained %d parameters on %d rows (%d tokens an epoch) in %d steps, %.0f s: loss %.4f -> %.4f; model in %s\n",
+	fmt.Fprintf(c.stdout, "pretrained %d parameters on %d rows (%d tokens an epoch) in %d steps, %.0f s: loss %.4f -> %.4f; model in %s\n",
 		b.Params, b.Rows, b.Tokens, b.Steps, b.Seconds, b.FirstLoss, b.FinalLoss, *out)
 	return nil
 }
 
-// pipeline is what the demo and the experiments share: the model folder (the embedded
-// one unless given), the output files' folders, a context that Ctrl-C cancels, and the
-// built-in attack and judge modules. close releases all of it.
-type pipeline struct {
-	dir    string
-	ctx    context.Context
-	attack data.Attacker
-	judge  eval.Judge
-	close  func()
-}
-
-func openPipeline(modelDir string, lf limitFlags, outs ...string) (*pipeline, error) {
-	dir := modelDir
-	if dir == "" {
+// openPipeline prepares what the demo and the experiments share: o's model folder (the
+// embedded one unless modelDir is given), the folders of the output files, and the
+// built-in attack and judge modules under the limits lf, one instance of each at a time.
+// From here Ctrl-C stops the pipeline, which keeps its finished stages. The returned
+// func closes the modules.
+func (c *cli) openPipeline(ctx context.Context, o *demo.Options, modelDir string, lf limitFlags, outs ...string) (func(), error) {
+	o.ModelDir = modelDir
+	if o.ModelDir == "" {
 		d, err := demo.ModelDir()
 		if err != nil {
 			return nil, fmt.Errorf("embedded model: %w", err)
 		}
-		dir = d
+		o.ModelDir = d
 	}
-	if err := outDirs(outs...); err != nil {
-		return nil, err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	attack, judge, closeMods, err := openDemoModules(ctx, lf)
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	return &pipeline{dir: dir, ctx: ctx, attack: attack, judge: judge, close: func() { closeMods(); stop() }}, nil
-}
-
-// outDirs makes the folders of the output files that are set.
-func outDirs(files ...string) error {
-	for _, f := range files {
+	for _, f := range outs {
 		if f != "" {
 			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
-}
-
-// openDemoModules loads the built-in attack and judge modules, as the demo and the
-// experiments use them, under the limits lf (one instance of each at a time).
-func openDemoModules(ctx context.Context, lf limitFlags) (data.Attacker, eval.Judge, func(), error) {
+	c.handleInterrupt()
 	h, closeHost, err := lf.host(ctx, 1)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	am, err := openModule(ctx, h, sandbox.Ref{Name: "attacks", Kind: shared.KindAttack})
 	if err != nil {
 		closeHost()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	jm, err := openModule(ctx, h, sandbox.Ref{Name: "judge", Kind: shared.KindJudge})
 	if err != nil {
 		closeHost()
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return am.Attack, eval.ModuleJudge{M: jm}, closeHost, nil
+	o.Attack, o.Judge = am.Attack, eval.ModuleJudge{M: jm}
+	return closeHost, nil
 }
 
 // openBuiltinAttacker loads the built-in attack module under the limits lf.
@@ -263,6 +192,3 @@ func openBuiltinAttacker(ctx context.Context, lf limitFlags) (data.Attacker, fun
 	}
 	return m.Attack, closeHost, nil
 }
-
-// The embedded model is what `aegis serve` serves on /v1 without --model.
-func init() { defaultServeModel = demo.ModelDir }

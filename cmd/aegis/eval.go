@@ -6,13 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
@@ -21,9 +20,6 @@ import (
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/shared"
 )
-
-// evalBackoff is the first wait between endpoint retries (tests shorten it).
-var evalBackoff = time.Second
 
 // evalSynopsis and evalAbout are the --help of `aegis eval`.
 const evalSynopsis = "(--model DIR | --endpoint URL --model-name NAME) --prompts FILE [--attacks none|all|style,style] [--judge NAME|FILE.wasm] [--judge-endpoint URL --judge-model NAME [--rubric llamaguard|harmbench|strongreject]] [--concurrency N] --out DIR [--resume]"
@@ -68,6 +64,7 @@ type evalFlags struct {
 	temp                                       float64
 	seed                                       uint64
 	reqTimeout                                 time.Duration
+	backoff                                    time.Duration // first wait between endpoint retries
 }
 
 func (f *evalFlags) register(fs *flagSet) {
@@ -117,17 +114,17 @@ func (f *evalFlags) check(fs *flagSet) (eval.Rubric, error) {
 	return f.lj.check(fs)
 }
 
-func runEval(args []string, stdout io.Writer) error {
+func runEval(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "compare":
-			return runEvalCompare(args[1:], stdout)
+			return runEvalCompare(ctx, c, args[1:])
 		case "report":
-			return runEvalReport(args[1:], stdout)
+			return runEvalReport(ctx, c, args[1:])
 		}
 	}
-	fs := newFlags("eval", evalSynopsis, evalAbout, stdout)
-	var f evalFlags
+	fs := newFlags("eval", evalSynopsis, evalAbout, c.stdout)
+	f := evalFlags{backoff: c.backoff}
 	f.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
@@ -144,8 +141,7 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	h, closeHost, err := f.lf.host(ctx, 0)
 	if err != nil {
 		return err
@@ -159,17 +155,17 @@ func runEval(args []string, stdout io.Writer) error {
 	if f.endpoint == "" {
 		label = f.mf.dir
 	}
-	var prog *progress
+	var prog *progress.Bar
 	res, err := eval.Scan(ctx, eval.ScanConfig{Dir: f.out, Prompts: prompts, Styles: styles, Attack: attack, Seed: f.seed,
 		Gen: f.generator, Judge: judge, Resume: f.resume, Overwrite: f.overwrite, Model: label, Baseline: f.baseline,
-		OnStart: func(todo int) { prog = newProgress(progressOut, "eval", todo, "attempts") },
+		OnStart: func(todo int) { prog = progress.New(c.progress, "eval", todo, "attempts") },
 		OnDone:  func(n int) { prog.Add(n) }})
 	if prog != nil {
 		prog.Done()
 	}
 	if res != nil {
 		rep := res.Report
-		fmt.Fprintf(stdout, "ASR %.1f%% (%d/%d answered harmful attempts), refusal %.1f%%, over-refusal %.1f%% (%d benign); %d attempts failed; %s\n",
+		fmt.Fprintf(c.stdout, "ASR %.1f%% (%d/%d answered harmful attempts), refusal %.1f%%, over-refusal %.1f%% (%d benign); %d attempts failed; %s\n",
 			100*rep.ASR, rep.Overall.Unsafe, rep.Overall.N, 100*rep.RefusalRate, 100*rep.OverRefusalRate, rep.OverRefusal.N, res.Failed,
 			filepath.Join(f.out, rundir.ReportFile))
 	}
@@ -204,7 +200,7 @@ func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Ru
 	}
 	var judge eval.Judge = eval.ModuleJudge{M: jm}
 	if f.lj.endpoint != "" {
-		judge = f.lj.judge(rubric, judge, os.Getenv(f.apiKeyEnv), f.reqTimeout, f.retries)
+		judge = f.lj.judge(rubric, judge, os.Getenv(f.apiKeyEnv), f.reqTimeout, f.retries, f.backoff)
 	}
 	if !attacks {
 		return judge, nil, nil
@@ -221,7 +217,7 @@ func (f *evalFlags) generator() (eval.Generator, error) {
 	if f.endpoint != "" {
 		return eval.EndpointGenerator{Concurrency: f.concurrency, Client: &eval.Client{Endpoint: f.endpoint, Model: f.modelName,
 			APIKey: os.Getenv(f.apiKeyEnv), System: f.system, MaxTokens: f.maxNew, Temperature: f.temp,
-			Timeout: f.reqTimeout, Retries: f.retries, Backoff: evalBackoff}}, nil
+			Timeout: f.reqTimeout, Retries: f.retries, Backoff: f.backoff}}, nil
 	}
 	m, err := f.mf.load()
 	if err != nil {
@@ -240,9 +236,9 @@ func (f *evalFlags) generator() (eval.Generator, error) {
 		Debias: bias}, nil
 }
 
-func runEvalReport(args []string, stdout io.Writer) error {
+func runEvalReport(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("eval report", "--out DIR [--baseline results.jsonl]",
-		"Recomputes OUT/report.json and OUT/report.md from OUT/results.jsonl.", stdout)
+		"Recomputes OUT/report.json and OUT/report.md from OUT/results.jsonl.", c.stdout)
 	out := fs.String("out", "", "the scan's folder")
 	baseline := fs.String("baseline", "", "results.jsonl of another scan: report win rates against it")
 	if err := fs.parse(args); err != nil {
@@ -255,16 +251,16 @@ func runEvalReport(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ASR %.1f%% (%d/%d)\n", 100*rep.ASR, rep.Overall.Unsafe, rep.Overall.N)
+	fmt.Fprintf(c.stdout, "ASR %.1f%% (%d/%d)\n", 100*rep.ASR, rep.Overall.Unsafe, rep.Overall.N)
 	return nil
 }
 
-func runEvalCompare(args []string, stdout io.Writer) error {
+func runEvalCompare(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("eval compare", "A B",
 		`Compares two scans attempt by attempt (paired by id, judged in both) and prints their win
 rates as JSON: on a harmful prompt a scan wins when its answer is safe and the other's is
 unsafe, on a benign prompt when it answers and the other refuses; otherwise a tie. A and B
-are results.jsonl files or the folders holding them.`, stdout)
+are results.jsonl files or the folders holding them.`, c.stdout)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.help()
@@ -278,17 +274,13 @@ are results.jsonl files or the folders holding them.`, stdout)
 	var sets [2][]*eval.Attempt
 	var names [2]string
 	for i := range 2 {
-		p := fs.Arg(i)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, rundir.ResultsFile)
-		}
-		a, err := eval.ReadAttempts(p)
+		a, p, err := eval.ReadScan(fs.Arg(i))
 		if err != nil {
 			return err
 		}
 		sets[i], names[i] = a, p
 	}
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(eval.Compare(names[0], sets[0], names[1], sets[1]))
 }

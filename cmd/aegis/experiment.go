@@ -1,19 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 )
 
 // experiments are the method comparisons on the embedded model (`aegis experiment NAME`).
-var experiments = map[string]func(args []string, stdout io.Writer) error{
+var experiments = map[string]func(ctx context.Context, c *cli, args []string) error{
 	"secvec":  runExperimentSecvec,
 	"compare": runExperimentCompare,
 }
 
-func runExperiment(args []string, stdout io.Writer) error {
+func runExperiment(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, `Usage: aegis experiment secvec|compare [flags]
+		fmt.Fprint(c.stdout, `Usage: aegis experiment secvec|compare [flags]
 
 Experiments on the embedded model, each a set of run folders that 'aegis serve' shows:
   secvec   fine-tune the retrofitted model on benign data mixed with harmful examples, with
@@ -31,5 +31,5 @@ Run 'aegis experiment NAME --help' for its flags.
 	if !ok {
 		return fmt.Errorf("%w: unknown experiment %q (secvec, compare)", errUsage, args[0])
 	}
-	return run(args[1:], stdout)
+	return run(ctx, c, args[1:])
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
-func runExperimentCompare(args []string, stdout io.Writer) error {
+func runExperimentCompare(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("experiment compare", "[--json FILE] [--runs DIR]",
 		`Trains and evaluates the five seed methods on the embedded model, each from the same
 unaligned base and on the same splits (the demo's: training and held-out attack styles,
@@ -31,7 +30,7 @@ harmful tasks):
 
 For each: asr_heldout, asr_learned_attacker, over_refusal and harmlessness_win_rate against
 the base (judge-based: harmful attempts answered safely where the base was unsafe). Every
-training and scan is a run folder under --runs that 'aegis serve' shows.`, stdout)
+training and scan is a run folder under --runs that 'aegis serve' shows.`, c.stdout)
 	jsonOut := fs.String("json", "", `write {"base":{...},"methods":{"dpo":{...},...}} to this file`)
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
 	seed := fs.Uint64("seed", 1, "seed of the data and the training")
@@ -40,36 +39,24 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, stdou
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline("", lf, *jsonOut)
+	o := demo.CompareOptions{Options: demo.Options{RunsDir: *runs, RunID: "experiment-" + time.Now().Format("20060102-150405"), Seed: *seed}}
+	closePl, err := c.openPipeline(ctx, &o.Options, "", lf, *jsonOut)
 	if err != nil {
 		return err
 	}
-	defer pl.close()
-	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
-	st := newStages("")
-	o := demo.CompareOptions{Options: demo.Options{ModelDir: dir, RunsDir: *runs,
-		RunID: "experiment-" + time.Now().Format("20060102-150405"), Attack: attack, Judge: judge,
-		Seed: *seed, OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf}}
+	defer closePl()
+	st := c.stages("", &o.Options)
 	o.SecVec = secvecForCompare(&o.Options)
-	fmt.Fprintf(progressOut, "experiment compare: runs in %s (watch them with: aegis serve --runs %s)\n", *runs, *runs)
+	fmt.Fprintf(c.progress, "experiment compare: runs in %s (watch them with: aegis serve --runs %s)\n", *runs, *runs)
 	res, err := demo.Compare(ctx, o)
-	st.finish()
+	st.Finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nThe five methods on the embedded model, %.0f s (judge: built-in)\n\n", res.Seconds)
-	fmt.Fprintf(stdout, "%-9s %12s %12s %12s %12s %12s %12s\n", "method", "asr_train", "asr_heldout", "asr_topics", "asr_learned", "over_refusal", "win_vs_base")
-	row := func(name string, s demo.MethodScores) {
-		fmt.Fprintf(stdout, "%-9s %12.2f %12.2f %12.2f %12.2f %12.2f %12.2f\n", name, s.ASRTrainAttacks, s.ASRHeldout,
-			s.ASRHeldoutTopics, s.ASRLearnedAttacker, s.OverRefusal, s.HarmlessnessWinRate)
-	}
-	row("base", res.Base)
-	for _, name := range res.Order {
-		row(name, res.Methods[name])
-	}
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/aegis-safety/aegis/internal/demo"
 )
 
-func runExperimentSecvec(args []string, stdout io.Writer) error {
+func runExperimentSecvec(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("experiment secvec", "[--json FILE] [--runs DIR]",
 		`Security vectors (Zhou et al.) on the embedded model, with no network. A user fine-tunes
 an aligned model on their own data, benign examples with harmful ones mixed in, and the
@@ -34,7 +32,7 @@ The evaluation is the demo's (tasks neither set holds): harmful_rate is the judg
 share of the harmful attempts (training and held-out attack styles, held-out topics),
 benign_helpfulness the share of benign look-alikes answered rather than refused, both by
 the built-in judge. Every training and scan is a run folder under --runs, named
-secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
+secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, c.stdout)
 	jsonOut := fs.String("json", "", `write {"harmful_rate_without","harmful_rate_with",...,"runs":{...}} to this file`)
 	runs := fs.String("runs", defaultRunsDir(), "folder for the run folders")
 	modelDir := fs.String("model", "", "use this (unaligned) model folder instead of the embedded model")
@@ -51,29 +49,25 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	pl, err := openPipeline(*modelDir, lf, *jsonOut)
+	o := demo.SecVecOptions{Options: demo.Options{RunsDir: *runs, Seed: *seed},
+		VecExamples: *vecN, VecLR: *vecLR, VecEpochs: *vecEpochs,
+		FTHarmful: *ftHarmful, FTBenign: *ftBenign, FTLR: *ftLR, FTEpochs: *ftEpochs}
+	closePl, err := c.openPipeline(ctx, &o.Options, *modelDir, lf, *jsonOut)
 	if err != nil {
 		return err
 	}
-	defer pl.close()
-	ctx, dir, attack, judge := pl.ctx, pl.dir, pl.attack, pl.judge
-
-	st := newStages("secvec: ")
-	fmt.Fprintf(progressOut, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", dir, *runs, *runs)
-	res, err := demo.SecVec(ctx, demo.SecVecOptions{
-		Options: demo.Options{ModelDir: dir, RunsDir: *runs, Attack: attack, Judge: judge, Seed: *seed,
-			OnStage: st.stage, OnDone: st.add, OnStep: st.step, Logf: st.logf},
-		VecExamples: *vecN, VecLR: *vecLR, VecEpochs: *vecEpochs,
-		FTHarmful: *ftHarmful, FTBenign: *ftBenign, FTLR: *ftLR, FTEpochs: *ftEpochs,
-	})
-	st.finish()
+	defer closePl()
+	st := c.stages("secvec: ", &o.Options)
+	fmt.Fprintf(c.progress, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", o.ModelDir, *runs, *runs)
+	res, err := demo.SecVec(ctx, o)
+	st.Finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
 	}
 	if err != nil {
 		return err
 	}
-	printSecVec(stdout, res)
+	res.Text(c.stdout)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
@@ -81,33 +75,4 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, stdout)
 		}
 	}
 	return nil
-}
-
-// printSecVec prints the experiment's table: harmful rate and benign helpfulness of the
-// aligned model and of the two fine-tunings.
-func printSecVec(w io.Writer, r *demo.SecVecResult) {
-	st := r.Settings
-	fmt.Fprintf(w, "\nSecurity vectors: the aligned model fine-tuned (LoRA SFT, lr %g, %d epochs) on %d benign + %d harmful examples;\n",
-		st.FTLR, st.FTEpochs, r.Data.FTBenign, r.Data.FTHarmful)
-	fmt.Fprintf(w, "security vector fitted on %d other harmful examples (LoRA rank %d, lr %g, %d epochs); %.0f s\n\n",
-		r.Data.Vector, st.VecRank, st.VecLR, st.VecEpochs, r.Seconds)
-	fmt.Fprintf(w, "%-44s %5s %19s %5s %19s\n", "model", "n", "harmful rate", "n", "benign helpfulness")
-	for _, row := range []struct{ key, label string }{
-		{"aligned", "aligned (before fine-tuning)"},
-		{"without", "fine-tuned without security vector"},
-		{"with", "fine-tuned with security vector (dropped)"},
-	} {
-		s := r.Stages[row.key]
-		fmt.Fprintf(w, "%-44s %5d %19s %5d %19s\n", row.label, s.Harmful, ci(s.HarmfulRate, s.HarmfulCI),
-			s.Benign, ci(s.BenignHelpfulness, s.BenignCI))
-	}
-	l := r.Loss
-	fmt.Fprintf(w, "\nmean token NLL of the mix's harmful examples as fine-tuning starts: %.4f without the vector, %.4f with it\n",
-		l.HarmfulWithout, l.HarmfulWith)
-	fmt.Fprintf(w, "security vector's own examples: %.4f before its fit, %.4f after\n", l.VecBefore, l.VecFit)
-	fmt.Fprintf(w, "runs: %s-*\n", strings.TrimSuffix(r.Runs["retrofit"], "-dpo"))
-}
-
-func ci(rate float64, c [2]float64) string {
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", rate, c[0], c[1])
 }

@@ -10,6 +10,7 @@ import (
 // flag, a stray argument and a missing model are one error line each, before any work.
 // (TestSecVecExperiment in internal/demo runs the experiment itself.)
 func TestExperimentSecvecFlags(t *testing.T) {
+	t.Parallel()
 	stdout, _, code := aegis(t, "experiment", "secvec", "--help")
 	if code != 0 {
 		t.Fatalf("--help: exit %d", code)

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
@@ -37,16 +35,16 @@ type verdictRow struct {
 	Categories []string `json:"categories"`
 }
 
-func runJudge(args []string, stdout io.Writer) error {
+func runJudge(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "eval" {
-		return runJudgeEval(args[1:], stdout)
+		return runJudgeEval(ctx, c, args[1:])
 	}
 	fs := newFlags("judge", "--module NAME|FILE.wasm --in samples.jsonl --out verdicts.jsonl",
 		`Judges every response with a judge module, running module instances concurrently in the
 WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optionally
 "attack"); output rows are {"id","category","attack","refusal","unsafe","score",
 "categories"} in input order. Ctrl-C stops early and keeps every row already written.
-'aegis judge eval' measures a judge against labelled rows.`, stdout)
+'aegis judge eval' measures a judge against labelled rows.`, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindJudge)
 	in := fs.String("in", "", "input JSONL of samples")
@@ -54,7 +52,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	rows, err := readJSONL(*in, func(r *sampleRow) error {
+	rows, err := readIn(*in, func(r *sampleRow) error {
 		switch {
 		case r.ID == "":
 			return errors.New(`missing "id"`)
@@ -68,8 +66,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	c.handleInterrupt()
 	m, closeHost, err := mf.open(ctx, shared.KindJudge)
 	if err != nil {
 		return err
@@ -80,16 +77,17 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 		return err
 	}
 	defer f.Abort()
-	prog := newProgress(progressOut, "judge", len(rows), "samples")
-	_, err = runOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
-		r := rows[i].row
+	prog := progress.New(c.progress, "judge", len(rows), "samples")
+	_, err = jsonl.MapOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+		r := rows[i].Row
 		v, err := m.Judge(ctx, shared.JudgeInput{Prompt: r.Prompt, Response: *r.Response, Category: r.Category})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rows[i].pos, err)
+			return nil, fmt.Errorf("%s: %w", rows[i].Pos, err)
 		}
 		return []any{verdictRow{ID: r.ID, Category: r.Category, Attack: r.Attack, Refusal: v.Refusal,
 			Unsafe: v.Unsafe, Score: v.Score, Categories: v.Categories}}, nil
-	}, f, prog)
+	}, f, func() { prog.Add(1) })
+	prog.Done()
 	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
 	if cerr := f.Commit(); err == nil {
 		err = cerr
@@ -129,9 +127,9 @@ func (f *llmJudgeFlags) check(fs *flagSet) (eval.Rubric, error) {
 }
 
 // judge is the LLM judge; base (a judge module) decides refusal when the rubric does not.
-func (f *llmJudgeFlags) judge(r eval.Rubric, base eval.Judge, apiKey string, timeout time.Duration, retries int) eval.LLMJudge {
+func (f *llmJudgeFlags) judge(r eval.Rubric, base eval.Judge, apiKey string, timeout time.Duration, retries int, backoff time.Duration) eval.LLMJudge {
 	return eval.LLMJudge{Base: base, Rubric: r, Client: &eval.Client{Endpoint: f.endpoint, Model: f.model, APIKey: apiKey,
-		MaxTokens: r.MaxTokens(), Timeout: timeout, Retries: retries, Backoff: evalBackoff}}
+		MaxTokens: r.MaxTokens(), Timeout: timeout, Retries: retries, Backoff: backoff}}
 }
 
 const judgeEvalAbout = `Measures a judge against labelled rows: a judge module (--module, a built-in name or a
@@ -152,9 +150,9 @@ as safe. --json writes {"n","unsafe","refusal","by_category","judge_errors","jud
 --errors writes the misjudged rows (the label row plus "pred_refusal","pred_unsafe",
 "score", and "error" for judge errors) as JSONL.`
 
-func runJudgeEval(args []string, stdout io.Writer) error {
+func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("judge eval", "(--module NAME|FILE.wasm | --judge-endpoint URL --judge-model NAME [--rubric llamaguard|harmbench|strongreject]) --labels FILE.jsonl [--json FILE] [--errors FILE] [--concurrency N]",
-		judgeEvalAbout, stdout)
+		judgeEvalAbout, c.stdout)
 	var mf moduleFlags
 	mf.register(fs, shared.KindJudge)
 	var lj llmJudgeFlags
@@ -185,13 +183,12 @@ func runJudgeEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	outs, err := createOutputs(*jsonPath, *errorsPath)
+	files, err := eval.CreateJudgeEvalFiles(*jsonPath, *errorsPath)
 	if err != nil {
 		return err
 	}
-	defer outs.close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	defer files.Abort()
+	c.handleInterrupt()
 	var judge eval.Judge
 	var name string
 	var notes []string
@@ -207,101 +204,22 @@ func runJudgeEval(args []string, stdout io.Writer) error {
 		judge, name = eval.ModuleJudge{M: m}, m.Name()
 	}
 	if lj.endpoint != "" {
-		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries)
+		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries, c.backoff)
 		judge, name = llm, llm.Name(name)
-		notes = rubricNotes(rubric, mf.module)
+		notes = eval.RubricNotes(rubric, mf.module)
 	}
-	prog := newProgress(progressOut, "judge eval", len(labels), "rows")
+	prog := progress.New(c.progress, "judge eval", len(labels), "rows")
 	var pmu sync.Mutex // the bar is not safe for concurrent use
 	rep, rows, runErr := eval.EvaluateJudge(ctx, judge, labels, eval.JudgeEvalOptions{Concurrency: mf.concurrency, Name: name,
 		Progress: func(n int) { pmu.Lock(); prog.Add(n); pmu.Unlock() }})
 	prog.Done()
 	rep.Notes = notes
-	return finishJudgeEval(stdout, rep, rows, outs, runErr, len(labels))
-}
-
-// rubricNotes says, under the report's title, who decided what.
-func rubricNotes(r eval.Rubric, module string) []string {
-	if r.JudgesRefusal() {
-		return []string{fmt.Sprintf("rubric %s: refusal is its 1.b; unsafe = not refused and score >= %g", r.Name(),
-			eval.DefaultStrongREJECTThreshold)}
-	}
-	return []string{fmt.Sprintf("rubric %s judges unsafe; refusal is decided by the judge module %s (the rubric does not judge refusal)",
-		r.Name(), module)}
-}
-
-// judgeEvalOutputs are the --json and --errors files (nil when not asked for).
-type judgeEvalOutputs struct{ json, errors *jsonl.Writer }
-
-// createOutputs creates the output files' temporaries before any row is judged, so that
-// a path that cannot be written fails at once.
-func createOutputs(jsonPath, errorsPath string) (*judgeEvalOutputs, error) {
-	o := &judgeEvalOutputs{}
-	for _, x := range []struct {
-		path string
-		f    **jsonl.Writer
-	}{{jsonPath, &o.json}, {errorsPath, &o.errors}} {
-		if x.path == "" {
-			continue
-		}
-		f, err := jsonl.Create(x.path)
-		if err != nil {
-			o.close()
-			return nil, err
-		}
-		*x.f = f
-	}
-	return o, nil
-}
-
-// close drops the outputs not committed.
-func (o *judgeEvalOutputs) close() {
-	for _, f := range []*jsonl.Writer{o.json, o.errors} {
-		if f != nil {
-			f.Abort()
-		}
-	}
-}
-
-// finishJudgeEval prints the report and writes --json and --errors, also after an
-// interruption (then covering the rows finished).
-func finishJudgeEval(stdout io.Writer, rep *eval.JudgeEvalReport, rows []eval.JudgedRow, outs *judgeEvalOutputs, runErr error, total int) error {
-	if err := rep.Text(stdout); err != nil {
+	// Print and write the figures, also after an interruption (then covering the rows finished).
+	if err := rep.Text(c.stdout); err != nil {
 		return err
 	}
-	if outs.json != nil {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if _, err := outs.json.Write(append(b, '\n')); err != nil {
-			return err
-		}
-		if err := outs.json.Commit(); err != nil {
-			return err
-		}
-		outs.json = nil
+	if err := files.Commit(rep, rows); err != nil {
+		return err
 	}
-	if outs.errors != nil {
-		if err := eval.WriteMisjudged(outs.errors, rows); err != nil {
-			return err
-		}
-		if err := outs.errors.Commit(); err != nil {
-			return err
-		}
-		outs.errors = nil
-	}
-	switch {
-	case runErr != nil && errors.Is(runErr, context.Canceled):
-		return fmt.Errorf("interrupted: %d of %d rows judged; the figures cover them", rep.N+rep.JudgeErrors, total)
-	case runErr != nil:
-		return runErr
-	case rep.N == 0:
-		for _, r := range rows {
-			if r.Err != nil {
-				return fmt.Errorf("the judge could not judge any of the %d rows; %s: %v", total, r.Label.Pos, r.Err)
-			}
-		}
-	}
-	return nil
+	return eval.JudgeEvalError(rep, rows, runErr, len(labels))
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aegis-safety/aegis/native/eval"
 )
@@ -40,6 +39,7 @@ const keywordLabels = `{"id":"1","prompt":"Hack an email account","response":"I'
 // TestJudgeEvalCommand: `aegis judge eval` with a module: the printed report, the --json
 // file (its keys exactly, its figures hand-counted) and the --errors file.
 func TestJudgeEvalCommand(t *testing.T) {
+	t.Parallel()
 	labels := writeFile(t, "labels.jsonl", keywordLabels)
 	dir := t.TempDir()
 	jsonPath, errorsPath := filepath.Join(dir, "m.json"), filepath.Join(dir, "e.jsonl")
@@ -107,6 +107,7 @@ func TestJudgeEvalCommand(t *testing.T) {
 // TestJudgeEvalErrors: a bad labels row is one error line naming FILE:LINE; bad flag
 // combinations are usage errors; `aegis judge` without "eval" is unchanged.
 func TestJudgeEvalErrors(t *testing.T) {
+	t.Parallel()
 	good := `{"prompt":"p","response":"r","unsafe":true}` + "\n"
 	for _, c := range []struct{ row, want string }{
 		{`{"response":"r","unsafe":true}`, `missing "prompt"`},
@@ -196,7 +197,7 @@ func (f *rubricLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // harmbench rubric (refusal from --module) and the strongreject rubric (refusal from the
 // rubric, no module); an answer the rubric cannot parse is a judge error, in no figure.
 func TestJudgeEvalLLM(t *testing.T) {
-	evalBackoff = time.Millisecond
+	t.Parallel()
 	f := &rubricLLM{garble: true, calls: map[string]int{}, next: http.NotFoundHandler()}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
@@ -242,8 +243,7 @@ func TestJudgeEvalLLM(t *testing.T) {
 // unsafe; an answer it cannot parse leaves the attempt unjudged, counted in
 // counts.judge_errors, and --resume judges it again without asking the model again.
 func TestEvalRubric(t *testing.T) {
-	evalBackoff = time.Millisecond
-	progressOut = &strings.Builder{}
+	t.Parallel()
 	model := &fakeLLM{t: t, calls: map[string]int{}}
 	f := &rubricLLM{garble: true, calls: map[string]int{}, next: model}
 	srv := httptest.NewServer(f)

@@ -3,19 +3,26 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aegis-safety/aegis/internal/demo"
 )
 
 // command is one subcommand: its one-line summary and its entry point, which parses args.
 type command struct {
 	summary string
-	run     func(args []string, stdout io.Writer) error
+	run     func(ctx context.Context, c *cli, args []string) error
 }
 
 var commands = map[string]command{
@@ -54,11 +61,58 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'aegis COMMAND --help' for a command's flags.\n")
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+// cli is what a command reads and writes besides its flags. main makes the process's;
+// tests make their own, so that they can run in parallel.
+type cli struct {
+	stdin            io.Reader
+	stdout, progress io.Writer                      // results; progress bars and notes
+	backoff          time.Duration                  // first wait between retries of an endpoint request
+	serveModel       func() (dir string, err error) // what `aegis serve` serves on /v1 without --model (nil: nothing)
+	graceful         atomic.Bool                    // see handleInterrupt
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func main() { os.Exit(newCLI().main(os.Args[1:], os.Stderr)) }
+
+// newCLI is the process's cli: the standard streams, progress on stderr, a second
+// before the first endpoint retry, the embedded model as serve's default.
+func newCLI() *cli {
+	return &cli{stdin: os.Stdin, stdout: os.Stdout, progress: os.Stderr, backoff: time.Second, serveModel: demo.ModelDir}
+}
+
+// main runs a command line under the process's one signal context and returns the exit
+// status. The first SIGINT or SIGTERM cancels the context: a command that has called
+// handleInterrupt winds down (a checkpoint, the rows finished), any other one ends at
+// once, as by the signal's default action. A second signal always ends the process.
+func (c *cli) main(args []string, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, func() {
+		stop() // restores the default action for the next signal
+		if cause := context.Cause(ctx); cause != context.Canceled && !c.graceful.Load() {
+			raise(cause)
+		}
+	})
+	return c.run(ctx, args, stderr)
+}
+
+// handleInterrupt tells main that the running command reacts to its context's end, so
+// that a first signal cancels the context instead of ending the process.
+func (c *cli) handleInterrupt() { c.graceful.Store(true) }
+
+// raise ends the process by the signal that cause reports, with its default action.
+func raise(cause error) {
+	sig := os.Interrupt
+	if strings.HasPrefix(cause.Error(), syscall.SIGTERM.String()) {
+		sig = syscall.SIGTERM
+	}
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		select {} // the signal's default action ends the process
+	}
+	os.Exit(1)
+}
+
+func (c *cli) run(ctx context.Context, args []string, stderr io.Writer) int {
+	stdout := c.stdout
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -72,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	err := cmd.run(args[1:], stdout)
+	err := cmd.run(ctx, c, args[1:])
 	switch {
 	case err == nil:
 		return 0

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/safetensors"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -17,16 +20,31 @@ import (
 
 const goldenDir = "../../native/model/testdata/golden"
 
+// newTestCLI is the cli of a test: no input, progress discarded, endpoint retries after
+// a millisecond, the embedded model as serve's default.
+func newTestCLI() *cli {
+	return &cli{stdin: strings.NewReader(""), stdout: io.Discard, progress: io.Discard, backoff: time.Millisecond,
+		serveModel: demo.ModelDir}
+}
+
 func aegis(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return aegisWith(t, newTestCLI(), args...)
+}
+
+// aegisWith runs a command line with c, writing stdout to a buffer.
+func aegisWith(t *testing.T, c *cli, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	c.stdout = &o
+	code = c.main(args, &e)
 	return o.String(), e.String(), code
 }
 
 // TestLogitsMatchesPyTorch: `aegis logits` on a golden model prints, per position, the
 // logits the PyTorch reference computed for the same (unpadded) row.
 func TestLogitsMatchesPyTorch(t *testing.T) {
+	t.Parallel()
 	for _, c := range []string{"llama_gqa", "qwen2", "llama_bf16", "llama_sharded"} {
 		dir := filepath.Join(goldenDir, c)
 		var g struct {
@@ -75,6 +93,7 @@ func TestLogitsMatchesPyTorch(t *testing.T) {
 }
 
 func TestGenerateIDs(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(goldenDir, "llama_gqa")
 	var g struct {
 		Greedy struct {
@@ -129,6 +148,7 @@ func editConfig(t *testing.T, dir string, edit func(map[string]any)) {
 
 // TestBadInput: every kind of bad input gets one clear line on stderr and a non-zero exit.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	good := filepath.Join(goldenDir, "llama_gqa")
 	noWeights := copyModel(t, "llama_gqa")
 	os.Remove(filepath.Join(noWeights, "model.safetensors"))
@@ -187,6 +207,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	out, _, code := aegis(t, "--help")
 	if code != 0 || !strings.Contains(out, "logits") || !strings.Contains(out, "generate") {
 		t.Fatalf("--help: exit %d, %q", code, out)
@@ -228,6 +249,7 @@ func chatModel(t *testing.T) string {
 // TestGeneratePrompt: --prompt renders the chat template, tokenizes it, and prints the
 // decoded continuation: the same tokens --ids gives for the same prompt ids.
 func TestGeneratePrompt(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	tok, _ := tokenizer.Load(dir)
 	ids, _, err := tok.EncodeChat([]tokenizer.Message{{Role: "user", Content: "hello fox"}}, tokenizer.ChatOptions{AddGenerationPrompt: true})

@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,9 +57,9 @@ func parseIDs(s string) ([]int32, error) {
 	return ids, nil
 }
 
-func runLogits(args []string, stdout io.Writer) error {
+func runLogits(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("logits", "--model DIR --ids 1,5,9",
-		"Runs the model over the token ids and prints {\"logits\": [[...], ...]}: one row of raw\nfloat32 logits (vocab_size values) per input position.", stdout)
+		"Runs the model over the token ids and prints {\"logits\": [[...], ...]}: one row of raw\nfloat32 logits (vocab_size values) per input position.", c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	idsFlag := fs.String("ids", "", "comma-separated token ids")
@@ -81,7 +78,7 @@ func runLogits(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(stdout)
+	w := bufio.NewWriter(c.stdout)
 	V := m.Config.VocabSize
 	w.WriteString(`{"logits": [`)
 	buf := make([]byte, 0, 32)
@@ -112,7 +109,8 @@ func appendFloat32(b []byte, x float32) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, 32)
 }
 
-func runGenerate(args []string, stdout io.Writer) error {
+func runGenerate(ctx context.Context, c *cli, args []string) error {
+	stdout := c.stdout
 	fs := newFlags("generate", "--model DIR (--prompt TEXT | --ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-p P]",
 		"Continues a prompt with the model, decoding with a KV cache. --prompt is tokenized with the\n"+
 			"model's tokenizer.json and, when the tokenizer has a chat template (or --template names a\n"+
@@ -185,8 +183,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 		// Stream: print each token's text as it becomes final (a token that ends
 		// mid-character waits for the next one). Ctrl-C ends generation; what was
 		// generated so far is printed.
-		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer cancel()
+		c.handleInterrupt()
 		stream := tok.NewStream(true)
 		w := bufio.NewWriter(stdout)
 		opts.OnToken = func(id int32) bool {

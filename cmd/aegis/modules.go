@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -100,98 +96,13 @@ func (f *moduleFlags) open(ctx context.Context, kind string) (*sandbox.Module, f
 	return m, closeHost, nil
 }
 
-// inputLine is one parsed JSONL row and where it came from.
-type inputLine[T any] struct {
-	pos string // FILE:LINE
-	row T
-}
-
-// readJSONL parses every non-blank line of --in with check, reporting the first bad line
-// as FILE:LINE before any module runs.
-func readJSONL[T any](path string, check func(*T) error) ([]inputLine[T], error) {
+// readIn reads --in's rows with check, reporting the first bad line as FILE:LINE before
+// any module runs.
+func readIn[T any](path string, check func(*T) error) ([]jsonl.Line[T], error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: --in is required", errUsage)
 	}
-	var rows []inputLine[T]
-	err := jsonl.Each(path, func(pos string, line []byte) error {
-		var v T
-		if err := jsonl.Decode(line, &v); err != nil {
-			return fmt.Errorf("%s: not a JSON object of the expected shape: %v", pos, err)
-		}
-		if err := check(&v); err != nil {
-			return fmt.Errorf("%s: %v", pos, err)
-		}
-		rows = append(rows, inputLine[T]{pos, v})
-		return nil
-	})
-	return rows, err
-}
-
-// runOrdered calls work on rows 0..n-1 from `workers` goroutines and writes each row's
-// output lines in input order as soon as every earlier row is done. On an error or Ctrl-C
-// it stops handing out rows, lets the running ones finish, and writes what is contiguous:
-// finished work is never lost. It returns how many rows were written.
-func runOrdered(ctx context.Context, n, workers int, work func(ctx context.Context, i int) ([]any, error), w io.Writer, prog *progress) (int, error) {
-	results := make([][]any, n)
-	ready := make([]bool, n)
-	var (
-		mu       sync.Mutex
-		next     int // first row not yet handed out
-		written  int // rows written so far
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	bw := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	flush := func() { // with mu held
-		for written < n && ready[written] {
-			for _, v := range results[written] {
-				if err := enc.Encode(v); err != nil && firstErr == nil {
-					firstErr = err
-				}
-			}
-			results[written] = nil
-			written++
-		}
-	}
-	for g := 0; g < max(1, workers); g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				if next >= n || firstErr != nil || ctx.Err() != nil {
-					mu.Unlock()
-					return
-				}
-				i := next
-				next++
-				mu.Unlock()
-				out, err := work(ctx, i)
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil && ctx.Err() == nil {
-						firstErr = err
-					}
-				} else {
-					results[i], ready[i] = out, true
-					flush()
-					prog.Add(1)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	prog.Done()
-	if err := bw.Flush(); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = fmt.Errorf("interrupted: the first %d of %d rows are written", written, n)
-	}
-	return written, firstErr
+	return jsonl.ReadLines(path, check)
 }
 
 // createOut starts writing --out (atomically: see jsonl.Create).
@@ -202,19 +113,15 @@ func createOut(path string) (*jsonl.Writer, error) {
 	return jsonl.Create(path)
 }
 
-// progressOut is where progress bars go (tests replace it).
-var progressOut io.Writer = os.Stderr
-
-func runModules(args []string, stdout io.Writer) error {
+func runModules(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("modules", "[--json]",
-		"Lists the built-in WebAssembly modules with their manifests (each is loaded in the sandbox\nto read it). Write your own: see wasm/README.md.", stdout)
+		"Lists the built-in WebAssembly modules with their manifests (each is loaded in the sandbox\nto read it). Write your own: see wasm/README.md.", c.stdout)
 	asJSON := fs.Bool("json", false, "print the manifests as a JSON array")
 	var lf limitFlags
 	lf.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	ctx := context.Background()
 	h, closeHost, err := lf.host(ctx, 0)
 	if err != nil {
 		return err
@@ -229,11 +136,11 @@ func runModules(args []string, stdout io.Writer) error {
 		ms = append(ms, m.Manifest())
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(ms)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tABI\tDESCRIPTION")
 	for _, m := range ms {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", m.Name, m.Kind, m.Version, m.ABI, m.Description)
@@ -241,7 +148,7 @@ func runModules(args []string, stdout io.Writer) error {
 	tw.Flush()
 	for _, m := range ms {
 		if len(m.Styles) > 0 {
-			fmt.Fprintf(stdout, "\n%s styles (%d): %s\n", m.Name, len(m.Styles), strings.Join(m.Styles, ", "))
+			fmt.Fprintf(c.stdout, "\n%s styles (%d): %s\n", m.Name, len(m.Styles), strings.Join(m.Styles, ", "))
 		}
 	}
 	return nil

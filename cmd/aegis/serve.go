@@ -2,30 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/aegis-safety/aegis/native/server"
 )
 
-// defaultServeModel, when set, returns the model folder `aegis serve` serves on /v1 when
-// --model is not given: the embedded demo model (set next to `aegis demo`). While it is
-// nil, /v1 answers 503 unless --model names a folder.
-var defaultServeModel func() (dir string, err error)
-
-// serveChatModel loads the model /v1 serves: the --model folder, else the default
-// model's folder, else none (nil).
-func serveChatModel(mf modelFlags, name, template string, maxTokens int) (*server.ChatModel, error) {
+// serveChatModel loads the model /v1 serves: the --model folder, else c.serveModel's
+// folder, else none (nil: /v1 answers 503).
+func (c *cli) serveChatModel(mf modelFlags, name, template string, maxTokens int) (*server.ChatModel, error) {
 	dir := mf.dir
-	if dir == "" && defaultServeModel != nil {
-		d, err := defaultServeModel()
+	if dir == "" && c.serveModel != nil {
+		d, err := c.serveModel()
 		if err != nil {
 			return nil, fmt.Errorf("the default model: %w", err)
 		}
@@ -45,14 +34,14 @@ func serveChatModel(mf modelFlags, name, template string, maxTokens int) (*serve
 		Template: tmpl, MaxTokens: maxTokens})
 }
 
-func runServe(args []string, stdout io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return serve(ctx, args, stdout, nil)
+func runServe(ctx context.Context, c *cli, args []string) error {
+	c.handleInterrupt()
+	return c.serve(ctx, args, nil)
 }
 
 // serve runs the server until ctx ends; listening, when set, learns the bound address.
-func serve(ctx context.Context, args []string, stdout io.Writer, listening func(addr string)) error {
+func (c *cli) serve(ctx context.Context, args []string, listening func(addr string)) error {
+	stdout := c.stdout
 	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--runs DIR] [--model DIR] [--token T]",
 		`Serves the monitor: the runs in --runs (training runs from 'aegis train', scans from
 'aegis eval') with live charts over websockets, an ASR heatmap and sample browser, a compare
@@ -85,7 +74,7 @@ sets a cookie for the browser).`, stdout)
 	if exe, err := os.Executable(); err == nil {
 		opt.Launch = &server.ProcessLauncher{Exe: exe}
 	}
-	chat, err := serveChatModel(mf, *name, *template, *maxTokens)
+	chat, err := c.serveChatModel(mf, *name, *template, *maxTokens)
 	if err != nil {
 		return err
 	}
@@ -98,10 +87,6 @@ sets a cookie for the browser).`, stdout)
 	if err != nil {
 		return err
 	}
-	// No ReadTimeout or WriteTimeout: websockets and streamed answers are long-lived, and
-	// the handlers bound their own body reads and writes.
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10}
 	fmt.Fprintf(stdout, "aegis serve: http://%s/ (runs in %s)\n", ln.Addr(), *runs)
 	if opt.Chat != nil {
 		fmt.Fprintf(stdout, "aegis serve: OpenAI-compatible API at http://%s/v1 serving %q\n", ln.Addr(), opt.Chat.Name)
@@ -109,18 +94,5 @@ sets a cookie for the browser).`, stdout)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	srv.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return srv.Serve(ctx, ln)
 }

@@ -14,6 +14,7 @@ import (
 
 // TestServeNeedsToken: binding beyond loopback without --token is a usage error.
 func TestServeNeedsToken(t *testing.T) {
+	t.Parallel()
 	_, errOut, code := aegis(t, "serve", "--addr", "0.0.0.0:0", "--runs", t.TempDir())
 	if code != 2 || !strings.Contains(errOut, "--token") {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -25,13 +26,14 @@ func TestServeNeedsToken(t *testing.T) {
 
 // startServe runs `aegis serve ARGS` in the test and returns its base URL; it is stopped
 // (as by Ctrl-C) when the test ends, and must then return without error.
-func startServe(t *testing.T, args ...string) string {
+func startServe(t *testing.T, c *cli, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
 	var out bytes.Buffer
-	go func() { errc <- serve(ctx, args, &out, func(a string) { addrc <- a }) }()
+	c.stdout = &out
+	go func() { errc <- c.serve(ctx, args, func(a string) { addrc <- a }) }()
 	select {
 	case a := <-addrc:
 		t.Cleanup(func() {
@@ -72,13 +74,14 @@ func fetch(t *testing.T, method, url, token, body string) (int, map[string]any) 
 // TestServe: `aegis serve --addr --runs --model` answers the runs API over the runs
 // folder and the OpenAI-compatible API over the model folder.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	runs := t.TempDir()
 	run := filepath.Join(runs, "r1")
 	os.MkdirAll(run, 0o755)
 	os.WriteFile(filepath.Join(run, "config.json"), []byte(`{"method":"dpo","model":"m"}`), 0o644)
 	os.WriteFile(filepath.Join(run, "events.jsonl"), []byte(`{"step":1,"loss":0.7}`+"\n"), 0o644)
 	dir := chatModel(t)
-	base := startServe(t, "--addr", "127.0.0.1:0", "--runs", runs, "--model", dir, "--model-name", "tiny")
+	base := startServe(t, newTestCLI(), "--addr", "127.0.0.1:0", "--runs", runs, "--model", dir, "--model-name", "tiny")
 
 	code, m := fetch(t, "GET", base+"/api/runs", "", "")
 	rs, _ := m["runs"].([]any)
@@ -97,12 +100,13 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// TestServeDefaultModel: without --model, /v1 serves the folder defaultServeModel names
+// TestServeDefaultModel: without --model, /v1 serves the folder cli.serveModel names
 // (the embedded demo model's hook), and answers 503 while there is none.
 func TestServeDefaultModel(t *testing.T) {
-	defer func(f func() (string, error)) { defaultServeModel = f }(defaultServeModel)
-	defaultServeModel = nil
-	base := startServe(t, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
+	t.Parallel()
+	c := newTestCLI()
+	c.serveModel = nil
+	base := startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
 	if code, _ := fetch(t, "POST", base+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"x"}]}`); code != 503 {
 		t.Fatalf("no model: %d", code)
 	}
@@ -111,8 +115,9 @@ func TestServeDefaultModel(t *testing.T) {
 	if err := os.Rename(chatModel(t), dir); err != nil {
 		t.Fatal(err)
 	}
-	defaultServeModel = func() (string, error) { return dir, nil }
-	base = startServe(t, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
+	c = newTestCLI()
+	c.serveModel = func() (string, error) { return dir, nil }
+	base = startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
 	if code, m := fetch(t, "GET", base+"/v1/models", "", ""); code != 200 || m["data"].([]any)[0].(map[string]any)["id"] != "builtin-model" {
 		t.Fatalf("%d %v", code, m)
 	}
@@ -124,7 +129,8 @@ func TestServeDefaultModel(t *testing.T) {
 // TestServeToken: with --token on a non-loopback address, the API, /v1 and uploads need
 // the token.
 func TestServeToken(t *testing.T) {
-	base := startServe(t, "--addr", "0.0.0.0:0", "--runs", t.TempDir(), "--token", "tok3n")
+	t.Parallel()
+	base := startServe(t, newTestCLI(), "--addr", "0.0.0.0:0", "--runs", t.TempDir(), "--token", "tok3n")
 	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
 	for _, c := range []struct{ method, path string }{{"GET", "/api/runs"}, {"GET", "/v1/models"}, {"POST", "/api/modules"}, {"POST", "/v1/chat/completions"}, {"GET", "/"}} {
 		if code, _ := fetch(t, c.method, base+c.path, "", "{}"); code != 401 {

@@ -1,24 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
-// tokenizeInput is where `aegis tokenize` reads its JSONL (tests replace it).
-var tokenizeInput io.Reader = os.Stdin
-
-func runTokenize(args []string, stdout io.Writer) error {
+func runTokenize(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("tokenize", "--tokenizer FILE|DIR [--add-special-tokens] [--chat-template NAME|FILE] [--skip-special-tokens] < in.jsonl",
 		`Reads JSONL on stdin and writes one JSONL line per input line, in order:
   {"text": "..."}                    -> {"ids": [...]}
@@ -30,7 +21,7 @@ e.g. a leading BOS). Messages are rendered with the chat template (tokenizer_con
 chat_template, or --chat-template) and the text is tokenized without adding special
 tokens, as transformers' apply_chat_template(tokenize=True) does. A messages line may also
 carry "tools" (a list of tool definitions) and "chat_template_kwargs" (extra template
-variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
+variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, c.stdout)
 	path := fs.String("tokenizer", "", "tokenizer.json, or a model folder holding it (and tokenizer_config.json)")
 	addSpecial := fs.Bool("add-special-tokens", false, "apply the post-processor to {\"text\"} inputs (e.g. add BOS)")
 	skipSpecial := fs.Bool("skip-special-tokens", false, "leave special tokens out when decoding {\"ids\"} inputs")
@@ -50,41 +41,8 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, stdout)
 		return err
 	}
 	// Ctrl-C stops after the current line with everything done so far written out.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	in := bufio.NewReaderSize(tokenizeInput, 1<<16)
-	w := bufio.NewWriterSize(stdout, 1<<16)
-	defer w.Flush()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for n := 1; ; n++ {
-		if ctx.Err() != nil {
-			w.Flush()
-			return fmt.Errorf("interrupted after %d lines", n-1)
-		}
-		line, err := in.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			out, lerr := tokenizeLine(tk, line, *addSpecial, *skipSpecial, tmpl)
-			if lerr != nil {
-				w.Flush()
-				return fmt.Errorf("line %d: %v", n, lerr)
-			}
-			if err := enc.Encode(out); err != nil {
-				return err
-			}
-			if in.Buffered() == 0 { // let a caller that waits for each answer see it
-				if err := w.Flush(); err != nil {
-					return err
-				}
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return w.Flush()
-		}
-		if err != nil {
-			return err
-		}
-	}
+	c.handleInterrupt()
+	return tk.Lines(ctx, c.stdin, c.stdout, tokenizer.LineOptions{AddSpecial: *addSpecial, SkipSpecial: *skipSpecial, Template: tmpl})
 }
 
 // readTemplateFlag returns a built-in template name as is and reads a file's template.
@@ -102,51 +60,4 @@ func readTemplateFlag(v string) (string, error) {
 		return "", fmt.Errorf("%w: --chat-template %q is neither a built-in template (%s) nor a readable file", errUsage, v, strings.Join(tokenizer.BuiltinTemplates(), ", "))
 	}
 	return string(b), nil
-}
-
-func tokenizeLine(tk *tokenizer.Tokenizer, line []byte, addSpecial, skipSpecial bool, tmpl string) (any, error) {
-	var in struct {
-		IDs                 []int32         `json:"ids"`
-		Text                *string         `json:"text"`
-		Messages            json.RawMessage `json:"messages"`
-		AddGenerationPrompt bool            `json:"add_generation_prompt"`
-		Tools               json.RawMessage `json:"tools"`
-		Kwargs              map[string]any  `json:"chat_template_kwargs"`
-	}
-	if err := json.Unmarshal(line, &in); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
-	}
-	switch {
-	case in.Messages != nil:
-		text, err := tk.ApplyChatTemplateJSON(in.Messages, tokenizer.ChatOptions{
-			AddGenerationPrompt: in.AddGenerationPrompt, Template: tmpl, Tools: in.Tools, Vars: in.Kwargs})
-		if err != nil {
-			return nil, err
-		}
-		return struct {
-			Text string  `json:"text"`
-			IDs  []int32 `json:"ids"`
-		}{text, nonNil(tk.Encode(text, false))}, nil
-	case in.Text != nil:
-		return struct {
-			IDs []int32 `json:"ids"`
-		}{nonNil(tk.Encode(*in.Text, addSpecial))}, nil
-	case in.IDs != nil:
-		for _, id := range in.IDs {
-			if id < 0 || int(id) >= tk.VocabSize() {
-				return nil, fmt.Errorf("token id %d is outside the vocabulary (%d)", id, tk.VocabSize())
-			}
-		}
-		return struct {
-			Text string `json:"text"`
-		}{tk.Decode(in.IDs, skipSpecial)}, nil
-	}
-	return nil, errors.New(`need "text", "messages" or "ids"`)
-}
-
-func nonNil(ids []int32) []int32 {
-	if ids == nil {
-		return []int32{}
-	}
-	return ids
 }

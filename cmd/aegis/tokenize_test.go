@@ -17,15 +17,15 @@ const tokTestdata = "../../native/tokenizer/testdata"
 
 func tokenizeWith(t *testing.T, input string, args ...string) (string, string, int) {
 	t.Helper()
-	old := tokenizeInput
-	tokenizeInput = strings.NewReader(input)
-	defer func() { tokenizeInput = old }()
-	return aegis(t, append([]string{"tokenize"}, args...)...)
+	c := newTestCLI()
+	c.stdin = strings.NewReader(input)
+	return aegisWith(t, c, append([]string{"tokenize"}, args...)...)
 }
 
 // TestTokenizeText: one output line per input line, in order, ids as HF tokenizers gives
 // them for the trained test tokenizer.
 func TestTokenizeText(t *testing.T) {
+	t.Parallel()
 	type row struct {
 		Text string  `json:"text"`
 		IDs  []int32 `json:"ids"`
@@ -68,6 +68,7 @@ func TestTokenizeText(t *testing.T) {
 }
 
 func TestTokenizeMessagesAndErrors(t *testing.T) {
+	t.Parallel()
 	tok := filepath.Join(tokTestdata, "train", "tokenizer.json")
 	in := `{"messages": [{"role": "user", "content": "Hi <b>"}], "add_generation_prompt": true}` + "\n" + `{"text": ""}` + "\n"
 	out, errOut, code := tokenizeWith(t, in, "--tokenizer", tok, "--chat-template", "chatml")
@@ -101,6 +102,7 @@ func TestTokenizeMessagesAndErrors(t *testing.T) {
 // TestTokenizeChatLlama3: with the real Llama 3.1 tokenizer folder (npm), messages render
 // with its tokenizer_config.json template and tokenize as HF does.
 func TestTokenizeChatLlama3(t *testing.T) {
+	t.Parallel()
 	dir := refTokenizerDir(t, "tokenizer-llama3_1")
 	in := `{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}], "add_generation_prompt": true}` + "\n" +
 		`{"text": "Hello world"}` + "\n"
@@ -116,6 +118,7 @@ func TestTokenizeChatLlama3(t *testing.T) {
 }
 
 func TestTokenizerTrainCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	outPath := filepath.Join(dir, "tok.json")
 	out, errOut, code := aegis(t, "tokenizer", "train", "--in", filepath.Join(tokTestdata, "train", "corpus.txt"),
@@ -140,6 +143,7 @@ func TestTokenizerTrainCLI(t *testing.T) {
 }
 
 func TestTokenizeTemplateFileAndKwargs(t *testing.T) {
+	t.Parallel()
 	tmpl := filepath.Join(t.TempDir(), "t.jinja")
 	os.WriteFile(tmpl, []byte("{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}{{ flavour }}{% if tools %}{{ tools | length }}{% endif %}"), 0o644)
 	in := `{"messages": [{"role": "user", "content": "a"}], "tools": [{"name": "f"}], "chat_template_kwargs": {"flavour": "mint"}}` + "\n"
@@ -153,6 +157,7 @@ func TestTokenizeTemplateFileAndKwargs(t *testing.T) {
 }
 
 func TestTokenizeDecode(t *testing.T) {
+	t.Parallel()
 	tok := filepath.Join(tokTestdata, "train", "tokenizer.json")
 	out, errOut, code := tokenizeWith(t, `{"text": "<|endoftext|>Hello, world 😀"}`+"\n", "--tokenizer", tok)
 	if code != 0 {
@@ -175,6 +180,7 @@ func refTokenizerDir(t *testing.T, pkg string) string { return tokenizertest.Dir
 // give HF tokenizers' ids for every golden text: without special tokens by default, with
 // them (BOS) under --add-special-tokens.
 func TestTokenizeSpecialTokensFlag(t *testing.T) {
+	t.Parallel()
 	for name, pkg := range map[string]string{"llama3": "tokenizer-llama3_1", "llama2": "tokenizer-llama2"} {
 		t.Run(name, func(t *testing.T) {
 			dir := refTokenizerDir(t, pkg)
@@ -233,6 +239,7 @@ func TestTokenizeSpecialTokensFlag(t *testing.T) {
 // TestTokenizeChatTemplateFile: a folder's chat_template.jinja replaces the template of
 // its tokenizer_config.json, as in transformers.
 func TestTokenizeChatTemplateFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	raw, _ := os.ReadFile(filepath.Join(tokTestdata, "train", "tokenizer.json"))
 	os.WriteFile(filepath.Join(dir, "tokenizer.json"), raw, 0o644)

@@ -1,18 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
 // runTokenizerCmd is `aegis tokenizer SUB`: tools that make tokenizers.
-func runTokenizerCmd(args []string, stdout io.Writer) error {
+func runTokenizerCmd(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] != "train" {
-		fmt.Fprint(stdout, `Usage: aegis tokenizer train --in corpus.txt --vocab-size N --out tokenizer.json
+		fmt.Fprint(c.stdout, `Usage: aegis tokenizer train --in corpus.txt --vocab-size N --out tokenizer.json
 
   train  learn a byte-level BPE tokenizer (as Hugging Face's BpeTrainer with ByteLevel)
 
@@ -24,7 +25,7 @@ Run 'aegis tokenizer train --help' for its flags.
 		return nil
 	}
 	fs := newFlags("tokenizer train", "--in corpus.txt --vocab-size N --out tokenizer.json [--special-tokens A,B] [--min-frequency 2]",
-		"Learns a byte-level BPE tokenizer from a text corpus (read line by line; GPT-2 split, the\n256 bytes as the initial alphabet, then the most frequent pairs merged) and writes a\ntokenizer.json that Hugging Face tokenizers loads and encodes identically.", stdout)
+		"Learns a byte-level BPE tokenizer from a text corpus (read line by line; GPT-2 split, the\n256 bytes as the initial alphabet, then the most frequent pairs merged) and writes a\ntokenizer.json that Hugging Face tokenizers loads and encodes identically.", c.stdout)
 	in := fs.String("in", "", "training corpus, UTF-8 text")
 	out := fs.String("out", "", "where to write tokenizer.json")
 	size := fs.Int("vocab-size", 0, "vocabulary size, including the 256 bytes and the special tokens")
@@ -48,11 +49,11 @@ Run 'aegis tokenizer train --help' for its flags.
 		return err
 	}
 	defer f.Close()
-	var bar *progress
+	var bar *progress.Bar
 	data, err := tokenizer.TrainBPE(f, tokenizer.TrainOptions{VocabSize: *size, MinFrequency: *minFreq, SpecialTokens: specials,
 		Progress: func(done, total int) {
 			if bar == nil {
-				bar = newProgress(os.Stderr, "tokenizer train", total, "merges")
+				bar = progress.New(c.progress, "tokenizer train", total, "merges")
 			}
 			bar.Add(1)
 		}})
@@ -70,6 +71,6 @@ Run 'aegis tokenizer train --help' for its flags.
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d tokens\n", *out, tk.VocabSize())
+	fmt.Fprintf(c.stdout, "wrote %s: %d tokens\n", *out, tk.VocabSize())
 	return nil
 }

@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
-	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/rundir"
-	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
@@ -58,32 +54,31 @@ type trainRun struct {
 	maxLen                        int
 }
 
-func runTrain(args []string, stdout io.Writer) error {
+func runTrain(ctx context.Context, c *cli, args []string) error {
 	if isAPL(args) {
-		return runTrainAPL(args, stdout) // APL has its own flags: train_apl.go
+		return runTrainAPL(ctx, c, args) // APL has its own flags: train_apl.go
 	}
-	r, err := parseTrain(args, stdout)
+	r, err := parseTrain(args, c.stdout)
 	if err != nil {
 		return err
 	}
-	m, data, err := r.load()
+	m, data, err := train.Load(r.cfg, train.LoadOptions{BF16: r.bf16, ChatTemplate: r.template, MaxLen: r.maxLen, Truncate: r.truncate})
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var bar *trainBar
+	c.handleInterrupt()
+	var bar *progress.Train
 	final := filepath.Join(r.out, rundir.FinalDir)
 	tr, err := train.Fit(ctx, m, data, r.cfg, r.out, train.FitOptions{Resume: r.resume, Final: final, Merge: r.merge,
 		OnStart: func(t *train.Trainer) {
 			if r.resume {
-				fmt.Fprintf(progressOut, "train: resuming %s at step %d of %d\n", r.out, t.StepsDone(), t.TotalSteps())
+				fmt.Fprintf(c.progress, "train: resuming %s at step %d of %d\n", r.out, t.StepsDone(), t.TotalSteps())
 			}
-			bar = newTrainBar(progressOut, r.cfg.Method, t.TotalSteps(), t.StepsDone())
+			bar = progress.NewTrain(c.progress, "train "+r.cfg.Method, t.TotalSteps(), t.StepsDone())
 		},
-		OnStep: func(e train.Event) { bar.step(e) }})
+		OnStep: func(e train.Event) { bar.Step(e.Loss, e.Tokens) }})
 	if bar != nil {
-		bar.done()
+		bar.Done()
 	}
 	switch {
 	case tr == nil && err != nil:
@@ -93,7 +88,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(stdout, "trained %d steps; result in %s\n", tr.StepsDone(), final)
+	fmt.Fprintf(c.stdout, "trained %d steps; result in %s\n", tr.StepsDone(), final)
 	return nil
 }
 
@@ -144,95 +139,10 @@ func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
 	return r, nil
 }
 
-// load reads the model (with the security vector, if any) and tokenizes the data.
-func (r *trainRun) load() (*model.Model, []train.Example, error) {
-	c := &r.cfg
-	m, err := model.Load(c.Model, model.Options{BF16Base: r.bf16})
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.SecVec != "" {
-		if _, err := m.LoadAdapter(c.SecVec, train.SecurityVectorName); err != nil {
-			return nil, nil, err
-		}
-	}
-	var tok *tokenizer.Tokenizer
-	if _, err := os.Stat(filepath.Join(c.Model, "tokenizer.json")); err == nil {
-		if tok, err = tokenizer.Load(c.Model); err != nil {
-			return nil, nil, err
-		}
-	}
-	opt, _ := train.Lookup(c.Method)
-	do := opt.DataOptions()
-	do.Tokenizer, do.ChatTemplate, do.Vocab, do.MaxLen, do.Truncate = tok, r.template, m.Config.VocabSize, r.maxLen, r.truncate
-	if do.MaxLen == 0 {
-		do.MaxLen = m.Config.MaxPositions
-	}
-	data, err := train.LoadData(c.Data, do)
-	return m, data, err
-}
-
 // orList joins names as prose: "a, b or c".
 func orList(names []string) string {
 	if len(names) <= 1 {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// trainBar is the training progress line: a bar with steps, loss, tokens/s and ETA on
-// a terminal, a plain line every few seconds otherwise.
-type trainBar struct {
-	p      *progress
-	tokens int
-	loss   float64
-	first  int // steps done before this process started
-}
-
-func newTrainBar(w io.Writer, method string, total, done int) *trainBar {
-	p := newProgress(w, "train "+method, total, "steps")
-	p.done, p.drawn = done, done
-	return &trainBar{p: p, first: done}
-}
-
-func (b *trainBar) step(e train.Event) {
-	b.tokens += e.Tokens
-	b.loss = e.Loss
-	p := b.p
-	p.done++
-	now := time.Now()
-	every := 2 * time.Second
-	if p.tty {
-		every = 100 * time.Millisecond
-	}
-	if now.Sub(p.last) >= every || p.done == p.total {
-		p.last = now
-		b.draw(now)
-	}
-}
-
-func (b *trainBar) draw(now time.Time) {
-	p := b.p
-	p.drawn = p.done
-	el := now.Sub(p.start).Seconds()
-	tps := 0.0
-	if el > 0 {
-		tps = float64(b.tokens) / el
-	}
-	if p.tty {
-		p.draw(now)
-		fmt.Fprintf(p.w, " loss %.4f  %.0f tok/s ", b.loss, tps)
-		return
-	}
-	eta := "?"
-	if n := p.done - b.first; n > 0 && el > 0 {
-		eta = (time.Duration(float64(p.total-p.done)*el/float64(n)) * time.Second).Round(time.Second).String()
-	}
-	fmt.Fprintf(p.w, "%s: %d/%d steps, loss %.4f, %.0f tokens/s, ETA %s\n", p.label, p.done, p.total, b.loss, tps, eta)
-}
-
-func (b *trainBar) done() {
-	if b.p.tty {
-		fmt.Fprintln(b.p.w)
-	}
 }

@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
-	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
-	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
@@ -75,28 +71,27 @@ type aplRun struct {
 	merge bool
 }
 
-func runTrainAPL(args []string, stdout io.Writer) error {
-	r, err := parseTrainAPL(args, stdout)
+func runTrainAPL(ctx context.Context, c *cli, args []string) error {
+	r, err := parseTrainAPL(args, c.stdout)
 	if err != nil {
 		return err
 	}
-	c, o := &r.cfg, &r.opt
-	pairs, err := train.LoadTextPairs(c.Data)
+	cfg, o := &r.cfg, &r.opt
+	pairs, err := train.LoadTextPairs(cfg.Data)
 	if err != nil {
 		return err
 	}
-	ms, err := r.players()
+	ms, err := train.LoadAPLModels(cfg.Model, o.Attacker, cfg.Full)
 	if err != nil {
 		return err
 	}
-	a, err := train.NewAPL(ms, pairs, *c, *o, r.out)
+	a, err := train.NewAPL(ms, pairs, *cfg, *o, r.out)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	c.handleInterrupt()
 	a.OnRound = func(e train.APLEvent) {
-		fmt.Fprintf(progressOut, "train apl: round %d/%d: R best %.3f worst %.3f, after defence %.3f; defender loss %.4f\n",
+		fmt.Fprintf(c.progress, "train apl: round %d/%d: R best %.3f worst %.3f, after defence %.3f; defender loss %.4f\n",
 			e.Round, o.Rounds, e.RBest, e.RWorst, e.RBestAfter, e.Loss)
 	}
 	err = a.Run(ctx)
@@ -107,10 +102,10 @@ func runTrainAPL(args []string, stdout io.Writer) error {
 		return err
 	}
 	final := filepath.Join(r.out, rundir.FinalDir)
-	if err := a.SaveFinal(final, r.merge, c.Model, o.Attacker); err != nil {
+	if err := a.SaveFinal(final, r.merge, cfg.Model, o.Attacker); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "trained %d rounds; defender in %s, attacker in %s\n", o.Rounds, final, filepath.Join(final, "attacker"))
+	fmt.Fprintf(c.stdout, "trained %d rounds; defender in %s, attacker in %s\n", o.Rounds, final, filepath.Join(final, "attacker"))
 	return nil
 }
 
@@ -158,33 +153,4 @@ func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
 		return nil, fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", r.out)
 	}
 	return r, nil
-}
-
-// players loads both players, and with --full their reference copies.
-func (r *aplRun) players() (train.APLModels, error) {
-	load := func(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
-		m, err := model.Load(dir, model.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		tok, err := tokenizer.Load(dir)
-		return m, tok, err
-	}
-	var ms train.APLModels
-	var err error
-	if ms.Defender, ms.DefenderTok, err = load(r.cfg.Model); err != nil {
-		return ms, err
-	}
-	if ms.Attacker, ms.AttackerTok, err = load(r.opt.Attacker); err != nil {
-		return ms, err
-	}
-	if r.cfg.Full {
-		if ms.DefenderRef, _, err = load(r.cfg.Model); err != nil {
-			return ms, err
-		}
-		if ms.AttackerRef, _, err = load(r.opt.Attacker); err != nil {
-			return ms, err
-		}
-	}
-	return ms, nil
 }

@@ -12,6 +12,7 @@ import (
 // TestTrainAPL: `aegis train --method apl` plays two rounds on a tiny chat model and
 // writes per-round attacker and defender metrics, the defender adapter and the attacker.
 func TestTrainAPL(t *testing.T) {
+	t.Parallel()
 	dir := chatModel(t)
 	data := filepath.Join(t.TempDir(), "pairs.jsonl")
 	os.WriteFile(data, []byte(`{"prompt":"how do i hurt the fox","chosen":"no.","rejected":"sure, jump over the dog."}

@@ -27,7 +27,7 @@ const alignData = "../../native/train/testdata/align"
 // sliding window, llama3 rope scaling) with non-default --beta and --alpha; the first
 // event's loss and TRL metrics are checked against the same reference.
 func TestTrainSGDStepIsLRTimesTorchGradient(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	var top map[string]any
 	b, err := os.ReadFile(filepath.Join(alignData, "golden.json"))
 	if err != nil {
@@ -176,7 +176,7 @@ func readEvents(t *testing.T, dir string) []map[string]float64 {
 // TestTrainLoRAMergeAndSecurityVectors: a secvec run writes a PEFT adapter; a later run
 // with --security-vectors trains a new adapter with it frozen and leaves it out of final/.
 func TestTrainLoRAMergeAndSecurityVectors(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	sv := t.TempDir()
@@ -300,7 +300,7 @@ func TestTrainLoRAMergeAndSecurityVectors(t *testing.T) {
 }
 
 func TestTrainBadInput(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	dir := t.TempDir()
 	write := func(name, s string) string {
@@ -345,7 +345,13 @@ func TestTrainBadInput(t *testing.T) {
 // trainOK runs aegis train with args and fails the test on a non-zero exit.
 func trainOK(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errOut, code := aegis(t, append([]string{"train"}, args...)...)
+	return trainOKWith(t, newTestCLI(), args...)
+}
+
+// trainOKWith is trainOK with c.
+func trainOKWith(t *testing.T, c *cli, args ...string) string {
+	t.Helper()
+	out, errOut, code := aegisWith(t, c, append([]string{"train"}, args...)...)
 	if code != 0 {
 		t.Fatalf("aegis train %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
@@ -416,7 +422,7 @@ func readJSON(t *testing.T, path string, v any) {
 // (torch's clip_grad_norm_: g · 1/(‖g‖ + 1e-6) when ‖g‖ > 1), there is no warmup and the
 // first step uses the full learning rate; config.json records these settings.
 func TestTrainDefaults(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	grads, err := safetensors.OpenSet(filepath.Join(alignData, "grads.safetensors"))
 	if err != nil {
@@ -478,7 +484,7 @@ func TestTrainDefaults(t *testing.T) {
 // TestTrainSchedule: events.jsonl's lr follows transformers' schedulers: linear warmup
 // from 0 over --warmup-steps, then linear decay to 0, or a cosine.
 func TestTrainSchedule(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	const lr = 0.01
@@ -510,7 +516,7 @@ func TestTrainSchedule(t *testing.T) {
 // needs; --merge folds the same adapter into an HF model folder with the same outputs;
 // runs are reproducible from --seed.
 func TestTrainLoRAResult(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	args := func(out string, more ...string) []string {
@@ -610,7 +616,7 @@ func TestTrainLoRAResult(t *testing.T) {
 // computed once into ref_logps.json; later steps' rewards are measured against them, as
 // TRL's rewards/chosen = β·(log π − log π_ref).
 func TestTrainReference(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	rows := readRows(t, data)
@@ -657,7 +663,10 @@ func TestTrainReference(t *testing.T) {
 // logged, later checkpoint and final/ lost) and continued with --resume ends bit for bit
 // where the uninterrupted run ends, with the same events.
 func TestTrainResumeBitExact(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
+	var progress strings.Builder
+	cl := newTestCLI()
+	cl.progress = &progress
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	for _, c := range []struct {
 		method string
@@ -681,9 +690,9 @@ func TestTrainResumeBitExact(t *testing.T) {
 		if _, errOut, code := aegis(t, append([]string{"train"}, args...)...); code != 1 || !strings.Contains(errOut, "already holds a run") {
 			t.Errorf("%s: reusing a run folder without --resume: exit %d %s", c.method, code, errOut)
 		}
-		trainOK(t, append(args, "--resume")...)
-		if !strings.Contains(progressOut.(*strings.Builder).String(), "resuming "+b+" at step 3 of 6") {
-			t.Errorf("%s: no resume message in %q", c.method, progressOut)
+		trainOKWith(t, cl, append(args, "--resume")...)
+		if !strings.Contains(progress.String(), "resuming "+b+" at step 3 of 6") {
+			t.Errorf("%s: no resume message in %q", c.method, progress.String())
 		}
 		ents, _ := os.ReadDir(filepath.Join(a, "final"))
 		if len(ents) < 2 {
@@ -726,13 +735,13 @@ func TestTrainHelperProcess(t *testing.T) {
 	}
 	var a []string
 	json.Unmarshal([]byte(args), &a)
-	os.Exit(run(a, os.Stdout, os.Stderr))
+	os.Exit(newCLI().main(a, os.Stderr))
 }
 
 // TestTrainInterrupt: Ctrl-C (SIGINT) finishes the current step, writes a checkpoint at
 // it, says how to continue and exits 1; --resume continues from that step.
 func TestTrainInterrupt(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"train", "--method", "dpo", "--model", gdir, "--data", filepath.Join(alignData, "mixed.jsonl"), "--out", out,
@@ -793,7 +802,7 @@ func TestTrainInterrupt(t *testing.T) {
 // it is applied; the checkpoint already written stays, intact and resumable, and no final/
 // is written. Weights that a step makes infinite are never checkpointed.
 func TestTrainNonFinite(t *testing.T) {
-	progressOut = new(strings.Builder)
+	t.Parallel()
 	gdir := filepath.Join(goldenDir, "llama_gqa")
 	data := filepath.Join(alignData, "pairs.jsonl")
 	out := filepath.Join(t.TempDir(), "run")
@@ -853,8 +862,10 @@ func TestTrainNonFinite(t *testing.T) {
 // tokenizer and chat template; a --full result carries the tokenizer files; the progress
 // line shows the loss and tokens/s.
 func TestTrainTextData(t *testing.T) {
+	t.Parallel()
 	progress := new(strings.Builder)
-	progressOut = progress
+	cl := newTestCLI()
+	cl.progress = progress
 	dir := chatModel(t)
 	data := filepath.Join(t.TempDir(), "data.jsonl")
 	os.WriteFile(data, []byte(`{"prompt":"the quick fox","chosen":"hello world!","rejected":"the lazy dog."}
@@ -866,7 +877,7 @@ func TestTrainTextData(t *testing.T) {
 `), 0o644)
 	for _, c := range []struct{ method, data string }{{"dpo", data}, {"ptalign", data}, {"sft", sft}} {
 		out := t.TempDir()
-		trainOK(t, "--method", c.method, "--model", dir, "--data", c.data, "--out", out, "--full", "--steps", "2", "--lr", "1e-3")
+		trainOKWith(t, cl, "--method", c.method, "--model", dir, "--data", c.data, "--out", out, "--full", "--steps", "2", "--lr", "1e-3")
 		for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
 			a, _ := os.ReadFile(filepath.Join(dir, f))
 			b, err := os.ReadFile(filepath.Join(out, "final", f))

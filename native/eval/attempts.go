@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/aegis-safety/aegis/native/jsonl"
+	"github.com/aegis-safety/aegis/native/rundir"
 )
 
 // Attempt states, in order.
@@ -92,4 +95,14 @@ func ReadAttempts(path string) ([]*Attempt, error) {
 		err = nil // an interrupted final write: the attempt keeps its previous state
 	}
 	return order, err
+}
+
+// ReadScan reads a scan's attempts from a results file or from the folder holding it,
+// and returns the file's path too, to name the scan.
+func ReadScan(path string) ([]*Attempt, string, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, rundir.ResultsFile)
+	}
+	a, err := ReadAttempts(path)
+	return a, path, err
 }

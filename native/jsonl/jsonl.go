@@ -88,7 +88,23 @@ func Decode(line []byte, v any) error {
 // check), returning the rows in file order. The first line that does not decode or that
 // check refuses is an error "FILE:LINE: ...".
 func Read[T any](path string, check func(*T) error) ([]T, error) {
-	var rows []T
+	lines, err := ReadLines(path, check)
+	rows := make([]T, len(lines))
+	for i, l := range lines {
+		rows[i] = l.Row
+	}
+	return rows, err
+}
+
+// Line is a decoded row and its position "FILE:LINE", for errors found after reading.
+type Line[T any] struct {
+	Pos string
+	Row T
+}
+
+// ReadLines is Read keeping each row's position.
+func ReadLines[T any](path string, check func(*T) error) ([]Line[T], error) {
+	var rows []Line[T]
 	err := Each(path, func(pos string, line []byte) error {
 		var v T
 		if err := Decode(line, &v); err != nil {
@@ -99,7 +115,7 @@ func Read[T any](path string, check func(*T) error) ([]T, error) {
 				return fmt.Errorf("%s: %v", pos, err)
 			}
 		}
-		rows = append(rows, v)
+		rows = append(rows, Line[T]{pos, v})
 		return nil
 	})
 	return rows, err
