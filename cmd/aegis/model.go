@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
+	"io"
 	"strconv"
 	"strings"
 
@@ -110,14 +110,13 @@ func appendFloat32(b []byte, x float32) []byte {
 }
 
 func runGenerate(ctx context.Context, c *cli, args []string) error {
-	stdout := c.stdout
 	fs := newFlags("generate", "--model DIR (--prompt TEXT | --ids 1,2,3) [--max-new-tokens N] [--temperature T] [--top-p P]",
 		"Continues a prompt with the model, decoding with a KV cache. --prompt is tokenized with the\n"+
 			"model's tokenizer.json and, when the tokenizer has a chat template (or --template names a\n"+
 			"built-in one with --chat-template), sent as one user message (--system adds a system message; --raw encodes the\n"+
 			"text as is); the answer streams to stdout as text. --ids takes token ids and prints\n"+
 			"{\"ids\": [...]}, the new ids (with --json, --prompt prints {\"text\", \"ids\"} too).\n"+
-			"Temperature 0 (the default) is greedy; generation stops at the model's eos token.", stdout)
+			"Temperature 0 (the default) is greedy; generation stops at the model's eos token.", c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	prompt := fs.String("prompt", "", "the prompt text")
@@ -163,11 +162,7 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		if ids, err = encodePrompt(tok, *prompt, *system, *template, *raw); err != nil {
 			return err
 		}
-		if tok.Config != nil {
-			if id, ok := tok.TokenID(tok.Config.EOSToken); ok && !slices.Contains(stopIDs, id) {
-				stopIDs = append(stopIDs, id)
-			}
-		}
+		stopIDs = tok.StopIDs(stopIDs)
 	}
 	if *stop != "" {
 		if stopIDs, err = parseIDs(*stop); err != nil {
@@ -180,25 +175,8 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if tok != nil && !*asJSON {
-		// Stream: print each token's text as it becomes final (a token that ends
-		// mid-character waits for the next one). Ctrl-C ends generation; what was
-		// generated so far is printed.
-		c.handleInterrupt()
-		stream := tok.NewStream(true)
-		w := bufio.NewWriter(stdout)
-		opts.OnToken = func(id int32) bool {
-			if piece := stream.Add(id); piece != "" {
-				w.WriteString(piece)
-				w.Flush()
-			}
-			return ctx.Err() == nil
-		}
-		if _, err := m.Generate(ids, opts); err != nil {
-			return err
-		}
-		w.WriteString(stream.Flush())
-		w.WriteString("\n")
-		return w.Flush()
+		c.handleInterrupt() // Ctrl-C ends generation; what was generated so far is printed
+		return streamText(ctx, c.stdout, m, tok, ids, opts)
 	}
 	out, err := m.Generate(ids, opts)
 	if err != nil {
@@ -208,16 +186,35 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		out = []int32{}
 	}
 	if tok != nil {
-		return json.NewEncoder(stdout).Encode(map[string]any{"text": tok.Decode(out, true), "ids": out})
+		return json.NewEncoder(c.stdout).Encode(map[string]any{"text": tok.Decode(out, true), "ids": out})
 	}
-	return json.NewEncoder(stdout).Encode(map[string]any{"ids": out})
+	return json.NewEncoder(c.stdout).Encode(map[string]any{"ids": out})
 }
 
-// encodePrompt turns a user prompt into ids: through the chat template when there is one
-// (or one is named), else as plain text with the tokenizer's special tokens.
+// streamText generates and prints each token's text as it becomes final (a token that
+// ends mid-character waits for the next one), until a stop id or ctx ends it.
+func streamText(ctx context.Context, stdout io.Writer, m *model.Model, tok *tokenizer.Tokenizer, ids []int32, opts model.GenerateOptions) error {
+	stream := tok.NewStream(true)
+	w := bufio.NewWriter(stdout)
+	opts.OnToken = func(id int32) bool {
+		if piece := stream.Add(id); piece != "" {
+			w.WriteString(piece)
+			w.Flush()
+		}
+		return ctx.Err() == nil
+	}
+	if _, err := m.Generate(ids, opts); err != nil {
+		return err
+	}
+	w.WriteString(stream.Flush())
+	w.WriteString("\n")
+	return w.Flush()
+}
+
+// encodePrompt turns --prompt into ids: through the chat template (--chat-template, or
+// the tokenizer's) unless --raw, else as plain text with the tokenizer's special tokens.
 func encodePrompt(tok *tokenizer.Tokenizer, prompt, system, template string, raw bool) ([]int32, error) {
-	hasTemplate := template != "" || tok.Config != nil && (tok.Config.ChatTemplate != "" || len(tok.Config.Templates) > 0)
-	if raw || !hasTemplate {
+	if raw || template == "" && !tok.HasChatTemplate() {
 		if system != "" {
 			return nil, fmt.Errorf("%w: --system needs a chat template", errUsage)
 		}
@@ -227,11 +224,5 @@ func encodePrompt(tok *tokenizer.Tokenizer, prompt, system, template string, raw
 	if err != nil {
 		return nil, err
 	}
-	var msgs []tokenizer.Message
-	if system != "" {
-		msgs = append(msgs, tokenizer.Message{Role: "system", Content: system})
-	}
-	msgs = append(msgs, tokenizer.Message{Role: "user", Content: prompt})
-	ids, _, err := tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: template})
-	return ids, err
+	return tok.EncodePrompt(system, prompt, template)
 }
