@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aegis-safety/aegis/internal/bench"
 	"github.com/aegis-safety/aegis/internal/progress"
@@ -22,7 +19,7 @@ import (
 func runBench(ctx context.Context, c *cli, args []string) error {
 	subs := map[string]func(context.Context, *cli, []string) error{
 		"gemm": benchGEMM, "train": benchTrain, "tokenize": benchTokenize,
-		"generate": func(_ context.Context, c *cli, args []string) error { return benchGenerate(args, c.stdout) },
+		"generate": benchGenerate,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
 		fmt.Fprint(c.stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
@@ -114,10 +111,6 @@ func benchModel(path, baseDType string, seed uint64) (*model.Model, error) {
 	return model.New(*cfg, seed, model.Options{BF16Base: baseDType == "bf16"})
 }
 
-// randomIDs and startProfile are bench's, by the names the decoding benchmark uses.
-func randomIDs(r *rand.Rand, n, vocab int) []int32 { return bench.RandomIDs(r, n, vocab) }
-func startProfile(path string) (func(), error)     { return bench.StartProfile(path) }
-
 func benchTrain(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench train", "--model-config config.json [--batch B] [--seq T] [--steps S] [--threads N] [--lora-rank R] [--base-dtype bf16] [--json]",
 		"Times training steps (forward, cross-entropy, backward, AdamW) of a randomly initialised\nmodel on random tokens: full fine-tuning, or LoRA on a frozen base with --lora-rank.\nPrints tokens/s and seconds per step (after one untimed warm-up step) and peak RSS.", c.stdout)
@@ -156,7 +149,7 @@ func benchTrain(ctx context.Context, c *cli, args []string) error {
 	if _, err := tr.Step(); err != nil { // warm-up: buffers, page faults
 		return err
 	}
-	stopProfile, err := startProfile(*cpuProfile)
+	stopProfile, err := bench.StartProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
@@ -172,9 +165,9 @@ func benchTrain(ctx context.Context, c *cli, args []string) error {
 			"trainable": res.Trainable, "peak_rss_mb": bench.PeakRSSMB(), "isa": kernels.ISA()})
 }
 
-func benchGenerate(args []string, stdout io.Writer) error {
+func benchGenerate(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("bench generate", "(--model DIR | --model-config config.json) [--batch B] [--prompt-len P] [--new-tokens N] [--threads T] [--json]",
-		"Times KV-cache decoding: a prompt of random tokens is prefilled, then N tokens are\ndecoded greedily, one step per token for B sequences at once. Prints decode tokens/s\n(B·N / decode time) and the prefill time.", stdout)
+		"Times KV-cache decoding: a prompt of random tokens is prefilled, then N tokens are\ndecoded greedily, one step per token for B sequences at once. Prints decode tokens/s\n(B·N / decode time) and the prefill time.", c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	cfgPath := fs.String("model-config", "", "a config.json for a randomly initialised model (instead of --model)")
@@ -207,36 +200,19 @@ func benchGenerate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(5, 6))
-	B := *batch
-	c := m.NewCache(B, *promptLen+*newTokens)
-	t0 := time.Now()
-	logits, err := m.Step(c, randomIDs(r, B**promptLen, m.Config.VocabSize), nil)
-	if err != nil {
-		return err
-	}
-	prefill := time.Since(t0)
-	V := m.Config.VocabSize
-	next := make([]int32, B)
-	stopProfile, err := startProfile(*cpuProfile)
+	stopProfile, err := bench.StartProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
 	defer stopProfile()
-	bar := newProgress(os.Stderr, "bench generate", *newTokens, "tokens")
-	t0 = time.Now()
-	for i := 0; i < *newTokens; i++ {
-		for b := range next {
-			next[b] = model.Argmax(logits[b*V : (b+1)*V])
-		}
-		if logits, err = m.Step(c, next, nil); err != nil {
-			return err
-		}
-		bar.Add(1)
+	bar := progress.New(c.progress, "bench generate", *newTokens, "tokens")
+	res, err := bench.TimeDecode(m, *batch, *promptLen, *newTokens, func() { bar.Add(1) })
+	if err != nil {
+		return err
 	}
-	decode := time.Since(t0)
 	bar.Done()
-	return report(stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
+	prefill, decode, B := res.Prefill, res.Decode, *batch
+	return report(c.stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
 		map[string]any{"tokens_per_s": float64(B**newTokens) / decode.Seconds(), "prefill_s": prefill.Seconds(),
 			"decode_s": decode.Seconds(), "batch": B, "threads": t, "isa": kernels.ISA()})
 }

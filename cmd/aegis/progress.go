@@ -1,17 +1,10 @@
 package main
 
 import (
-	"io"
-
 	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/train"
 )
-
-// newProgress is progress.New, by the name the decoding benchmark uses.
-func newProgress(w io.Writer, label string, total int, unit string) *progress.Bar {
-	return progress.New(w, label, total, unit)
-}
 
 // stages returns the progress display of a demo or experiment pipeline and sets o's
 // callbacks to draw it; the caller calls Finish.

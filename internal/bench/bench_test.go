@@ -84,3 +84,21 @@ func slicesMax(ids []int32) int32 {
 	}
 	return m
 }
+
+// TestTimeDecode: a prefill, then one step per new token, each reported.
+func TestTimeDecode(t *testing.T) {
+	t.Parallel()
+	cfg, err := model.LoadConfig("../../native/model/testdata/golden/llama_gqa/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(*cfg, 1, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	res, err := TimeDecode(m, 2, 3, 4, func() { n++ })
+	if err != nil || n != 4 || res.Prefill <= 0 || res.Decode <= 0 {
+		t.Fatalf("%+v after %d tokens, %v", res, n, err)
+	}
+}
