@@ -16,29 +16,13 @@ import (
 	"github.com/aegis-safety/aegis/native/model"
 )
 
-func runBench(ctx context.Context, c *cli, args []string) error {
-	subs := map[string]func(context.Context, *cli, []string) error{
-		"gemm": benchGEMM, "train": benchTrain, "tokenize": benchTokenize,
-		"generate": benchGenerate,
-	}
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || subs[args[0]] == nil {
-		fmt.Fprint(c.stdout, `Usage: aegis bench gemm|train|generate|tokenize [flags] [--json]
-
-Measures throughput on this machine:
-  gemm      float32 matrix multiply, GFLOP/s
-  train     training steps (forward, backward, AdamW) on random tokens, tokens/s
-  generate  KV-cache decoding, tokens/s
-  tokenize  encoding MB/s, against Hugging Face tokenizers (Rust) when Node has it
-
-Run 'aegis bench SUB --help' for a benchmark's flags.
-`)
-		if len(args) > 0 && args[0] != "--help" && args[0] != "-h" {
-			return fmt.Errorf("%w: unknown benchmark %q", errUsage, args[0])
-		}
-		return nil
-	}
-	return subs[args[0]](ctx, c, args[1:])
-}
+// benchGroup is `aegis bench`: throughput on this machine.
+var benchGroup = group{name: "bench", note: "Add --json for one JSON object. Run 'aegis bench SUB --help' for a benchmark's flags.", subs: []subcommand{
+	{"gemm", "float32 matrix multiply, GFLOP/s", benchGEMM},
+	{"train", "training steps (forward, backward, AdamW) on random tokens, tokens/s", benchTrain},
+	{"generate", "KV-cache decoding, tokens/s", benchGenerate},
+	{"tokenize", "encoding MB/s, against Hugging Face tokenizers (Rust) when Node has it", benchTokenize},
+}}
 
 // report prints a benchmark's result as one JSON object, or as aligned lines.
 func report(w io.Writer, asJSON bool, keys []string, vals map[string]any) error {

@@ -12,29 +12,13 @@ import (
 	"github.com/aegis-safety/aegis/shared"
 )
 
-func runData(ctx context.Context, c *cli, args []string) error {
-	sub := map[string]func(context.Context, *cli, []string) error{
-		"build": runDataBuild, "import": runDataImport, "export": runDataExport, "selfalign": runDataSelfAlign,
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(c.stdout, "Usage: aegis data build|import|export|selfalign [flags]\n\n"+
-			"  build   seed prompts × attack styles with held-out splits (prompts and preference pairs)\n"+
-			"  import  convert a public dataset (advbench, harmbench, jailbreakbench, xstest, orbench,\n"+
-			"          pku-saferlhf, hh-rlhf, egida, trl) to prompts or preference pairs\n"+
-			"  export  write preference pairs for TRL (standard, conversational) or OpenRLHF\n"+
-			"  selfalign  PT-ALIGN pairs written by the model itself from < 50 seed annotations\n\n"+
-			"Run 'aegis data SUBCOMMAND --help' for its flags.\n")
-		if len(args) == 0 {
-			return fmt.Errorf("%w: give a subcommand: build, import, export or selfalign", errUsage)
-		}
-		return nil
-	}
-	fn, ok := sub[args[0]]
-	if !ok {
-		return fmt.Errorf("%w: unknown subcommand %q (build, import, export)", errUsage, args[0])
-	}
-	return fn(ctx, c, args[1:])
-}
+// dataGroup is `aegis data`.
+var dataGroup = group{name: "data", note: "Run 'aegis data SUBCOMMAND --help' for its flags.", subs: []subcommand{
+	{"build", "seed prompts × attack styles with held-out splits (prompts and preference pairs)", runDataBuild},
+	{"import", "convert a public dataset (advbench, harmbench, jailbreakbench, xstest, orbench,\npku-saferlhf, hh-rlhf, egida, trl) to prompts or preference pairs", runDataImport},
+	{"export", "write preference pairs for TRL (standard, conversational) or OpenRLHF", runDataExport},
+	{"selfalign", "PT-ALIGN pairs written by the model itself from < 50 seed annotations", runDataSelfAlign},
+}}
 
 // splitList splits a comma-separated flag value, dropping blanks.
 func splitList(s string) []string {

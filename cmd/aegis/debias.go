@@ -14,25 +14,13 @@ import (
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
-func runDebias(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(c.stdout, "Usage: aegis debias fit|compare [flags]\n\n"+
-			"  fit      estimate an aligned model's per-position logit bias against its reference (TSDI)\n"+
-			"  compare  per-category attack success of two eval scans (before and after --debias)\n\n"+
-			"Apply a fitted bias with --debias FILE [--debias-scale L] on 'aegis generate' and 'aegis eval'.\n")
-		if len(args) == 0 {
-			return fmt.Errorf("%w: give a subcommand: fit or compare", errUsage)
-		}
-		return nil
-	}
-	switch args[0] {
-	case "fit":
-		return runDebiasFit(ctx, c, args[1:])
-	case "compare":
-		return runDebiasCompare(ctx, c, args[1:])
-	}
-	return fmt.Errorf("%w: unknown subcommand %q (fit, compare)", errUsage, args[0])
-}
+// debiasGroup is `aegis debias`.
+var debiasGroup = group{name: "debias",
+	note: "Apply a fitted bias with --debias FILE [--debias-scale L] on 'aegis generate' and 'aegis eval'.",
+	subs: []subcommand{
+		{"fit", "estimate an aligned model's per-position logit bias against its reference (TSDI)", runDebiasFit},
+		{"compare", "per-category attack success of two eval scans (before and after --debias)", runDebiasCompare},
+	}}
 
 func runDebiasFit(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("debias fit", "--model ALIGNED [--adapter DIR] --reference REF --prompts FILE --positions L --out bias.safetensors",

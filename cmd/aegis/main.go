@@ -27,22 +27,57 @@ type command struct {
 
 var commands = map[string]command{
 	"demo":       {"the safety retrofit end to end on the embedded model: evaluate, DPO retrofit, evaluate (demo pretrain rebuilds the model)", runDemo},
-	"experiment": {"experiments on the embedded model: security vectors, the five methods compared (experiment secvec|compare)", runExperiment},
+	"experiment": {"experiments on the embedded model: security vectors, the five methods compared (experiment secvec|compare)", experimentGroup.run},
 	"logits":     {"print the raw logits of a model for a sequence of token ids", runLogits},
 	"generate":   {"continue a sequence of token ids with a model (KV-cache decoding)", runGenerate},
-	"bench":      {"measure GEMM, training and decoding throughput on this machine", runBench},
+	"bench":      {"measure GEMM, training and decoding throughput on this machine", benchGroup.run},
 	"train":      {"fine-tune with sft, dpo, ipo, ptalign, secvec or apl (LoRA or full; checkpoints, resume)", runTrain},
 
 	"tokenize":  {"tokenize JSONL text or chat messages with a tokenizer.json", runTokenize},
-	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", runTokenizerCmd},
+	"tokenizer": {"train a byte-level BPE tokenizer (tokenizer train)", tokenizerGroup.run},
 
 	"attack":  {"rewrite prompts into jailbreak variants with a sandboxed attack module", runAttack},
 	"judge":   {"judge responses (refusal, unsafe, harm categories) with a sandboxed judge module; judge eval measures a judge (module or LLM rubric) on labelled rows", runJudge},
 	"modules": {"list the built-in WebAssembly modules and their manifests", runModules},
-	"data":    {"build, import, export and self-generate safety datasets (data build|import|export|selfalign)", runData},
-	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", runDebias},
+	"data":    {"build, import, export and self-generate safety datasets (data build|import|export|selfalign)", dataGroup.run},
+	"debias":  {"training-free debiasing: fit a per-position logit bias, compare categories (debias fit|compare)", debiasGroup.run},
 	"serve":   {"serve the web monitor, its JSON/websocket API and an OpenAI-compatible endpoint", runServe},
 	"eval":    {"measure attack success of a local model or an OpenAI-compatible server (eval, eval compare)", runEval},
+}
+
+// group is a command made of subcommands (aegis NAME SUB [flags]): without one it prints
+// its usage, the subcommands with their summaries in order, and a note.
+type group struct {
+	name string
+	subs []subcommand
+	note string // after the list
+}
+
+type subcommand struct {
+	name, summary string
+	run           func(ctx context.Context, c *cli, args []string) error
+}
+
+func (g group) run(ctx context.Context, c *cli, args []string) error {
+	var names []string
+	for _, s := range g.subs {
+		names = append(names, s.name)
+		if len(args) > 0 && args[0] == s.name {
+			return s.run(ctx, c, args[1:])
+		}
+	}
+	fmt.Fprintf(c.stdout, "Usage: aegis %s %s [flags]\n\n", g.name, strings.Join(names, "|"))
+	for _, s := range g.subs {
+		fmt.Fprintf(c.stdout, "  %-9s %s\n", s.name, strings.ReplaceAll(s.summary, "\n", "\n            "))
+	}
+	fmt.Fprintf(c.stdout, "\n%s\n", g.note)
+	switch {
+	case len(args) == 0:
+		return fmt.Errorf("%w: give a subcommand: %s", errUsage, orList(names))
+	case args[0] == "-h" || args[0] == "--help":
+		return nil
+	}
+	return fmt.Errorf("%w: unknown subcommand %q (%s)", errUsage, args[0], strings.Join(names, ", "))
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

@@ -286,3 +286,22 @@ func TestGeneratePrompt(t *testing.T) {
 		t.Fatalf("--prompt with --ids: exit %d %s", code, errOut)
 	}
 }
+
+// TestGroups: a command made of subcommands lists them without one, with --help (exit
+// 0), and refuses an unknown one naming it (exit 2).
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	for _, g := range []group{dataGroup, debiasGroup, experimentGroup, benchGroup, tokenizerGroup} {
+		out, _, code := aegis(t, g.name)
+		if code != 2 || !strings.HasPrefix(out, "Usage: aegis "+g.name+" ") || !strings.Contains(out, g.subs[0].summary[:20]) {
+			t.Errorf("aegis %s: exit %d, stdout %q", g.name, code, out)
+		}
+		if _, _, code := aegis(t, g.name, "--help"); code != 0 {
+			t.Errorf("aegis %s --help: exit %d", g.name, code)
+		}
+		_, errOut, code := aegis(t, g.name, "nope")
+		if code != 2 || !strings.Contains(errOut, `unknown subcommand "nope"`) {
+			t.Errorf("aegis %s nope: exit %d, stderr %q", g.name, code, errOut)
+		}
+	}
+}

@@ -10,20 +10,12 @@ import (
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
-// runTokenizerCmd is `aegis tokenizer SUB`: tools that make tokenizers.
-func runTokenizerCmd(ctx context.Context, c *cli, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] != "train" {
-		fmt.Fprint(c.stdout, `Usage: aegis tokenizer train --in corpus.txt --vocab-size N --out tokenizer.json
+// tokenizerGroup is `aegis tokenizer SUB`: tools that make tokenizers.
+var tokenizerGroup = group{name: "tokenizer", note: "Run 'aegis tokenizer train --help' for its flags.", subs: []subcommand{
+	{"train", "learn a byte-level BPE tokenizer (as Hugging Face's BpeTrainer with ByteLevel)", runTokenizerTrain},
+}}
 
-  train  learn a byte-level BPE tokenizer (as Hugging Face's BpeTrainer with ByteLevel)
-
-Run 'aegis tokenizer train --help' for its flags.
-`)
-		if len(args) > 0 && args[0] != "--help" && args[0] != "-h" {
-			return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
-		}
-		return nil
-	}
+func runTokenizerTrain(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("tokenizer train", "--in corpus.txt --vocab-size N --out tokenizer.json [--special-tokens A,B] [--min-frequency 2]",
 		"Learns a byte-level BPE tokenizer from a text corpus (read line by line; GPT-2 split, the\n256 bytes as the initial alphabet, then the most frequent pairs merged) and writes a\ntokenizer.json that Hugging Face tokenizers loads and encodes identically.", c.stdout)
 	in := fs.String("in", "", "training corpus, UTF-8 text")
@@ -31,7 +23,7 @@ Run 'aegis tokenizer train --help' for its flags.
 	size := fs.Int("vocab-size", 0, "vocabulary size, including the 256 bytes and the special tokens")
 	minFreq := fs.Int("min-frequency", 2, "merge only pairs seen at least this often")
 	special := fs.String("special-tokens", "", "comma-separated special tokens, given the first ids (e.g. \"<|endoftext|>\")")
-	if err := fs.parse(args[1:]); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *in == "" || *out == "" || *size <= 0 {
