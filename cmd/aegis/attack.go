@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aegis-safety/aegis/internal/progress"
-	"github.com/aegis-safety/aegis/native/jsonl"
+	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -63,19 +62,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 	if *styles != "" {
 		params.Styles = strings.Split(*styles, ",")
 	}
-	c.handleInterrupt()
-	m, closeHost, err := mf.open(ctx, shared.KindAttack)
-	if err != nil {
-		return err
-	}
-	defer closeHost()
-	f, err := createOut(*out)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	prog := progress.New(c.progress, "attack", len(rows), "prompts")
-	_, err = jsonl.MapOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+	return c.mapModule(ctx, &mf, shared.KindAttack, *out, "prompts", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
 		r := rows[i].Row
 		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: *seed ^ fnv64(r.ID), Params: params})
 		if err != nil {
@@ -92,13 +79,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 			out[j] = variantRow{ID: id, BaseID: r.ID, Prompt: v.Prompt, Attack: v.Style, Category: r.Category}
 		}
 		return out, nil
-	}, f, func() { prog.Add(1) })
-	prog.Done()
-	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
-	if cerr := f.Commit(); err == nil {
-		err = cerr
-	}
-	return err
+	})
 }
 
 // fnv64 hashes a row id into its seed.

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/train"
 	"github.com/aegis-safety/aegis/shared"
@@ -54,26 +55,28 @@ and the training run) go under --runs, which 'aegis serve --runs DIR' shows live
 	st := c.stages("demo: ", &o)
 	fmt.Fprintf(c.progress, "demo: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", o.ModelDir, *runs, *runs)
 	res, samples, err := demo.Run(ctx, o)
-	st.Finish()
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished stages are in %s", *runs)
+	if err := c.finishPipeline(st, "stages", *runs, *jsonOut, res, err); err != nil || *samplesOut == "" {
+		return err
 	}
-	if err != nil {
+	return jsonl.WriteFile(*samplesOut, samples)
+}
+
+// finishPipeline ends a demo or experiment run: its display closed, an interruption
+// reported with where the finished stages or runs are, else the table printed and --json
+// written.
+func (c *cli) finishPipeline(st *progress.Stages, what, runs, jsonOut string, res interface{ Text(io.Writer) }, err error) error {
+	st.Finish()
+	switch {
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("interrupted; finished %s are in %s", what, runs)
+	case err != nil:
 		return err
 	}
 	res.Text(c.stdout)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
+	if jsonOut == "" {
+		return nil
 	}
-	if *samplesOut != "" {
-		if err := data.WriteJSONL(*samplesOut, samples); err != nil {
-			return err
-		}
-	}
-	return nil
+	return jsonl.WriteJSON(jsonOut, res)
 }
 
 // defaultRunsDir is where the demo's runs go without --runs: a folder under the home.

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/aegis-safety/aegis/internal/demo"
@@ -49,21 +46,7 @@ training and scan is a run folder under --runs that 'aegis serve' shows.`, c.std
 	o.SecVec = secvecForCompare(&o.Options)
 	fmt.Fprintf(c.progress, "experiment compare: runs in %s (watch them with: aegis serve --runs %s)\n", *runs, *runs)
 	res, err := demo.Compare(ctx, o)
-	st.Finish()
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
-	}
-	if err != nil {
-		return err
-	}
-	res.Text(c.stdout)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.finishPipeline(st, "runs", *runs, *jsonOut, res, err)
 }
 
 // secvecForCompare is the comparison's security-vector method: the experiment's model,

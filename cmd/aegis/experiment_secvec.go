@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/aegis-safety/aegis/internal/demo"
 )
@@ -60,19 +57,5 @@ secvec-TIME-*, that 'aegis serve --runs DIR' shows live.`, c.stdout)
 	st := c.stages("secvec: ", &o.Options)
 	fmt.Fprintf(c.progress, "experiment secvec: model %s; runs in %s (watch them with: aegis serve --runs %s)\n", o.ModelDir, *runs, *runs)
 	res, err := demo.SecVec(ctx, o)
-	st.Finish()
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; finished runs are in %s", *runs)
-	}
-	if err != nil {
-		return err
-	}
-	res.Text(c.stdout)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.finishPipeline(st, "runs", *runs, *jsonOut, res, err)
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/eval"
-	"github.com/aegis-safety/aegis/native/jsonl"
+	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -66,19 +66,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err != nil {
 		return err
 	}
-	c.handleInterrupt()
-	m, closeHost, err := mf.open(ctx, shared.KindJudge)
-	if err != nil {
-		return err
-	}
-	defer closeHost()
-	f, err := createOut(*out)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	prog := progress.New(c.progress, "judge", len(rows), "samples")
-	_, err = jsonl.MapOrdered(ctx, len(rows), mf.concurrency, func(ctx context.Context, i int) ([]any, error) {
+	return c.mapModule(ctx, &mf, shared.KindJudge, *out, "samples", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
 		r := rows[i].Row
 		v, err := m.Judge(ctx, shared.JudgeInput{Prompt: r.Prompt, Response: *r.Response, Category: r.Category})
 		if err != nil {
@@ -86,13 +74,7 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 		}
 		return []any{verdictRow{ID: r.ID, Category: r.Category, Attack: r.Attack, Refusal: v.Refusal,
 			Unsafe: v.Unsafe, Score: v.Score, Categories: v.Categories}}, nil
-	}, f, func() { prog.Add(1) })
-	prog.Done()
-	// What is written is kept, also after an error or Ctrl-C: the rows before it are done.
-	if cerr := f.Commit(); err == nil {
-		err = cerr
-	}
-	return err
+	})
 }
 
 // llmJudgeFlags are the flags of an LLM judge behind an OpenAI-compatible endpoint, the

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
@@ -152,4 +153,30 @@ func runModules(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return nil
+}
+
+// mapModule runs work on input rows 0..n-1 with --module's instances, --concurrency at
+// once, and writes each row's output lines to out in input order (jsonl.MapOrdered). What
+// is written is kept also after an error or Ctrl-C: the rows before it are done.
+func (c *cli) mapModule(ctx context.Context, mf *moduleFlags, kind, out, unit string, n int,
+	work func(ctx context.Context, m *sandbox.Module, i int) ([]any, error)) error {
+	c.handleInterrupt()
+	m, closeHost, err := mf.open(ctx, kind)
+	if err != nil {
+		return err
+	}
+	defer closeHost()
+	f, err := createOut(out)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	prog := progress.New(c.progress, kind, n, unit)
+	_, err = jsonl.MapOrdered(ctx, n, mf.concurrency, func(ctx context.Context, i int) ([]any, error) { return work(ctx, m, i) },
+		f, func() { prog.Add(1) })
+	prog.Done()
+	if cerr := f.Commit(); err == nil {
+		err = cerr
+	}
+	return err
 }
