@@ -590,7 +590,7 @@ func TestEvalModuleLimits(t *testing.T) {
 func TestModuleLimitFlagsHelp(t *testing.T) {
 	t.Parallel()
 	for _, cmd := range [][]string{{"eval"}, {"demo"}, {"demo", "pretrain"}, {"experiment", "compare"}, {"experiment", "secvec"},
-		{"attack"}, {"judge"}, {"judge", "eval"}, {"modules"}, {"data", "build"}, {"data", "selfalign"}} {
+		{"attack"}, {"judge"}, {"judge", "eval"}, {"modules"}, {"data", "build"}, {"data", "selfalign"}, {"serve"}} {
 		stdout, _, code := aegis(t, append(cmd, "--help")...)
 		if code != 0 {
 			t.Errorf("%v --help: exit %d", cmd, code)
@@ -600,5 +600,14 @@ func TestModuleLimitFlagsHelp(t *testing.T) {
 				t.Errorf("%v --help does not list %s", cmd, f)
 			}
 		}
+	}
+}
+
+// TestServeModuleLimits: serve's upload limits are checked before it listens.
+func TestServeModuleLimits(t *testing.T) {
+	t.Parallel()
+	_, errOut, code := aegis(t, "serve", "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--memory-pages", "0")
+	if code != 2 || !strings.Contains(errOut, "--memory-pages (1-65536)") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

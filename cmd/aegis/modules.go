@@ -25,9 +25,12 @@ type limitFlags struct {
 	maxModule int
 }
 
-// register adds --memory-pages, --timeout, --max-output and --max-module-bytes.
-func (f *limitFlags) register(fs *flagSet) {
-	d := sandbox.DefaultLimits
+// register adds --memory-pages, --timeout, --max-output and --max-module-bytes, with
+// sandbox.DefaultLimits as defaults.
+func (f *limitFlags) register(fs *flagSet) { f.registerWith(fs, sandbox.DefaultLimits) }
+
+// registerWith is register with other defaults.
+func (f *limitFlags) registerWith(fs *flagSet, d sandbox.Limits) {
 	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
 	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
 	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")
@@ -44,15 +47,24 @@ func defaultLimits() limitFlags {
 // host checks the limits and makes a sandbox host under them, with instances live
 // instances per module (0: GOMAXPROCS). The returned func closes it.
 func (f *limitFlags) host(ctx context.Context, instances int) (*sandbox.Host, func(), error) {
-	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
-		return nil, nil, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", errUsage)
+	l, err := f.limits()
+	if err != nil {
+		return nil, nil, err
 	}
-	h, err := sandbox.NewHost(ctx, sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput,
-		MaxModule: f.maxModule, MaxInstances: instances}, sandbox.CacheDir())
+	l.MaxInstances = instances
+	h, err := sandbox.NewHost(ctx, l, sandbox.CacheDir())
 	if err != nil {
 		return nil, nil, err
 	}
 	return h, func() { h.Close(context.Background()) }, nil
+}
+
+// limits checks the flags and returns them as sandbox limits.
+func (f *limitFlags) limits() (sandbox.Limits, error) {
+	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
+		return sandbox.Limits{}, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", errUsage)
+	}
+	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput, MaxModule: f.maxModule}, nil
 }
 
 // openModule loads the module r names into h (see sandbox.Host.Open), reporting a wrong

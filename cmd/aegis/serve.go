@@ -64,13 +64,20 @@ sets a cookie for the browser).`, stdout)
 	template := fs.String("chat-template", "", "chat template for /v1: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
 	token := fs.String("token", "", "access token; required to listen on a non-loopback address")
 	maxTokens := fs.Int("max-tokens", 512, "most tokens a /v1 answer may have")
+	var lf limitFlags // the limits an uploaded module is checked and run under
+	lf.registerWith(fs, server.UploadLimits)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
+	limits, err := lf.limits()
+	if err != nil {
+		return err
+	}
+	limits.MaxInstances = server.UploadLimits.MaxInstances
 	if *token == "" && !server.IsLoopbackAddr(*addr) {
 		return fmt.Errorf("%w: --addr %s is not a loopback address; pass --token to serve it", errUsage, *addr)
 	}
-	opt := server.Options{RunsDir: *runs, Token: *token}
+	opt := server.Options{RunsDir: *runs, Token: *token, ModuleLimits: limits}
 	if exe, err := os.Executable(); err == nil {
 		opt.Launch = &server.ProcessLauncher{Exe: exe}
 	}
