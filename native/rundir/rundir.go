@@ -44,7 +44,7 @@ func Checkpoint(step int) string { return checkpointPrefix + strconv.Itoa(step) 
 // CheckpointStep is the step of a checkpoint folder's name; ok is false for other names.
 func CheckpointStep(name string) (step int, ok bool) {
 	s, ok := strings.CutPrefix(name, checkpointPrefix)
-	if !ok {
+	if !ok || s == "" || strings.Trim(s, "0123456789") != "" { // digits only: no sign
 		return 0, false
 	}
 	n, err := strconv.Atoi(s)
