@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/aegis-safety/aegis/internal/progress"
@@ -97,15 +95,8 @@ func runDebiasCompare(ctx context.Context, c *cli, args []string) error {
 or the folders holding them), typically without and with --debias, as JSON rows
 {"category","n_before","n_after","asr_before","asr_after","delta"} ending with "overall".
 Categories with the largest delta are where debiasing costs safety.`, c.stdout)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.help()
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() != 2 {
-		return fmt.Errorf("%w: give two result sets: aegis debias compare BEFORE AFTER", errUsage)
+	if err := fs.parseArgs(args, 2, "give two result sets: aegis debias compare BEFORE AFTER"); err != nil {
+		return err
 	}
 	var reps [2]*eval.Report
 	for i := range 2 {

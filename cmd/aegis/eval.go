@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -261,15 +260,8 @@ func runEvalCompare(ctx context.Context, c *cli, args []string) error {
 rates as JSON: on a harmful prompt a scan wins when its answer is safe and the other's is
 unsafe, on a benign prompt when it answers and the other refuses; otherwise a tie. A and B
 are results.jsonl files or the folders holding them.`, c.stdout)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.help()
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() != 2 {
-		return fmt.Errorf("%w: give two result sets: aegis eval compare A B", errUsage)
+	if err := fs.parseArgs(args, 2, "give two result sets: aegis eval compare A B"); err != nil {
+		return err
 	}
 	var sets [2][]*eval.Attempt
 	var names [2]string

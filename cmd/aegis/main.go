@@ -201,6 +201,12 @@ func newFlags(name, synopsis, about string, stdout io.Writer) *flagSet {
 
 // parse parses args, printing help for --help and turning failures into usage errors.
 func (fs *flagSet) parse(args []string) error {
+	return fs.parseArgs(args, 0, "")
+}
+
+// parseArgs is parse for a command that takes n arguments after its flags; without them
+// the usage error says want.
+func (fs *flagSet) parseArgs(args []string, n int, want string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.help()
@@ -208,8 +214,11 @@ func (fs *flagSet) parse(args []string) error {
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case n == 0 && fs.NArg() > 0:
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	case fs.NArg() != n:
+		return fmt.Errorf("%w: %s", errUsage, want)
 	}
 	return nil
 }

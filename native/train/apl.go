@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/align"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -557,7 +558,7 @@ func (a *APL) Run(ctx context.Context) error {
 	if err := writeAtomic(filepath.Join(a.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
 		return err
 	}
-	ev, err := os.OpenFile(filepath.Join(a.Dir, rundir.EventsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	ev, err := jsonl.CreateLog(filepath.Join(a.Dir, rundir.EventsFile))
 	if err != nil {
 		return err
 	}
@@ -569,8 +570,7 @@ func (a *APL) Run(ctx context.Context) error {
 			return err
 		}
 		e.Seconds = time.Since(start).Seconds()
-		b, _ := json.Marshal(&e)
-		if _, err := ev.Write(append(b, '\n')); err != nil {
+		if err := ev.Append(&e); err != nil {
 			return err
 		}
 		if a.OnRound != nil {

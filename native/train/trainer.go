@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/native/align"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
 )
@@ -340,7 +341,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	ev, err := os.OpenFile(filepath.Join(t.Dir, rundir.EventsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	ev, err := jsonl.OpenLog(filepath.Join(t.Dir, rundir.EventsFile))
 	if err != nil {
 		return err
 	}
@@ -358,8 +359,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return err
 		}
 		e.Seconds = time.Since(start).Seconds()
-		b, _ := json.Marshal(&e)
-		if _, err := ev.Write(append(b, '\n')); err != nil {
+		if err := ev.Append(&e); err != nil {
 			return err
 		}
 		if t.OnStep != nil {
