@@ -493,45 +493,44 @@ func BenchmarkAdamW(b *testing.B) {
 	}
 }
 
-// TestLMStepLearns: repeated steps on one batch drive its loss down, for full fine-tuning
-// and for a LoRA adapter on a frozen base.
-func TestLMStepLearns(t *testing.T) {
+// TestStepLearns: repeated trainer steps on one batch drive its loss down, for full
+// fine-tuning and for a LoRA adapter on a frozen base.
+func TestStepLearns(t *testing.T) {
 	cfg := model.Config{ModelType: "llama", VocabSize: 32, HiddenSize: 32, IntermediateSize: 48,
 		NumLayers: 2, NumHeads: 4, NumKVHeads: 2, RMSNormEps: 1e-5,
 		InitializerRange: 0.2} // a frozen lm_head at the default 0.02 could barely move the logits
-	for _, lora := range []bool{false, true} {
+	var exs []Example
+	for r := range 2 {
+		ex := Example{Prompt: []int32{int32(r*8*7%31 + 1)}}
+		for i := r*8 + 1; i < r*8+8; i++ {
+			ex.Chosen = append(ex.Chosen, int32(i*5%31+1))
+		}
+		exs = append(exs, ex)
+	}
+	for _, full := range []bool{true, false} {
 		m, err := model.New(cfg, 1, model.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lora {
-			if _, err := m.AddAdapter("lora", 4, 8, nil, 2); err != nil {
-				t.Fatal(err)
-			}
-		} else if err := m.SetBaseTrainable(true); err != nil {
-			t.Fatal(err)
-		}
-		b := &model.Batch{B: 2, T: 8, IDs: make([]int32, 16)}
-		targets := make([]int32, 16)
-		for i := range b.IDs {
-			b.IDs[i] = int32(i*7%31 + 1)
-			targets[i] = int32(i*5%31 + 1)
-		}
-		targets[0] = align.Ignore
-		tr := &LM{Model: m, Opt: NewAdamW(), MaxGradNorm: 1}
-		lr := 1e-2
-		first, _, err := tr.Step(b, targets, lr)
+		c := DefaultConfig()
+		c.Method, c.Full, c.LoRARank, c.LoRAAlpha = "sft", full, 4, 8
+		c.LR, c.Schedule, c.Steps, c.BatchSize, c.Shuffle = 1e-2, "constant", 31, 2, false
+		tr, err := NewTrainer(m, exs, c, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var last float64
-		for i := 0; i < 30; i++ {
-			if last, _, err = tr.Step(b, targets, lr); err != nil {
+		first, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := first
+		for range 30 {
+			if last, err = tr.Step(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if !(last < first/2) {
-			t.Errorf("lora=%v: loss %.3f -> %.3f after 30 steps", lora, first, last)
+		if !(last.Loss < first.Loss/2) {
+			t.Errorf("full=%v: loss %.3f -> %.3f after 30 steps", full, first.Loss, last.Loss)
 		}
 	}
 }
