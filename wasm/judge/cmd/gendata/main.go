@@ -34,7 +34,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -57,7 +56,7 @@ func run(written, outPath string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := jsonl.WriteBytes(outPath, b); err != nil {
+	if err := os.WriteFile(outPath, b, 0o644); err != nil {
 		return err
 	}
 	summary(log, c)

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 // writtenKeys are the keys of a written row and whether each is a string (else a bool).
@@ -49,18 +52,31 @@ func readWritten(dir string) (rows []Row, dup int, err error) {
 
 // readWrittenFile reads and validates one file; blank lines are skipped.
 func readWrittenFile(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	source := "written/" + filepath.Base(path)
+	br := bufio.NewReader(f)
 	var rows []Row
-	err := jsonl.Each(path, func(pos string, line []byte) error {
-		r, why := parseWritten(line)
-		if why != "" {
-			return fmt.Errorf("%s: %s", pos, why)
+	for line := 1; ; line++ {
+		text, rerr := br.ReadBytes('\n')
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, rerr)
 		}
-		r.Source, r.Split = source, splitOf(r.Topic, "")
-		rows = append(rows, r)
-		return nil
-	})
-	return rows, err
+		if t := bytes.TrimSpace(text); len(t) > 0 {
+			r, why := parseWritten(t)
+			if why != "" {
+				return nil, fmt.Errorf("%s:%d: %s", path, line, why)
+			}
+			r.Source, r.Split = source, splitOf(r.Topic, "")
+			rows = append(rows, r)
+		}
+		if rerr != nil {
+			return rows, nil
+		}
+	}
 }
 
 // parseWritten decodes one written row and returns why it is invalid, or "".

@@ -12,12 +12,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 
-	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/wasm/judge/classify"
 )
 
@@ -60,7 +60,7 @@ func run(data, out, evalPath string, valid bool, cfg config) error {
 	}
 	m := fit(train, cfg)
 	if !valid {
-		if err := jsonl.WriteBytes(out, m.Marshal()); err != nil {
+		if err := os.WriteFile(out, m.Marshal(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -118,14 +118,20 @@ func validationSplit(train []*row) (rest, valid []*row) {
 }
 
 func read(path string) ([]*row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	var rows []*row
-	err := jsonl.Each(path, func(pos string, line []byte) error {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<22)
+	for n := 1; sc.Scan(); n++ {
 		var r row
-		if err := json.Unmarshal(line, &r); err != nil {
-			return fmt.Errorf("%s: %v", pos, err)
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		rows = append(rows, &r)
-		return nil
-	})
-	return rows, err
+	}
+	return rows, sc.Err()
 }
