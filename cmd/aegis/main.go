@@ -204,6 +204,16 @@ func (fs *flagSet) parse(args []string) error {
 	return fs.parseArgs(args, 0, "")
 }
 
+// required returns a usage error naming the first of the flags that is empty.
+func (fs *flagSet) required(names ...string) error {
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			return fmt.Errorf("%w: --%s is required", errUsage, n)
+		}
+	}
+	return nil
+}
+
 // parseArgs is parse for a command that takes n arguments after its flags; without them
 // the usage error says want.
 func (fs *flagSet) parseArgs(args []string, n int, want string) error {

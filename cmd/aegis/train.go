@@ -117,15 +117,13 @@ func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
 	cf.done()
 	c := &r.cfg
 	m, _ := train.Lookup(c.Method)
-	switch {
-	case c.Method == "":
+	if c.Method == "" {
 		return nil, fmt.Errorf("%w: --method is required (%s)", errUsage, train.MethodNames(true))
-	case c.Model == "":
-		return nil, fmt.Errorf("%w: --model is required", errUsage)
-	case c.Data == "":
-		return nil, fmt.Errorf("%w: --data is required", errUsage)
-	case r.out == "":
-		return nil, fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if err := fs.required("model", "data", "out"); err != nil {
+		return nil, err
+	}
+	switch {
 	case r.bf16 && (c.Full || r.merge):
 		return nil, fmt.Errorf("%w: --bf16 keeps the base frozen; it cannot go with --full or --merge", errUsage)
 	case r.merge && (c.Full || m.SecurityVector):

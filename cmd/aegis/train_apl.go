@@ -139,13 +139,10 @@ func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
 	if o.Attacker == "" {
 		o.Attacker = c.Model
 	}
+	if err := fs.required("model", "data", "out"); err != nil {
+		return nil, err
+	}
 	switch {
-	case c.Model == "":
-		return nil, fmt.Errorf("%w: --model is required", errUsage)
-	case c.Data == "":
-		return nil, fmt.Errorf("%w: --data is required", errUsage)
-	case r.out == "":
-		return nil, fmt.Errorf("%w: --out is required", errUsage)
 	case r.merge && c.Full:
 		return nil, fmt.Errorf("%w: --merge applies to LoRA runs", errUsage)
 	}
