@@ -1,5 +1,7 @@
-// Command aegis is the safety-alignment workbench: it loads Hugging Face-format models,
-// runs them, and (as the project grows) red-teams, retrofits and judges them.
+// Command aegis is the safety-alignment workbench: it red-teams Hugging Face-format
+// models with sandboxed attack modules, retrofits them against jailbreaks, judges the
+// answers and serves a live monitor. This package holds flags, validation and wiring
+// only; the work is in native/ and internal/.
 package main
 
 import (
