@@ -138,14 +138,16 @@ func (c *cli) handleInterrupt() { c.graceful.Store(true) }
 
 // raise ends the process by the signal that cause reports, with its default action.
 func raise(cause error) {
-	sig := os.Interrupt
+	sig := syscall.SIGINT
 	if strings.HasPrefix(cause.Error(), syscall.SIGTERM.String()) {
 		sig = syscall.SIGTERM
 	}
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
-		select {} // the signal's default action ends the process
+		// The default action ends the process now, unless the signal was ignored when the
+		// process started (a background job's SIGINT): then end it as the shell reports it.
+		time.Sleep(time.Second)
 	}
-	os.Exit(1)
+	os.Exit(128 + int(sig))
 }
 
 func (c *cli) run(ctx context.Context, args []string, stderr io.Writer) int {
