@@ -10,12 +10,8 @@ import (
 
 	"github.com/aegis-safety/aegis/internal/demo"
 	"github.com/aegis-safety/aegis/internal/progress"
-	"github.com/aegis-safety/aegis/native/data"
-	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
-	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/train"
-	"github.com/aegis-safety/aegis/shared"
 )
 
 func runDemo(ctx context.Context, c *cli, args []string) error {
@@ -118,11 +114,15 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, c.stdou
 		r.Train.Epochs = *epochs
 	}
 	c.handleInterrupt()
-	attack, closeMods, err := openBuiltinAttacker(ctx, lf)
+	h, closeHost, err := lf.host(ctx, 1)
 	if err != nil {
 		return err
 	}
-	defer closeMods()
+	defer closeHost()
+	attack, err := demo.BuiltinAttacker(ctx, h)
+	if err != nil {
+		return err
+	}
 	var bar *progress.Train
 	b, err := demo.Pretrain(ctx, r, attack, *out, demo.PretrainOptions{RunDir: *run,
 		Logf:    func(f string, a ...any) { fmt.Fprintf(c.progress, "demo pretrain: "+f+"\n", a...) },
@@ -148,14 +148,6 @@ run (corpus, events, checkpoints) to --run, which 'aegis serve' shows.`, c.stdou
 // From here Ctrl-C stops the pipeline, which keeps its finished stages. The returned
 // func closes the modules.
 func (c *cli) openPipeline(ctx context.Context, o *demo.Options, modelDir string, lf limitFlags, outs ...string) (func(), error) {
-	o.ModelDir = modelDir
-	if o.ModelDir == "" {
-		d, err := demo.ModelDir()
-		if err != nil {
-			return nil, fmt.Errorf("embedded model: %w", err)
-		}
-		o.ModelDir = d
-	}
 	for _, f := range outs {
 		if f != "" {
 			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
@@ -168,30 +160,10 @@ func (c *cli) openPipeline(ctx context.Context, o *demo.Options, modelDir string
 	if err != nil {
 		return nil, err
 	}
-	am, err := openModule(ctx, h, sandbox.Ref{Name: "attacks", Kind: shared.KindAttack})
-	if err != nil {
+	o.ModelDir = modelDir
+	if err := o.UseBuiltins(ctx, h); err != nil {
 		closeHost()
 		return nil, err
 	}
-	jm, err := openModule(ctx, h, sandbox.Ref{Name: "judge", Kind: shared.KindJudge})
-	if err != nil {
-		closeHost()
-		return nil, err
-	}
-	o.Attack, o.Judge = am.Attack, eval.ModuleJudge{M: jm}
 	return closeHost, nil
-}
-
-// openBuiltinAttacker loads the built-in attack module under the limits lf.
-func openBuiltinAttacker(ctx context.Context, lf limitFlags) (data.Attacker, func(), error) {
-	h, closeHost, err := lf.host(ctx, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := openModule(ctx, h, sandbox.Ref{Name: "attacks", Kind: shared.KindAttack})
-	if err != nil {
-		closeHost()
-		return nil, nil, err
-	}
-	return m.Attack, closeHost, nil
 }
