@@ -48,6 +48,21 @@ func Each(path string, fn func(pos string, line []byte) error) error {
 
 // EachReader is Each over r, with name in place of the file name.
 func EachReader(r io.Reader, name string, fn func(pos string, line []byte) error) error {
+	return eachLine(r, func(n int, line []byte) error { return fn(fmt.Sprintf("%s:%d", name, n), line) }, name)
+}
+
+// EachN is Each with the 1-based line number in place of the position, for readers that
+// keep it (an example remembers its line).
+func EachN(path string, fn func(n int, line []byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return eachLine(f, fn, path)
+}
+
+func eachLine(r io.Reader, fn func(n int, line []byte) error, name string) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
@@ -56,7 +71,7 @@ func EachReader(r io.Reader, name string, fn func(pos string, line []byte) error
 		}
 		last := errors.Is(err, io.EOF)
 		if t := bytes.TrimSpace(line); len(t) > 0 {
-			if ferr := fn(fmt.Sprintf("%s:%d", name, n), t); ferr != nil {
+			if ferr := fn(n, t); ferr != nil {
 				if last && line[len(line)-1] != '\n' {
 					return tornError{ferr}
 				}

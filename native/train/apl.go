@@ -1,10 +1,9 @@
 package train
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -34,48 +33,45 @@ type TextPair struct {
 // strings as they are, message lists by their last user (prompt) or assistant
 // (responses) message. APL needs the text because it rewrites the prompt.
 func LoadTextPairs(path string) ([]TextPair, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []TextPair
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	for line := 1; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		var r struct {
-			Prompt, Chosen, Rejected json.RawMessage
-			Category                 string
-		}
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: malformed JSON row: %v", path, line, err)
-		}
-		p := TextPair{Category: r.Category}
-		for _, f := range []struct {
-			raw  json.RawMessage
-			role string
-			dst  *string
-		}{{r.Prompt, "user", &p.Prompt}, {r.Chosen, "assistant", &p.Chosen}, {r.Rejected, "assistant", &p.Rejected}} {
-			if *f.dst, err = lastText(f.raw, f.role); err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-		}
-		if p.Prompt == "" || p.Chosen == "" || p.Rejected == "" {
-			return nil, fmt.Errorf("%s:%d: a preference row needs prompt, chosen and rejected", path, line)
+	err := jsonl.EachN(path, func(n int, line []byte) error {
+		p, err := textPair(line)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		out = append(out, p)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no data rows", path)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+	return out, err
+}
+
+// textPair reads one preference row as text.
+func textPair(b []byte) (TextPair, error) {
+	var r struct {
+		Prompt, Chosen, Rejected json.RawMessage
+		Category                 string
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no data rows", path)
+	if err := json.Unmarshal(b, &r); err != nil {
+		return TextPair{}, fmt.Errorf("malformed JSON row: %v", err)
 	}
-	return out, nil
+	p := TextPair{Category: r.Category}
+	for _, f := range []struct {
+		raw  json.RawMessage
+		role string
+		dst  *string
+	}{{r.Prompt, "user", &p.Prompt}, {r.Chosen, "assistant", &p.Chosen}, {r.Rejected, "assistant", &p.Rejected}} {
+		var err error
+		if *f.dst, err = lastText(f.raw, f.role); err != nil {
+			return TextPair{}, err
+		}
+	}
+	if p.Prompt == "" || p.Chosen == "" || p.Rejected == "" {
+		return TextPair{}, errors.New("a preference row needs prompt, chosen and rejected")
+	}
+	return p, nil
 }
 
 // lastText is a string field, or the content of the last message with role in a list.
@@ -555,7 +551,7 @@ func (a *APL) Run(ctx context.Context) error {
 		Config
 		APL APLOptions `json:"apl"`
 	}{cfg, a.Opt}, "", "  ")
-	if err := writeAtomic(filepath.Join(a.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
+	if err := jsonl.WriteBytes(filepath.Join(a.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
 		return err
 	}
 	ev, err := jsonl.CreateLog(filepath.Join(a.Dir, rundir.EventsFile))

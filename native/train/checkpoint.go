@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/safetensors"
@@ -182,49 +182,23 @@ func loadInto(set *safetensors.Set, p *model.Param) error {
 }
 
 // truncateEvents keeps the events of steps up to step, dropping those a crash or
-// interruption logged after the checkpoint.
+// interruption logged after the checkpoint (and a torn last line).
 func truncateEvents(path string, step int) error {
-	b, err := os.ReadFile(path)
+	var keep bytes.Buffer
+	err := jsonl.Each(path, func(_ string, line []byte) error {
+		var e struct{ Step int }
+		if json.Unmarshal(line, &e) == nil && e.Step <= step {
+			keep.Write(line)
+			keep.WriteByte('\n')
+		}
+		return nil
+	})
 	if os.IsNotExist(err) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	var keep bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<26)
-	for sc.Scan() {
-		var e struct{ Step int }
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Step <= step {
-			keep.Write(sc.Bytes())
-			keep.WriteByte('\n')
-		}
-	}
-	return writeAtomic(path, keep.Bytes())
-}
-
-// writeAtomic writes a file under a temporary name and renames it into place.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncPath(filepath.Dir(path))
+	return jsonl.WriteBytes(path, keep.Bytes())
 }
 
 // syncPath flushes a file or folder (a folder: its entries, so a rename into it is

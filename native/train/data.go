@@ -1,13 +1,12 @@
 package train
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
@@ -73,34 +72,19 @@ type row struct {
 // tokens and the tokenizer's EOS token is appended to each response. Errors name
 // file:line.
 func LoadData(path string, opt DataOptions) ([]Example, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []Example
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		ex, err := example(b, line, opt)
+	err := jsonl.EachN(path, func(n int, line []byte) error {
+		ex, err := example(line, n, opt)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+			return fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		out = append(out, ex)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no data rows", path)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %v", path, line+1, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no data rows", path)
-	}
-	return out, nil
+	return out, err
 }
 
 // Examples tokenizes rows held in memory exactly as LoadData tokenizes the lines of a

@@ -286,7 +286,7 @@ func (t *Trainer) computeRef() error {
 		}
 	}
 	b, _ := json.Marshal(t.ref)
-	return writeAtomic(path, b)
+	return jsonl.WriteBytes(path, b)
 }
 
 // ErrNonFinite reports a NaN or infinite loss, gradient or updated weight; the run stopped
@@ -332,7 +332,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	if t.step == 0 {
 		b, _ := json.MarshalIndent(&t.Cfg, "", "  ")
-		if err := writeAtomic(filepath.Join(t.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
+		if err := jsonl.WriteBytes(filepath.Join(t.Dir, rundir.ConfigFile), append(b, '\n')); err != nil {
 			return err
 		}
 	}
