@@ -9,6 +9,7 @@ import (
 
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -114,11 +115,11 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 	if err != nil {
 		return err
 	}
-	if err := data.WriteJSONL(*out, prompts); err != nil {
+	if err := jsonl.WriteFile(*out, prompts); err != nil {
 		return err
 	}
 	if *pairsOut != "" {
-		if err := data.WriteJSONL(*pairsOut, pairs); err != nil {
+		if err := jsonl.WriteFile(*pairsOut, pairs); err != nil {
 			return err
 		}
 	}

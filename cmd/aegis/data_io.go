@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/data"
+	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 func runDataImport(ctx context.Context, c *cli, args []string) error {
@@ -71,11 +72,11 @@ A malformed row stops the import with FILE:LINE (in HarmBench's JSON also KEY[i]
 	if *pairs != "" && len(im.Pairs) == 0 && len(im.Prompts) > 0 {
 		return fmt.Errorf("%w: --format %s has no preference pairs", errUsage, *format)
 	}
-	if err := data.WriteJSONL(*out, im.Prompts); err != nil {
+	if err := jsonl.WriteFile(*out, im.Prompts); err != nil {
 		return err
 	}
 	if *pairs != "" {
-		if err := data.WriteJSONL(*pairs, im.Pairs); err != nil {
+		if err := jsonl.WriteFile(*pairs, im.Pairs); err != nil {
 			return err
 		}
 	}
@@ -90,7 +91,7 @@ func importLabels(c *cli, format, in, out string, o data.ImportOptions) error {
 		return err
 	}
 	reportSkipped(c, im.Skipped)
-	if err := data.WriteJSONL(out, im.Labels); err != nil {
+	if err := jsonl.WriteFile(out, im.Labels); err != nil {
 		return err
 	}
 	unsafe := 0
@@ -136,7 +137,7 @@ and "rejected", for --apply_chat_template --chosen_key chosen --rejected_key rej
 		}
 		return err
 	}
-	if err := data.WriteJSONL(*out, rows); err != nil {
+	if err := jsonl.WriteFile(*out, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%d pairs written as %s\n", len(rows), *format)

@@ -11,6 +11,7 @@ import (
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/debias"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -408,7 +409,7 @@ func (o *CompareOptions) ptalign(ctx context.Context, dir string) (*model.Model,
 		return nil, 0, fmt.Errorf("the base wrote no usable pair")
 	}
 	path := filepath.Join(dir, rundir.PairsFile)
-	if err := data.WriteJSONL(path, pairs); err != nil {
+	if err := jsonl.WriteFile(path, pairs); err != nil {
 		return nil, 0, err
 	}
 	exs, err := train.Examples(pairs, o.dataOptions("ptalign", m, tok))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -292,7 +293,7 @@ func (o *Options) Retrofit(ctx context.Context, m *model.Model, tok *tokenizer.T
 		return err
 	}
 	pairsPath := filepath.Join(dir, rundir.PairsFile)
-	if err := data.WriteJSONL(pairsPath, pairs); err != nil {
+	if err := jsonl.WriteFile(pairsPath, pairs); err != nil {
 		return err
 	}
 	exs, err := train.Examples(pairs, o.dataOptions("dpo", m, tok))

@@ -12,6 +12,7 @@ import (
 	"github.com/aegis-safety/aegis/native/align"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/native/train"
@@ -211,7 +212,7 @@ func (o *Options) writeSFT(path, method string, rows []Row, m *model.Model, tok 
 		out[i] = sftRow{Messages: []tokenizer.Message{{Role: "user", Content: r.Prompt}, {Role: "assistant", Content: r.Response}},
 			Category: r.Category, Attack: r.Attack}
 	}
-	if err := data.WriteJSONL(path, out); err != nil {
+	if err := jsonl.WriteFile(path, out); err != nil {
 		return nil, err
 	}
 	return train.Examples(out, o.dataOptions(method, m, tok))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/shared"
 )
 
@@ -75,7 +76,7 @@ func TestBuildSplits(t *testing.T) {
 	}
 	// The written file reads back.
 	path := filepath.Join(t.TempDir(), "p.jsonl")
-	if err := WriteJSONL(path, prompts); err != nil {
+	if err := jsonl.WriteFile(path, prompts); err != nil {
 		t.Fatal(err)
 	}
 	back, err := ReadPrompts(path)

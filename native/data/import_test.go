@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aegis-safety/aegis/native/jsonl"
 )
 
 // TestImportFixtures: each importer reads a small fixture in its real format into prompts
@@ -143,7 +145,7 @@ func TestExport(t *testing.T) {
 	}
 	// Pairs read from a file are named by FILE:LINE.
 	path := filepath.Join(t.TempDir(), "hh-pairs.jsonl")
-	if err := WriteJSONL(path, hh.Pairs); err != nil {
+	if err := jsonl.WriteFile(path, hh.Pairs); err != nil {
 		t.Fatal(err)
 	}
 	back, err := ReadPairs(path)

@@ -56,6 +56,3 @@ func ReadPrompts(path string) ([]Prompt, error) {
 	})
 	return out, err
 }
-
-// WriteJSONL writes rows as JSON lines, atomically (see jsonl.WriteFile).
-func WriteJSONL[T any](path string, rows []T) error { return jsonl.WriteFile(path, rows) }
