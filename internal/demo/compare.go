@@ -48,30 +48,19 @@ type CompareOptions struct {
 
 func (o *CompareOptions) defaults() {
 	o.Options.defaults()
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&o.APLRounds, 3)
-	def(&o.APLK, 4)
-	def(&o.APLPrompts, 48)
-	def(&o.LearnedRewrites, 2)
-	def(&o.TSDIPositions, 8)
-	def(&o.TSDIPrompts, 64)
-	def(&o.PTAlignEpochs, 3)
-	def(&o.SelfAlign.TopicsPerDomain, 4)
-	def(&o.SelfAlign.InstructionsPerTopic, 4)
-	def(&o.SelfAlign.Rounds, 2)
-	if o.APLAlpha == 0 {
-		o.APLAlpha = 0.5
-	}
-	if o.APLLR == 0 {
-		o.APLLR = 1e-3
-	}
-	if o.TSDIScale == 0 {
-		o.TSDIScale = 1
-	}
+	orDefault(&o.APLRounds, 3)
+	orDefault(&o.APLK, 4)
+	orDefault(&o.APLPrompts, 48)
+	orDefault(&o.LearnedRewrites, 2)
+	orDefault(&o.TSDIPositions, 8)
+	orDefault(&o.TSDIPrompts, 64)
+	orDefault(&o.PTAlignEpochs, 3)
+	orDefault(&o.SelfAlign.TopicsPerDomain, 4)
+	orDefault(&o.SelfAlign.InstructionsPerTopic, 4)
+	orDefault(&o.SelfAlign.Rounds, 2)
+	orDefault(&o.APLAlpha, 0.5)
+	orDefault(&o.APLLR, 1e-3)
+	orDefault(&o.TSDIScale, 1)
 }
 
 // MethodScores are one method's figures on the shared splits, as fractions.

@@ -206,21 +206,11 @@ type CorpusOptions struct {
 }
 
 func (o *CorpusOptions) defaults() {
-	if o.HarmfulPerTask == 0 {
-		o.HarmfulPerTask = 16
-	}
-	if o.BenignPerTask == 0 {
-		o.BenignPerTask = 8
-	}
-	if o.RefusalPerTask == 0 {
-		o.RefusalPerTask = 8
-	}
-	if o.PlainHarmfulShare == 0 {
-		o.PlainHarmfulShare = 0.3
-	}
-	if o.SkillsPerCategory == 0 {
-		o.SkillsPerCategory = 6
-	}
+	orDefault(&o.HarmfulPerTask, 16)
+	orDefault(&o.BenignPerTask, 8)
+	orDefault(&o.RefusalPerTask, 8)
+	orDefault(&o.PlainHarmfulShare, 0.3)
+	orDefault(&o.SkillsPerCategory, 6)
 }
 
 // Corpus writes the organism's pretraining corpus: a helpful-only assistant. It answers
@@ -285,15 +275,9 @@ type EvalOptions struct {
 // of the held-out categories plain and under training styles (heldout_topic), and benign
 // look-alikes the organism learned to answer but the retrofit never sees (benign). Ids are stable; Split holds the demo split.
 func EvalSet(ctx context.Context, attack data.Attacker, seed uint64, o EvalOptions) ([]data.Prompt, error) {
-	if o.StylesPerTask == 0 {
-		o.StylesPerTask = 3
-	}
-	if o.BenignPerTask == 0 {
-		o.BenignPerTask = 4
-	}
-	if o.TopicStylesPer == 0 {
-		o.TopicStylesPer = 6
-	}
+	orDefault(&o.StylesPerTask, 3)
+	orDefault(&o.BenignPerTask, 4)
+	orDefault(&o.TopicStylesPer, 6)
 	g := newGen(ctx, attack, seed, 2)
 	train := TrainStyles()
 	var out []data.Prompt

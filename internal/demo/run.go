@@ -55,29 +55,18 @@ func (o *Options) defaults() {
 		return
 	}
 	o.ready = true
-	if o.Seed == 0 {
-		o.Seed = 1
-	}
+	orDefault(&o.Seed, 1)
 	if o.RunID == "" {
 		o.RunID = "demo-" + time.Now().Format("20060102-150405")
 	}
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&o.Batch, 16)
-	def(&o.MaxNewTokens, 64)
-	def(&o.HarmfulPerTask, 4)
-	def(&o.BenignPerTask, 2)
-	def(&o.LoRARank, 8)
-	def(&o.Epochs, 1)
-	if o.LR == 0 {
-		o.LR = 1e-3
-	}
-	if o.Beta == 0 {
-		o.Beta = 0.1
-	}
+	orDefault(&o.Batch, 16)
+	orDefault(&o.MaxNewTokens, 64)
+	orDefault(&o.HarmfulPerTask, 4)
+	orDefault(&o.BenignPerTask, 2)
+	orDefault(&o.LoRARank, 8)
+	orDefault(&o.Epochs, 1)
+	orDefault(&o.LR, 1e-3)
+	orDefault(&o.Beta, 0.1)
 	switch {
 	case o.RPOAlpha == 0:
 		o.RPOAlpha = 1
@@ -92,6 +81,14 @@ func (o *Options) defaults() {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+}
+
+// orDefault sets *p to v when it holds the zero value: an option left out.
+func orDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
 	}
 }
 

@@ -55,24 +55,15 @@ func (o *SecVecOptions) defaults() {
 		o.RunID = "secvec-" + time.Now().Format("20060102-150405")
 	}
 	o.Options.defaults()
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&o.VecExamples, 100)
-	def(&o.VecRank, 8)
-	def(&o.VecEpochs, 6)
-	def(&o.FTHarmful, len(secVecTasks(1)))
-	def(&o.FTBenign, 2*o.FTHarmful)
-	def(&o.FTRank, 8)
-	def(&o.FTEpochs, 3)
-	if o.VecLR == 0 {
-		o.VecLR = 2e-3
-	}
-	if o.FTLR == 0 {
-		o.FTLR = 1e-3
-	}
+	orDefault(&o.VecExamples, 100)
+	orDefault(&o.VecRank, 8)
+	orDefault(&o.VecEpochs, 6)
+	orDefault(&o.FTHarmful, len(secVecTasks(1)))
+	orDefault(&o.FTBenign, 2*o.FTHarmful)
+	orDefault(&o.FTRank, 8)
+	orDefault(&o.FTEpochs, 3)
+	orDefault(&o.VecLR, 2e-3)
+	orDefault(&o.FTLR, 1e-3)
 }
 
 // SecVecStage is one evaluated model's figures.
