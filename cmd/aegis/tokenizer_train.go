@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aegis-safety/aegis/internal/progress"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
@@ -60,7 +61,7 @@ func runTokenizerTrain(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("trained tokenizer does not load: %v", err)
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
+	if err := jsonl.WriteBytes(*out, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "wrote %s: %d tokens\n", *out, tk.VocabSize())

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 	"github.com/aegis-safety/aegis/wasm"
@@ -149,11 +150,11 @@ func (m *moduleStore) add(ctx context.Context, code []byte) (mf shared.Manifest,
 	if err := os.MkdirAll(m.dir, 0o755); err != nil {
 		return mf, err
 	}
-	if err := os.WriteFile(filepath.Join(m.dir, mf.Name+".wasm"), code, 0o644); err != nil {
+	if err := jsonl.WriteBytes(filepath.Join(m.dir, mf.Name+".wasm"), code); err != nil {
 		return mf, err
 	}
 	b, _ := json.MarshalIndent(mf, "", "  ")
-	return mf, os.WriteFile(filepath.Join(m.dir, mf.Name+".json"), b, 0o644)
+	return mf, jsonl.WriteBytes(filepath.Join(m.dir, mf.Name+".json"), b)
 }
 
 func slicesContains(xs []string, x string) bool {

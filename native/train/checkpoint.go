@@ -311,7 +311,7 @@ func setBaseModel(dir, modelDir string) error {
 	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return jsonl.WriteBytes(path, append(b, '\n'))
 }
 
 // copyFile copies src to dst; a missing src is not an error.
@@ -323,13 +323,13 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	out, err := jsonl.Create(dst)
 	if err != nil {
 		return err
 	}
+	defer out.Abort()
 	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
 		return err
 	}
-	return out.Close()
+	return out.Commit()
 }
