@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/aegis-safety/aegis/internal/bench"
+	base "github.com/aegis-safety/aegis/internal/cli"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
@@ -54,7 +55,7 @@ func benchTokenize(ctx context.Context, c *cli, args []string) error {
 		ref, err := bench.RunHF(*script, *path, docs, *rounds)
 		if err != nil {
 			keys = append(keys, "hf_error")
-			vals["hf_error"] = oneLine(err.Error())
+			vals["hf_error"] = base.OneLine(err.Error())
 		} else {
 			vals["hf_mb_per_s"] = float64(ref.Bytes) / ref.Seconds / 1e6
 			vals["hf_cold_mb_per_s"] = float64(ref.Bytes) / ref.FirstSeconds / 1e6

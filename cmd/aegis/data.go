@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,9 +81,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 		return err
 	}
 	held := splitList(*heldStyles)
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "holdout-styles" })
-	if !explicit {
+	if !fs.IsSet("holdout-styles") {
 		// The default held-out styles apply to those among --styles; a style named in
 		// --holdout-styles itself must be built.
 		held = slices.DeleteFunc(held, func(h string) bool { return !slices.Contains(st, h) })

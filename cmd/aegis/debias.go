@@ -95,7 +95,7 @@ func runDebiasCompare(ctx context.Context, c *cli, args []string) error {
 or the folders holding them), typically without and with --debias, as JSON rows
 {"category","n_before","n_after","asr_before","asr_after","delta"} ending with "overall".
 Categories with the largest delta are where debiasing costs safety.`, c.stdout)
-	if err := fs.parseArgs(args, 2, "give two result sets: aegis debias compare BEFORE AFTER"); err != nil {
+	if err := fs.ParseArgs(args, 2, "give two result sets: aegis debias compare BEFORE AFTER"); err != nil {
 		return err
 	}
 	var reps [2]*eval.Report

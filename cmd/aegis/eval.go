@@ -260,7 +260,7 @@ func runEvalCompare(ctx context.Context, c *cli, args []string) error {
 rates as JSON: on a harmful prompt a scan wins when its answer is safe and the other's is
 unsafe, on a benign prompt when it answers and the other refuses; otherwise a tie. A and B
 are results.jsonl files or the folders holding them.`, c.stdout)
-	if err := fs.parseArgs(args, 2, "give two result sets: aegis eval compare A B"); err != nil {
+	if err := fs.ParseArgs(args, 2, "give two result sets: aegis eval compare A B"); err != nil {
 		return err
 	}
 	var sets [2][]*eval.Attempt

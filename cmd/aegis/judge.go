@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"sync"
@@ -96,9 +95,7 @@ func (f *llmJudgeFlags) check(fs *flagSet) (eval.Rubric, error) {
 	if (f.endpoint == "") != (f.model == "") {
 		return nil, fmt.Errorf("%w: --judge-endpoint and --judge-model go together", errUsage)
 	}
-	rubricSet := false
-	fs.Visit(func(fl *flag.Flag) { rubricSet = rubricSet || fl.Name == "rubric" })
-	if rubricSet && f.endpoint == "" {
+	if fs.IsSet("rubric") && f.endpoint == "" {
 		return nil, fmt.Errorf("%w: --rubric is for an LLM judge: give --judge-endpoint and --judge-model", errUsage)
 	}
 	r, err := eval.LookupRubric(f.rubric)

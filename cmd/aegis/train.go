@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	base "github.com/aegis-safety/aegis/internal/cli"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/train"
@@ -120,14 +121,14 @@ func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
 	if c.Method == "" {
 		return nil, fmt.Errorf("%w: --method is required (%s)", errUsage, train.MethodNames(true))
 	}
-	if err := fs.required("model", "data", "out"); err != nil {
+	if err := fs.Required("model", "data", "out"); err != nil {
 		return nil, err
 	}
 	switch {
 	case r.bf16 && (c.Full || r.merge):
 		return nil, fmt.Errorf("%w: --bf16 keeps the base frozen; it cannot go with --full or --merge", errUsage)
 	case r.merge && (c.Full || m.SecurityVector):
-		return nil, fmt.Errorf("%w: --merge applies to LoRA runs of %s", errUsage, orList(mergeable))
+		return nil, fmt.Errorf("%w: --merge applies to LoRA runs of %s", errUsage, base.OrList(mergeable))
 	case c.SecVec != "" && m.SecurityVector:
 		return nil, fmt.Errorf("%w: --security-vectors is for the fine-tuning that follows a %s run", errUsage, c.Method)
 	}
@@ -135,12 +136,4 @@ func parseTrain(args []string, stdout io.Writer) (*trainRun, error) {
 		return nil, fmt.Errorf("%s already holds a run; pass --resume to continue it or choose another --out", r.out)
 	}
 	return r, nil
-}
-
-// orList joins names as prose: "a, b or c".
-func orList(names []string) string {
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

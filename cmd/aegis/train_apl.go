@@ -139,7 +139,7 @@ func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
 	if o.Attacker == "" {
 		o.Attacker = c.Model
 	}
-	if err := fs.required("model", "data", "out"); err != nil {
+	if err := fs.Required("model", "data", "out"); err != nil {
 		return nil, err
 	}
 	switch {
