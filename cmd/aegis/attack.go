@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 )
@@ -34,8 +36,8 @@ the WebAssembly sandbox. Input rows are {"id","prompt","category"}; output rows 
 BASE_ID/STYLE (BASE_ID/STYLE/K when --variants > 1). Each prompt's seed is derived from
 --seed and its id, so output does not depend on concurrency. Ctrl-C stops early and keeps
 every row already written. 'aegis modules' lists the built-in styles.`, c.stdout)
-	var mf moduleFlags
-	mf.register(fs, shared.KindAttack)
+	var mf sandboxflags.Module
+	mf.Register(fs.FlagSet, shared.KindAttack)
 	in := fs.String("in", "", "input JSONL of prompts")
 	out := fs.String("out", "", "output JSONL of variants")
 	styles := fs.String("styles", "", "comma-separated style ids (default: all the module has)")
@@ -44,7 +46,10 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	rows, err := readIn(*in, func(r *attackRow) error {
+	if err := fs.Required("in"); err != nil {
+		return err
+	}
+	rows, err := jsonl.ReadLines(*in, func(r *attackRow) error {
 		switch {
 		case r.ID == "":
 			return errors.New(`missing "id"`)
@@ -62,7 +67,8 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 	if *styles != "" {
 		params.Styles = strings.Split(*styles, ",")
 	}
-	return c.mapModule(ctx, &mf, shared.KindAttack, *out, "prompts", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
+	c.handleInterrupt()
+	return mf.Map(ctx, c.progress, *out, "prompts", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
 		r := rows[i].Row
 		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: *seed ^ fnv64(r.ID), Params: params})
 		if err != nil {

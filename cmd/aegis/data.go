@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/jsonl"
@@ -58,8 +59,8 @@ held-out attack style with the "heldout_topic", "heldout_style" and "heldout_bot
 benign prompts alternate between "train" and "test". --pairs also writes TRL preference
 pairs {"prompt","chosen","rejected","category","attack","split"} for the harmful rows:
 chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
-	var mf moduleFlags
-	mf.register(fs, shared.KindAttack)
+	var mf sandboxflags.Module
+	mf.Register(fs.FlagSet, shared.KindAttack)
 	fs.Lookup("module").DefValue = "attacks"
 	out := fs.String("out", "", "output prompts JSONL")
 	pairsOut := fs.String("pairs", "", "optional output of preference pairs (JSONL)")
@@ -70,8 +71,8 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if mf.module == "" {
-		mf.module = "attacks"
+	if mf.Name == "" {
+		mf.Name = "attacks"
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
@@ -96,7 +97,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 	c.handleInterrupt()
 	opt := data.BuildOptions{Styles: st, HoldoutTopics: splitList(*topics), HoldoutStyles: held, Seed: *seed}
 	if len(st) > 0 {
-		m, closeHost, err := mf.open(ctx, shared.KindAttack)
+		m, closeHost, err := mf.Open(ctx)
 		if err != nil {
 			return err
 		}

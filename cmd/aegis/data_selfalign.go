@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/jsonl"
@@ -26,8 +27,8 @@ filters: the positive answer must be judged safe, and the toxic one must differ 
 the same file.`, c.stdout)
 	var mf modelFlags
 	mf.register(fs)
-	var jf moduleFlags
-	jf.register(fs, shared.KindJudge)
+	var jf sandboxflags.Module
+	jf.Register(fs.FlagSet, shared.KindJudge)
 	seeds := fs.String("seeds", "", "seed annotations (default: the shipped example)")
 	out := fs.String("out", "", "output pairs (JSONL)")
 	var o data.SelfAlignOptions
@@ -45,8 +46,8 @@ the same file.`, c.stdout)
 	if *out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
 	}
-	if jf.module == "" {
-		jf.module = "judge"
+	if jf.Name == "" {
+		jf.Name = "judge"
 	}
 	domains, err := data.ReadSelfAlignSeeds(*seeds)
 	if err != nil {
@@ -64,7 +65,7 @@ the same file.`, c.stdout)
 	gen := eval.Texts{Gen: &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
 		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
 	c.handleInterrupt()
-	jm, closeHost, err := jf.open(ctx, shared.KindJudge)
+	jm, closeHost, err := jf.Open(ctx)
 	if err != nil {
 		return err
 	}

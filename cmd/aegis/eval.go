@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/eval"
@@ -52,7 +53,7 @@ Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 type evalFlags struct {
 	mf modelFlags
 	df debiasFlags
-	lf limitFlags
+	lf sandboxflags.Limits
 	lj llmJudgeFlags
 
 	endpoint, modelName, apiKeyEnv             string
@@ -69,7 +70,7 @@ type evalFlags struct {
 func (f *evalFlags) register(fs *flagSet) {
 	f.mf.register(fs)
 	f.df.register(fs)
-	f.lf.register(fs)
+	f.lf.Register(fs.FlagSet)
 	f.lj.register(fs)
 	fs.StringVar(&f.endpoint, "endpoint", "", "OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1)")
 	fs.StringVar(&f.modelName, "model-name", "", "model name sent to --endpoint")
@@ -141,7 +142,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	c.handleInterrupt()
-	h, closeHost, err := f.lf.host(ctx, 0)
+	h, closeHost, err := f.lf.Host(ctx, 0)
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func (f *evalFlags) readPrompts() ([]data.Prompt, error) {
 // modules loads --judge (with the LLM judge of --judge-endpoint over it) and, when
 // attack styles are asked for, --attack-module into h.
 func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Rubric, attacks bool) (eval.Judge, data.Attacker, error) {
-	jm, err := openModule(ctx, h, sandbox.Ref{Name: f.judge, Kind: shared.KindJudge, Flag: "--judge"})
+	jm, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: f.judge, Kind: shared.KindJudge, Flag: "--judge"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +205,7 @@ func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Ru
 	if !attacks {
 		return judge, nil, nil
 	}
-	am, err := openModule(ctx, h, sandbox.Ref{Name: f.attackModule, Kind: shared.KindAttack, Flag: "--attack-module"})
+	am, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: f.attackModule, Kind: shared.KindAttack, Flag: "--attack-module"})
 	if err != nil {
 		return nil, nil, err
 	}

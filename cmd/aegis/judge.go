@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 )
@@ -44,14 +46,17 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 "attack"); output rows are {"id","category","attack","refusal","unsafe","score",
 "categories"} in input order. Ctrl-C stops early and keeps every row already written.
 'aegis judge eval' measures a judge against labelled rows.`, c.stdout)
-	var mf moduleFlags
-	mf.register(fs, shared.KindJudge)
+	var mf sandboxflags.Module
+	mf.Register(fs.FlagSet, shared.KindJudge)
 	in := fs.String("in", "", "input JSONL of samples")
 	out := fs.String("out", "", "output JSONL of verdicts")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	rows, err := readIn(*in, func(r *sampleRow) error {
+	if err := fs.Required("in"); err != nil {
+		return err
+	}
+	rows, err := jsonl.ReadLines(*in, func(r *sampleRow) error {
 		switch {
 		case r.ID == "":
 			return errors.New(`missing "id"`)
@@ -65,7 +70,8 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	if err != nil {
 		return err
 	}
-	return c.mapModule(ctx, &mf, shared.KindJudge, *out, "samples", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
+	c.handleInterrupt()
+	return mf.Map(ctx, c.progress, *out, "samples", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
 		r := rows[i].Row
 		v, err := m.Judge(ctx, shared.JudgeInput{Prompt: r.Prompt, Response: *r.Response, Category: r.Category})
 		if err != nil {
@@ -132,8 +138,8 @@ as safe. --json writes {"n","unsafe","refusal","by_category","judge_errors","jud
 func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags("judge eval", "(--module NAME|FILE.wasm | --judge-endpoint URL --judge-model NAME [--rubric llamaguard|harmbench|strongreject]) --labels FILE.jsonl [--json FILE] [--errors FILE] [--concurrency N]",
 		judgeEvalAbout, c.stdout)
-	var mf moduleFlags
-	mf.register(fs, shared.KindJudge)
+	var mf sandboxflags.Module
+	mf.Register(fs.FlagSet, shared.KindJudge)
 	var lj llmJudgeFlags
 	lj.register(fs)
 	labelsPath := fs.String("labels", "", "labelled rows, JSONL ({\"prompt\",\"response\",\"unsafe\",\"refusal\",\"category\",\"id\"})")
@@ -151,11 +157,11 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 		return err
 	case *labelsPath == "":
 		return fmt.Errorf("%w: --labels is required", errUsage)
-	case lj.endpoint == "" && mf.module == "":
+	case lj.endpoint == "" && mf.Name == "":
 		return fmt.Errorf("%w: give --module NAME|FILE.wasm, or --judge-endpoint URL --judge-model NAME", errUsage)
-	case lj.endpoint != "" && rubric.JudgesRefusal() && mf.module != "":
+	case lj.endpoint != "" && rubric.JudgesRefusal() && mf.Name != "":
 		return fmt.Errorf("%w: --module is not used with --rubric %s, which judges refusal itself", errUsage, rubric.Name())
-	case mf.concurrency < 1 || *retries < 0 || *reqTimeout <= 0:
+	case mf.Concurrency < 1 || *retries < 0 || *reqTimeout <= 0:
 		return fmt.Errorf("%w: need --concurrency >= 1, --retries >= 0, --request-timeout > 0", errUsage)
 	}
 	labels, err := eval.ReadLabels(*labelsPath)
@@ -172,10 +178,10 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	var name string
 	var notes []string
 	if lj.endpoint == "" || !rubric.JudgesRefusal() {
-		if mf.module == "" {
-			mf.module = "judge"
+		if mf.Name == "" {
+			mf.Name = "judge"
 		}
-		m, closeHost, err := mf.open(ctx, shared.KindJudge)
+		m, closeHost, err := mf.Open(ctx)
 		if err != nil {
 			return err
 		}
@@ -185,11 +191,11 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 	if lj.endpoint != "" {
 		llm := lj.judge(rubric, judge, os.Getenv(*apiKeyEnv), *reqTimeout, *retries, c.backoff)
 		judge, name = llm, llm.Name(name)
-		notes = eval.RubricNotes(rubric, mf.module)
+		notes = eval.RubricNotes(rubric, mf.Name)
 	}
 	prog := progress.New(c.progress, "judge eval", len(labels), "rows")
 	var pmu sync.Mutex // the bar is not safe for concurrent use
-	rep, rows, runErr := eval.EvaluateJudge(ctx, judge, labels, eval.JudgeEvalOptions{Concurrency: mf.concurrency, Name: name,
+	rep, rows, runErr := eval.EvaluateJudge(ctx, judge, labels, eval.JudgeEvalOptions{Concurrency: mf.Concurrency, Name: name,
 		Progress: func(n int) { pmu.Lock(); prog.Add(n); pmu.Unlock() }})
 	prog.Done()
 	rep.Notes = notes

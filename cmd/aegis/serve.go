@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/native/server"
 )
 
@@ -64,12 +65,12 @@ sets a cookie for the browser).`, stdout)
 	template := fs.String("chat-template", "", "chat template for /v1: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
 	token := fs.String("token", "", "access token; required to listen on a non-loopback address")
 	maxTokens := fs.Int("max-tokens", 512, "most tokens a /v1 answer may have")
-	var lf limitFlags // the limits an uploaded module is checked and run under
-	lf.registerWith(fs, server.UploadLimits)
+	var lf sandboxflags.Limits // the limits an uploaded module is checked and run under
+	lf.RegisterWith(fs.FlagSet, server.UploadLimits)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	limits, err := lf.limits()
+	limits, err := lf.Check()
 	if err != nil {
 		return err
 	}
