@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
+	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
@@ -70,7 +71,7 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 	c.handleInterrupt()
 	return mf.Map(ctx, c.progress, *out, "prompts", len(rows), func(ctx context.Context, m *sandbox.Module, i int) ([]any, error) {
 		r := rows[i].Row
-		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: *seed ^ fnv64(r.ID), Params: params})
+		vs, err := m.Attack(ctx, shared.AttackInput{Prompt: r.Prompt, Category: r.Category, Seed: data.RowSeed(*seed, r.ID), Params: params})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", rows[i].Pos, err)
 		}
@@ -86,14 +87,4 @@ every row already written. 'aegis modules' lists the built-in styles.`, c.stdout
 		}
 		return out, nil
 	})
-}
-
-// fnv64 hashes a row id into its seed.
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
 }

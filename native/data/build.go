@@ -3,7 +3,6 @@ package data
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 
 	"github.com/aegis-safety/aegis/shared"
@@ -98,7 +97,7 @@ func Build(ctx context.Context, s *Seeds, o BuildOptions) ([]Prompt, []Pair, err
 			return nil, nil, err
 		}
 		vs, err := o.Attack(ctx, shared.AttackInput{Prompt: h.Prompt, Category: h.Category,
-			Seed: o.Seed ^ hash64(h.ID), Params: &shared.AttackParams{Styles: o.Styles}})
+			Seed: RowSeed(o.Seed, h.ID), Params: &shared.AttackParams{Styles: o.Styles}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", h.ID, err)
 		}
@@ -125,10 +124,4 @@ func Build(ctx context.Context, s *Seeds, o BuildOptions) ([]Prompt, []Pair, err
 		add(b)
 	}
 	return prompts, pairs, nil
-}
-
-func hash64(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
 }

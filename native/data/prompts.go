@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/aegis-safety/aegis/native/jsonl"
 
@@ -32,6 +33,15 @@ func (p *Prompt) Check() error {
 		return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", p.Category)
 	}
 	return nil
+}
+
+// RowSeed is the seed of the row id under base: base XOR the 64-bit FNV-1a hash of id.
+// aegis attack, data build and eval seed each prompt's attack module call so, so that
+// their output depends on neither the order nor the concurrency of the calls.
+func RowSeed(base uint64, id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return base ^ h.Sum64()
 }
 
 // ReadPrompts reads a prompts JSONL file, refusing it at the first malformed line

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 
 	"github.com/aegis-safety/aegis/native/data"
@@ -55,9 +54,7 @@ func Expand(ctx context.Context, prompts []data.Prompt, styles []string, attack 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		h := fnv.New64a()
-		h.Write([]byte(p.ID))
-		vs, err := attack(ctx, shared.AttackInput{Prompt: p.Prompt, Category: p.Category, Seed: seed ^ h.Sum64(), Params: &shared.AttackParams{Styles: styles}})
+		vs, err := attack(ctx, shared.AttackInput{Prompt: p.Prompt, Category: p.Category, Seed: data.RowSeed(seed, p.ID), Params: &shared.AttackParams{Styles: styles}})
 		if err != nil {
 			return nil, fmt.Errorf("attack on %s: %w", p.ID, err)
 		}
