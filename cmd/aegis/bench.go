@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/aegis-safety/aegis/internal/bench"
@@ -24,29 +20,11 @@ var benchGroup = group{name: "bench", note: "Add --json for one JSON object. Run
 	{"tokenize", "encoding MB/s, against Hugging Face tokenizers (Rust) when Node has it", benchTokenize},
 }}
 
-// report prints a benchmark's result as one JSON object, or as aligned lines.
-func report(w io.Writer, asJSON bool, keys []string, vals map[string]any) error {
-	if asJSON {
-		return json.NewEncoder(w).Encode(vals)
-	}
-	for _, k := range keys {
-		v := vals[k]
-		if f, ok := v.(float64); ok {
-			v = strconv.FormatFloat(f, 'g', 4, 64)
-		}
-		fmt.Fprintf(w, "%-14s %v\n", k, v)
-	}
-	return nil
-}
-
 func setThreads(n int) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("%w: --threads must be positive", errUsage)
 	}
-	if n > 0 {
-		runtime.GOMAXPROCS(n)
-	}
-	return runtime.GOMAXPROCS(0), nil
+	return bench.SetThreads(n), nil
 }
 
 func benchGEMM(ctx context.Context, c *cli, args []string) error {
@@ -75,7 +53,7 @@ func benchGEMM(ctx context.Context, c *cli, args []string) error {
 	}
 	g := bench.GEMM{M: *m, N: *n, K: *k, TA: (*layout)[0] == 't', TB: (*layout)[1] == 't'}
 	med, runs := g.Time(*secs)
-	return report(c.stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
+	return bench.Report(c.stdout, *asJSON, []string{"gflops", "seconds", "m", "n", "k", "layout", "threads", "isa", "runs"},
 		map[string]any{"gflops": g.GFLOPS(med), "seconds": med, "m": *m, "n": *n, "k": *k, "layout": *layout,
 			"threads": t, "isa": kernels.ISA(), "runs": runs})
 }
@@ -88,11 +66,7 @@ func benchModel(path, baseDType string, seed uint64) (*model.Model, error) {
 	if baseDType != "f32" && baseDType != "bf16" {
 		return nil, fmt.Errorf("%w: --base-dtype must be f32 or bf16", errUsage)
 	}
-	cfg, err := model.LoadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	return model.New(*cfg, seed, model.Options{BF16Base: baseDType == "bf16"})
+	return bench.RandomModel(path, baseDType == "bf16", seed)
 }
 
 func benchTrain(ctx context.Context, c *cli, args []string) error {
@@ -144,7 +118,7 @@ func benchTrain(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	bar.Done()
-	return report(c.stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
+	return bench.Report(c.stdout, *asJSON, []string{"tokens_per_s", "step_s", "loss", "threads", "trainable", "peak_rss_mb", "isa"},
 		map[string]any{"tokens_per_s": float64(*batch**seq) / res.StepSeconds, "step_s": res.StepSeconds, "loss": res.Loss, "threads": t,
 			"trainable": res.Trainable, "peak_rss_mb": bench.PeakRSSMB(), "isa": kernels.ISA()})
 }
@@ -196,7 +170,7 @@ func benchGenerate(ctx context.Context, c *cli, args []string) error {
 	}
 	bar.Done()
 	prefill, decode, B := res.Prefill, res.Decode, *batch
-	return report(c.stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
+	return bench.Report(c.stdout, *asJSON, []string{"tokens_per_s", "prefill_s", "decode_s", "batch", "threads", "isa"},
 		map[string]any{"tokens_per_s": float64(B**newTokens) / decode.Seconds(), "prefill_s": prefill.Seconds(),
 			"decode_s": decode.Seconds(), "batch": B, "threads": t, "isa": kernels.ISA()})
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/aegis-safety/aegis/internal/bench"
-	base "github.com/aegis-safety/aegis/internal/cli"
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
@@ -47,22 +46,10 @@ func benchTokenize(ctx context.Context, c *cli, args []string) error {
 	bar := progress.New(c.progress, "bench tokenize", *rounds, "passes")
 	e := bench.TimeEncode(tk, docs, *rounds, func() { bar.Add(1) })
 	bar.Done()
-	keys := []string{"mb_per_s", "tokens_per_s", "cold_mb_per_s", "seconds", "bytes", "tokens", "docs"}
-	vals := map[string]any{"mb_per_s": float64(e.Bytes) / e.Best / 1e6, "tokens_per_s": float64(e.Tokens) / e.Best,
-		"cold_mb_per_s": float64(e.Bytes) / e.First / 1e6, "seconds": e.Best, "bytes": e.Bytes, "tokens": e.Tokens, "docs": len(docs)}
+	keys, vals := e.Figures(len(docs))
 	if *hf {
-		keys = append(keys, "hf_mb_per_s", "hf_cold_mb_per_s", "ratio", "cold_ratio", "identical")
 		ref, err := bench.RunHF(*script, *path, docs, *rounds)
-		if err != nil {
-			keys = append(keys, "hf_error")
-			vals["hf_error"] = base.OneLine(err.Error())
-		} else {
-			vals["hf_mb_per_s"] = float64(ref.Bytes) / ref.Seconds / 1e6
-			vals["hf_cold_mb_per_s"] = float64(ref.Bytes) / ref.FirstSeconds / 1e6
-			vals["ratio"] = ref.Seconds / e.Best
-			vals["cold_ratio"] = ref.FirstSeconds / e.First
-			vals["identical"] = ref.Tokens == e.Tokens && ref.Hash == e.Hash
-		}
+		keys = e.AddHF(keys, vals, ref, err)
 	}
-	return report(c.stdout, *asJSON, keys, vals)
+	return bench.Report(c.stdout, *asJSON, keys, vals)
 }

@@ -1,12 +1,16 @@
 // Package bench holds the measurements behind `aegis bench`: GEMM throughput, training
 // steps and tokenizer encoding, each timed the way its figure is reported, plus the
-// process helpers they share (random inputs, CPU profiles, peak memory). The command
-// keeps the flags and the printing.
+// process helpers they share (random inputs, CPU profiles, peak memory, random models),
+// and the report of the figures. The command keeps the flags.
 package bench
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aegis-safety/aegis/kernels"
+	"github.com/aegis-safety/aegis/native/model"
 )
 
 // GEMM is a matrix multiply to time: C (M×N) = A·B with inner dimension K, A or B
@@ -100,4 +105,39 @@ func PeakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// Report prints a benchmark's figures: as one JSON object, or as aligned "key value" lines
+// in the order of keys, floats with four significant digits.
+func Report(w io.Writer, asJSON bool, keys []string, vals map[string]any) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(vals)
+	}
+	for _, k := range keys {
+		v := vals[k]
+		if f, ok := v.(float64); ok {
+			v = strconv.FormatFloat(f, 'g', 4, 64)
+		}
+		fmt.Fprintf(w, "%-14s %v\n", k, v)
+	}
+	return nil
+}
+
+// SetThreads makes the benchmarks run on n threads (GOMAXPROCS; 0 keeps the number, by
+// default every core) and returns how many they run on.
+func SetThreads(n int) int {
+	if n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// RandomModel is a model of the Hugging Face config.json at path initialised at random
+// from seed, its base weights held in bfloat16 when bf16.
+func RandomModel(path string, bf16 bool, seed uint64) (*model.Model, error) {
+	cfg, err := model.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return model.New(*cfg, seed, model.Options{BF16Base: bf16})
 }

@@ -72,6 +72,34 @@ func TimeEncode(tk *tokenizer.Tokenizer, docs []string, rounds int, onRound func
 	return e
 }
 
+// Figures are e's figures over docs documents as `aegis bench tokenize` reports them,
+// with their keys in order: MB/s and tokens/s of the fastest pass, MB/s of the first (cold
+// caches), the fastest pass's seconds, and the bytes, tokens and documents encoded.
+func (e Encoding) Figures(docs int) (keys []string, vals map[string]any) {
+	keys = []string{"mb_per_s", "tokens_per_s", "cold_mb_per_s", "seconds", "bytes", "tokens", "docs"}
+	vals = map[string]any{"mb_per_s": float64(e.Bytes) / e.Best / 1e6, "tokens_per_s": float64(e.Tokens) / e.Best,
+		"cold_mb_per_s": float64(e.Bytes) / e.First / 1e6, "seconds": e.Best, "bytes": e.Bytes, "tokens": e.Tokens, "docs": docs}
+	return keys, vals
+}
+
+// AddHF adds to e's figures (Figures) those of ref, the Hugging Face reference run on the
+// same documents: its MB/s, warm and cold, the ratios of its time to e's, and whether both
+// wrote the same ids; or, when the reference failed, its error in one line (hf_error). It
+// returns the keys.
+func (e Encoding) AddHF(keys []string, vals map[string]any, ref HFResult, err error) []string {
+	keys = append(keys, "hf_mb_per_s", "hf_cold_mb_per_s", "ratio", "cold_ratio", "identical")
+	if err != nil {
+		vals["hf_error"] = strings.Join(strings.Fields(err.Error()), " ")
+		return append(keys, "hf_error")
+	}
+	vals["hf_mb_per_s"] = float64(ref.Bytes) / ref.Seconds / 1e6
+	vals["hf_cold_mb_per_s"] = float64(ref.Bytes) / ref.FirstSeconds / 1e6
+	vals["ratio"] = ref.Seconds / e.Best
+	vals["cold_ratio"] = ref.FirstSeconds / e.First
+	vals["identical"] = ref.Tokens == e.Tokens && ref.Hash == e.Hash
+	return keys
+}
+
 // HFResult is what the Hugging Face reference reported.
 type HFResult struct {
 	Seconds      float64 `json:"seconds"`
