@@ -29,16 +29,7 @@ func (f *modelFlags) load() (*model.Model, error) {
 	if f.dir == "" {
 		return nil, fmt.Errorf("%w: --model is required", errUsage)
 	}
-	m, err := model.Load(f.dir, model.Options{BF16Base: f.bf16})
-	if err != nil {
-		return nil, err
-	}
-	if f.adapter != "" {
-		if _, err := m.LoadAdapter(f.adapter, "adapter"); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return model.LoadAdapted(f.dir, f.adapter, model.Options{BF16Base: f.bf16})
 }
 
 // parseIDs reads "1,5,9" (spaces allowed) as token ids.
@@ -78,35 +69,7 @@ func runLogits(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(c.stdout)
-	V := m.Config.VocabSize
-	w.WriteString(`{"logits": [`)
-	buf := make([]byte, 0, 32)
-	for t := range ids {
-		if t > 0 {
-			w.WriteString(", ")
-		}
-		w.WriteByte('[')
-		for v, x := range logits[t*V : (t+1)*V] {
-			if v > 0 {
-				w.WriteString(", ")
-			}
-			w.Write(appendFloat32(buf[:0], x))
-		}
-		w.WriteByte(']')
-	}
-	w.WriteString("]}\n")
-	return w.Flush()
-}
-
-// appendFloat32 writes x in the shortest form that reads back as the same float32;
-// JSON has no NaN or infinity, so those become null.
-func appendFloat32(b []byte, x float32) []byte {
-	f := float64(x)
-	if f != f || f > 3.5e38 || f < -3.5e38 {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, 32)
+	return model.WriteLogitsJSON(c.stdout, logits, m.Config.VocabSize)
 }
 
 func runGenerate(ctx context.Context, c *cli, args []string) error {

@@ -129,6 +129,22 @@ type peftConfig struct {
 	LoraDropout   float64 `json:"lora_dropout"`
 }
 
+// LoadAdapted is Load with the PEFT LoRA adapter folder adapter, when one is given,
+// applied as the adapter set "adapter" (LoadAdapter): a model folder as aegis's commands
+// and its server run it.
+func LoadAdapted(dir, adapter string, opt Options) (*Model, error) {
+	m, err := Load(dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	if adapter != "" {
+		if _, err := m.LoadAdapter(adapter, "adapter"); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
 // LoadAdapter reads a PEFT LoRA adapter folder (adapter_config.json and
 // adapter_model.safetensors) as a new adapter set called name, enabled and frozen.
 func (m *Model) LoadAdapter(dir, name string) (*Adapter, error) {

@@ -34,15 +34,9 @@ func LoadChatModel(c ChatConfig) (*ChatModel, error) {
 	if c.Dir == "" {
 		return nil, errors.New("no model folder")
 	}
-	opt := model.Options{BF16Base: c.BF16}
-	m, err := model.Load(c.Dir, opt)
+	m, err := model.LoadAdapted(c.Dir, c.Adapter, model.Options{BF16Base: c.BF16})
 	if err != nil {
 		return nil, err
-	}
-	if c.Adapter != "" {
-		if _, err := m.LoadAdapter(c.Adapter, "adapter"); err != nil {
-			return nil, err
-		}
 	}
 	if _, err := os.Stat(filepath.Join(c.Dir, "tokenizer.json")); err != nil {
 		return nil, fmt.Errorf("%s: no tokenizer.json: /v1 needs the model's tokenizer", c.Dir)
