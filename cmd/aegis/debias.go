@@ -81,11 +81,7 @@ l-th new token.`, c.stdout)
 	if err := b.Save(*out); err != nil {
 		return err
 	}
-	var norm float64
-	for _, v := range b.Row(0) {
-		norm += float64(v) * float64(v)
-	}
-	fmt.Fprintf(c.stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, norm, *out)
+	fmt.Fprintf(c.stdout, "fitted a [%d, %d] bias on %d prompts (position 0 norm %.4g); wrote %s\n", b.L, b.V, *n, b.SquaredNorm(0), *out)
 	return nil
 }
 
@@ -122,17 +118,7 @@ func (d *debiasFlags) register(fs *flagSet) {
 	fs.Float64Var(&d.scale, "debias-scale", 1, "lambda: how much of the --debias bias to subtract")
 }
 
-// load returns the scaled bias rows, or nil without --debias.
+// load returns the scaled bias rows, or nil without --debias (debias.LoadScaled).
 func (d *debiasFlags) load(vocab int) ([][]float32, error) {
-	if d.file == "" {
-		return nil, nil
-	}
-	b, err := debias.Load(d.file)
-	if err != nil {
-		return nil, err
-	}
-	if b.V != vocab {
-		return nil, fmt.Errorf("%s: the bias is over %d tokens, the model's vocabulary has %d", d.file, b.V, vocab)
-	}
-	return b.Scaled(d.scale), nil
+	return debias.LoadScaled(d.file, d.scale, vocab)
 }

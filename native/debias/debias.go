@@ -23,6 +23,15 @@ type Bias struct {
 // Row is position l's bias.
 func (b *Bias) Row(l int) []float32 { return b.Data[l*b.V : (l+1)*b.V] }
 
+// SquaredNorm is the sum of the squares of row l.
+func (b *Bias) SquaredNorm(l int) float64 {
+	var sum float64
+	for _, v := range b.Row(l) {
+		sum += float64(v) * float64(v)
+	}
+	return sum
+}
+
 // Scaled returns λ·bias as rows for model.GenerateOptions.Debias and
 // eval.LocalGenerator.Debias.
 func (b *Bias) Scaled(lambda float64) [][]float32 {
@@ -171,6 +180,22 @@ func (b *Bias) Save(path string) error {
 		{Name: "bias", DType: safetensors.F32, Shape: []int{b.L, b.V}, F32: b.Data},
 		{Name: "count", DType: safetensors.F32, Shape: []int{b.L}, F32: cnt},
 	}, b.Meta)
+}
+
+// LoadScaled reads the bias at path (Load) for a model of vocab tokens and returns
+// scale·bias as rows (Scaled); it returns nil, no debiasing, when path is "".
+func LoadScaled(path string, scale float64, vocab int) ([][]float32, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if b.V != vocab {
+		return nil, fmt.Errorf("%s: the bias is over %d tokens, the model's vocabulary has %d", path, b.V, vocab)
+	}
+	return b.Scaled(scale), nil
 }
 
 // Load reads a bias written by Save.

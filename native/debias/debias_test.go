@@ -187,3 +187,30 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestLoadScaled: no path is no debiasing; a saved bias comes back scaled; a bias over
+// another vocabulary is refused, naming both sizes.
+func TestLoadScaled(t *testing.T) {
+	t.Parallel()
+	if rows, err := LoadScaled("", 1, V); rows != nil || err != nil {
+		t.Fatalf("no path: %v %v", rows, err)
+	}
+	b := &Bias{L: 2, V: 3, Data: []float32{1, -2, 3, 0.5, 0, -0.5}, Count: []int{1, 1}, Meta: map[string]string{}}
+	path := filepath.Join(t.TempDir(), "bias.safetensors")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := LoadScaled(path, 2, 3)
+	if err != nil || len(rows) != 2 || rows[0][1] != -4 || rows[1][2] != -1 {
+		t.Fatalf("scaled by 2: %v %v", rows, err)
+	}
+	if _, err := LoadScaled(path, 1, V); err == nil || err.Error() != path+": the bias is over 3 tokens, the model's vocabulary has 48" {
+		t.Errorf("other vocabulary: %v", err)
+	}
+	if _, err := LoadScaled(filepath.Join(t.TempDir(), "none"), 1, V); err == nil {
+		t.Error("a missing file loaded")
+	}
+	if n0, n1 := b.SquaredNorm(0), b.SquaredNorm(1); n0 != 14 || n1 != 0.5 {
+		t.Errorf("squared norms %v %v, want 14 and 0.5", n0, n1)
+	}
+}
