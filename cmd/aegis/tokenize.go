@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -45,19 +44,12 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, c.stdout
 	return tk.Lines(ctx, c.stdin, c.stdout, tokenizer.LineOptions{AddSpecial: *addSpecial, SkipSpecial: *skipSpecial, Template: tmpl})
 }
 
-// readTemplateFlag returns a built-in template name as is and reads a file's template.
+// readTemplateFlag reads --chat-template (tokenizer.ReadTemplate); a wrong one is a usage
+// error.
 func readTemplateFlag(v string) (string, error) {
-	if v == "" || strings.Contains(v, "{") {
-		return v, nil
-	}
-	for _, n := range tokenizer.BuiltinTemplates() {
-		if v == n {
-			return v, nil
-		}
-	}
-	b, err := os.ReadFile(v)
+	t, err := tokenizer.ReadTemplate(v)
 	if err != nil {
-		return "", fmt.Errorf("%w: --chat-template %q is neither a built-in template (%s) nor a readable file", errUsage, v, strings.Join(tokenizer.BuiltinTemplates(), ", "))
+		return "", fmt.Errorf("%w: --chat-template %v", errUsage, err)
 	}
-	return string(b), nil
+	return t, nil
 }
