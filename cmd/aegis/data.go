@@ -21,17 +21,6 @@ var dataGroup = group{name: "data", note: "Run 'aegis data SUBCOMMAND --help' fo
 	{"selfalign", "PT-ALIGN pairs written by the model itself from < 50 seed annotations", runDataSelfAlign},
 }}
 
-// splitList splits a comma-separated flag value, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // parseStyles reads none|all|style,style against the catalogue.
 func parseStyles(s string) ([]string, error) {
 	switch strings.TrimSpace(s) {
@@ -40,7 +29,7 @@ func parseStyles(s string) ([]string, error) {
 	case "all":
 		return shared.StyleIDs(), nil
 	}
-	styles := splitList(s)
+	styles := data.SplitList(s)
 	for _, st := range styles {
 		if _, ok := shared.LookupStyle(st); !ok {
 			return nil, fmt.Errorf("%w: unknown attack style %q ('aegis modules' lists them)", errUsage, st)
@@ -81,7 +70,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 	if err != nil {
 		return err
 	}
-	held := splitList(*heldStyles)
+	held := data.SplitList(*heldStyles)
 	if !fs.IsSet("holdout-styles") {
 		// The default held-out styles apply to those among --styles; a style named in
 		// --holdout-styles itself must be built.
@@ -95,7 +84,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 		return err
 	}
 	c.handleInterrupt()
-	opt := data.BuildOptions{Styles: st, HoldoutTopics: splitList(*topics), HoldoutStyles: held, Seed: *seed}
+	opt := data.BuildOptions{Styles: st, HoldoutTopics: data.SplitList(*topics), HoldoutStyles: held, Seed: *seed}
 	if len(st) > 0 {
 		m, closeHost, err := mf.Open(ctx)
 		if err != nil {
@@ -121,10 +110,7 @@ chosen is a safe refusal, rejected only the opening of a compliance.`, c.stdout)
 			return err
 		}
 	}
-	counts := map[string]int{}
-	for _, p := range prompts {
-		counts[p.Split]++
-	}
+	counts := data.CountSplits(prompts)
 	fmt.Fprintf(c.stdout, "%d prompts (%d train, %d test, %d heldout_topic, %d heldout_style, %d heldout_both), %d pairs\n",
 		len(prompts), counts[data.SplitTrain], counts[data.SplitTest], counts[data.SplitHeldTopic],
 		counts[data.SplitHeldStyle], counts[data.SplitHeldBoth], len(pairs))

@@ -94,13 +94,7 @@ func importLabels(c *cli, format, in, out string, o data.ImportOptions) error {
 	if err := jsonl.WriteFile(out, im.Labels); err != nil {
 		return err
 	}
-	unsafe := 0
-	for _, l := range im.Labels {
-		if l.Unsafe {
-			unsafe++
-		}
-	}
-	fmt.Fprintf(c.stdout, "%d labels (%d unsafe), %d malformed rows skipped\n", len(im.Labels), unsafe, len(im.Skipped))
+	fmt.Fprintf(c.stdout, "%d labels (%d unsafe), %d malformed rows skipped\n", len(im.Labels), im.Unsafe(), len(im.Skipped))
 	return nil
 }
 

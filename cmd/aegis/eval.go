@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
@@ -137,10 +136,11 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	prompts, err := f.readPrompts()
+	prompts, err := data.ReadPrompts(f.prompts)
 	if err != nil {
 		return err
 	}
+	prompts = data.SelectPrompts(prompts, f.split, f.limit)
 	c.handleInterrupt()
 	h, closeHost, err := f.lf.Host(ctx, 0)
 	if err != nil {
@@ -173,22 +173,6 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return err
-}
-
-// readPrompts reads --prompts, keeping --split and --limit.
-func (f *evalFlags) readPrompts() ([]data.Prompt, error) {
-	prompts, err := data.ReadPrompts(f.prompts)
-	if err != nil {
-		return nil, err
-	}
-	if f.split != "" {
-		keep := splitList(f.split)
-		prompts = slices.DeleteFunc(prompts, func(p data.Prompt) bool { return !slices.Contains(keep, p.Split) })
-	}
-	if f.limit > 0 && len(prompts) > f.limit {
-		prompts = prompts[:f.limit]
-	}
-	return prompts, nil
 }
 
 // modules loads --judge (with the LLM judge of --judge-endpoint over it) and, when

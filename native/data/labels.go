@@ -58,6 +58,17 @@ type ImportedLabels struct {
 	Skipped []string // "FILE:LINE: reason" for each malformed row skipped (SkipBad)
 }
 
+// Unsafe counts the labels that say unsafe.
+func (im *ImportedLabels) Unsafe() int {
+	n := 0
+	for _, l := range im.Labels {
+		if l.Unsafe {
+			n++
+		}
+	}
+	return n
+}
+
 // ImportLabels reads a human-labelled judge set (LabelFormats) into labels rows. The
 // prompt is the behaviour the annotators judged the response against (JBB's goal,
 // HarmBench's behaviour with its context, which needs o.Behaviors), or with

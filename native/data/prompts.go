@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 
 	"github.com/aegis-safety/aegis/native/jsonl"
 
@@ -33,6 +35,40 @@ func (p *Prompt) Check() error {
 		return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", p.Category)
 	}
 	return nil
+}
+
+// SplitList splits a comma-separated list (of splits, styles, categories: a flag's value),
+// dropping blanks around and between the items.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// SelectPrompts keeps, in order, the prompts of the splits named in the comma-separated
+// list splits ("": every split), the first limit of them (0: all).
+func SelectPrompts(prompts []Prompt, splits string, limit int) []Prompt {
+	if splits != "" {
+		keep := SplitList(splits)
+		prompts = slices.DeleteFunc(prompts, func(p Prompt) bool { return !slices.Contains(keep, p.Split) })
+	}
+	if limit > 0 && len(prompts) > limit {
+		prompts = prompts[:limit]
+	}
+	return prompts
+}
+
+// CountSplits counts the prompts of each split.
+func CountSplits(prompts []Prompt) map[string]int {
+	counts := map[string]int{}
+	for _, p := range prompts {
+		counts[p.Split]++
+	}
+	return counts
 }
 
 // RowSeed is the seed of the row id under base: base XOR the 64-bit FNV-1a hash of id.

@@ -1,6 +1,11 @@
 package data
 
-import "testing"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestRowSeed: a row's seed is the base XOR the FNV-1a hash of its id (the published
 // 64-bit test vectors), the same whatever else is seeded.
@@ -19,5 +24,44 @@ func TestRowSeed(t *testing.T) {
 		if got := RowSeed(c.base, c.id); got != c.want {
 			t.Errorf("RowSeed(%#x, %q) = %#x, want %#x", c.base, c.id, got, c.want)
 		}
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "[]", "a": "[a]", " a , b,,c ": "[a b c]", ",": "[]"} {
+		if got := fmt.Sprint(SplitList(in)); got != want {
+			t.Errorf("SplitList(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestSelectPrompts: the prompts of the splits listed, in order, at most limit; no list
+// keeps every split, a list of blanks none; CountSplits counts each split.
+func TestSelectPrompts(t *testing.T) {
+	t.Parallel()
+	ps := []Prompt{{ID: "a", Split: SplitTrain}, {ID: "b", Split: SplitTest}, {ID: "c", Split: SplitHeldTopic},
+		{ID: "d", Split: SplitTest}, {ID: "e", Split: SplitTrain}}
+	ids := func(ps []Prompt) string {
+		var s []string
+		for _, p := range ps {
+			s = append(s, p.ID)
+		}
+		return strings.Join(s, "")
+	}
+	for _, c := range []struct {
+		splits string
+		limit  int
+		want   string
+	}{
+		{"", 0, "abcde"}, {"", 2, "ab"}, {"", 9, "abcde"}, {"test", 0, "bd"}, {" test , heldout_topic", 0, "bcd"},
+		{"train,test", 3, "abd"}, {"nope", 0, ""}, {",", 0, ""},
+	} {
+		if got := ids(SelectPrompts(slices.Clone(ps), c.splits, c.limit)); got != c.want {
+			t.Errorf("SelectPrompts(%q, %d) = %s, want %s", c.splits, c.limit, got, c.want)
+		}
+	}
+	if got := CountSplits(ps); len(got) != 3 || got[SplitTrain] != 2 || got[SplitTest] != 2 || got[SplitHeldTopic] != 1 {
+		t.Errorf("CountSplits: %v", got)
 	}
 }
