@@ -61,23 +61,15 @@ the same file.`, c.stdout)
 	if err != nil {
 		return err
 	}
-	stopIDs := tok.StopIDs(m.Config.EOSIDs())
 	gen := eval.Texts{Gen: &eval.LocalGenerator{Model: m, Tok: tok, MaxNewTokens: *maxNew, Batch: *batch,
-		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed, StopIDs: stopIDs}}
+		Sampling: model.Sampling{Temperature: *temp, TopP: 1}, Seed: o.Seed}}
 	c.handleInterrupt()
 	jm, closeHost, err := jf.Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeHost()
-	judge := func(ctx context.Context, prompt, answer, category string) (bool, error) {
-		v, err := eval.ModuleJudge{M: jm}.Judge(ctx, prompt, answer, category)
-		if err != nil {
-			return false, err
-		}
-		return v.Unsafe, nil
-	}
-	pairs, st, err := data.SelfAlign(ctx, gen, judge, domains, o)
+	pairs, st, err := data.SelfAlign(ctx, gen, eval.UnsafeJudge(eval.ModuleJudge{M: jm}), domains, o)
 	if err != nil {
 		return err
 	}

@@ -216,8 +216,7 @@ func (f *evalFlags) generator() (eval.Generator, error) {
 		return nil, err
 	}
 	return &eval.LocalGenerator{Model: m, Tok: tok, System: f.system, MaxNewTokens: f.maxNew, Batch: f.batch,
-		Sampling: model.Sampling{Temperature: f.temp, TopP: 1}, Seed: f.seed, StopIDs: tok.StopIDs(m.Config.EOSIDs()),
-		Debias: bias}, nil
+		Sampling: model.Sampling{Temperature: f.temp, TopP: 1}, Seed: f.seed, Debias: bias}, nil
 }
 
 func runEvalReport(ctx context.Context, c *cli, args []string) error {

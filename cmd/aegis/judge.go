@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
@@ -194,9 +193,8 @@ func runJudgeEval(ctx context.Context, c *cli, args []string) error {
 		notes = eval.RubricNotes(rubric, mf.Name)
 	}
 	prog := progress.New(c.progress, "judge eval", len(labels), "rows")
-	var pmu sync.Mutex // the bar is not safe for concurrent use
 	rep, rows, runErr := eval.EvaluateJudge(ctx, judge, labels, eval.JudgeEvalOptions{Concurrency: mf.Concurrency, Name: name,
-		Progress: func(n int) { pmu.Lock(); prog.Add(n); pmu.Unlock() }})
+		Progress: prog.Add})
 	prog.Done()
 	rep.Notes = notes
 	// Print and write the figures, also after an interruption (then covering the rows finished).

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/aegis-safety/aegis/native/data"
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/shared"
 )
@@ -29,6 +30,17 @@ func (j ModuleJudge) Judge(ctx context.Context, prompt, response, category strin
 		cats = []string{}
 	}
 	return &Verdict{Judge: j.M.Name(), Refusal: v.Refusal, Unsafe: v.Unsafe, Score: v.Score, Categories: cats}, nil
+}
+
+// UnsafeJudge is j as data.SelfAlign asks it: whether it judges the answer unsafe.
+func UnsafeJudge(j Judge) data.UnsafeJudge {
+	return func(ctx context.Context, prompt, answer, category string) (bool, error) {
+		v, err := j.Judge(ctx, prompt, answer, category)
+		if err != nil {
+			return false, err
+		}
+		return v.Unsafe, nil
+	}
 }
 
 // LLMJudge asks a model over an OpenAI-compatible endpoint, framed by a rubric (Rubric;

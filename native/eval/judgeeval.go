@@ -78,7 +78,7 @@ func (r JudgedRow) Wrong() bool {
 // JudgeEvalOptions controls EvaluateJudge.
 type JudgeEvalOptions struct {
 	Concurrency int         // rows judged at once (at least 1)
-	Progress    func(n int) // called as rows finish; must be safe for concurrent use
+	Progress    func(n int) // called as rows finish, one call at a time
 	Name        string      // the judge's name in the report (default: the verdicts' judge)
 }
 
@@ -94,6 +94,7 @@ func EvaluateJudge(ctx context.Context, j Judge, labels []LabelRow, o JudgeEvalO
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var pmu sync.Mutex // one Progress call at a time
 	for range max(1, o.Concurrency) {
 		wg.Add(1)
 		go func() {
@@ -113,7 +114,9 @@ func EvaluateJudge(ctx context.Context, j Judge, labels []LabelRow, o JudgeEvalO
 				}
 				rows[i].Verdict, rows[i].Err, rows[i].Done = v, err, true
 				if o.Progress != nil {
+					pmu.Lock()
 					o.Progress(1)
+					pmu.Unlock()
 				}
 			}
 		}()

@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeJudge answers from a table keyed by prompt: its verdicts are chosen by the test, so
@@ -94,10 +96,17 @@ func TestEvaluateJudgeHandCounted(t *testing.T) {
 		t.Fatalf("labels read wrong: %+v", labels)
 	}
 	j := &fakeJudge{answers: handAnswers}
-	var mu sync.Mutex
+	var inside atomic.Int32
 	progress := 0
 	rep, rows, err := EvaluateJudge(context.Background(), j, labels, JudgeEvalOptions{Concurrency: 3,
-		Progress: func(n int) { mu.Lock(); progress += n; mu.Unlock() }})
+		Progress: func(n int) { // one call at a time: no lock here
+			if inside.Add(1) != 1 {
+				t.Error("Progress called concurrently")
+			}
+			time.Sleep(time.Millisecond)
+			progress += n
+			inside.Add(-1)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,4 +266,18 @@ func TestReadLabelsErrors(t *testing.T) {
 // regexpLine says whether some line of text matches the pattern.
 func regexpLine(text, pattern string) bool {
 	return regexp.MustCompile(`(?m)` + pattern).MatchString(text)
+}
+
+// TestUnsafeJudge: the judge's unsafe verdict, or its error.
+func TestUnsafeJudge(t *testing.T) {
+	t.Parallel()
+	j := UnsafeJudge(&fakeJudge{answers: map[string][2]bool{"bad": {true, false}, "fine": {false, true}}})
+	for prompt, want := range map[string]bool{"bad": true, "fine": false} {
+		if unsafe, err := j(context.Background(), prompt, "answer", "S1"); unsafe != want || err != nil {
+			t.Errorf("%s: unsafe %v, %v", prompt, unsafe, err)
+		}
+	}
+	if unsafe, err := j(context.Background(), "unknown", "answer", "S1"); unsafe || err == nil {
+		t.Errorf("a judge error: unsafe %v, %v", unsafe, err)
+	}
 }
