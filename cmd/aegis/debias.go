@@ -7,7 +7,6 @@ import (
 
 	"github.com/aegis-safety/aegis/internal/progress"
 	"github.com/aegis-safety/aegis/native/debias"
-	"github.com/aegis-safety/aegis/native/eval"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
@@ -94,17 +93,13 @@ Categories with the largest delta are where debiasing costs safety.`, c.stdout)
 	if err := fs.ParseArgs(args, 2, "give two result sets: aegis debias compare BEFORE AFTER"); err != nil {
 		return err
 	}
-	var reps [2]*eval.Report
-	for i := range 2 {
-		a, _, err := eval.ReadScan(fs.Arg(i))
-		if err != nil {
-			return err
-		}
-		reps[i] = eval.NewReport(a)
+	shifts, err := debias.CompareScans(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
 	}
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(debias.Compare(reps[0], reps[1]))
+	return enc.Encode(shifts)
 }
 
 // debiasFlags are --debias FILE and --debias-scale on generate and eval.

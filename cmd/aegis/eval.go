@@ -247,16 +247,11 @@ are results.jsonl files or the folders holding them.`, c.stdout)
 	if err := fs.ParseArgs(args, 2, "give two result sets: aegis eval compare A B"); err != nil {
 		return err
 	}
-	var sets [2][]*eval.Attempt
-	var names [2]string
-	for i := range 2 {
-		a, p, err := eval.ReadScan(fs.Arg(i))
-		if err != nil {
-			return err
-		}
-		sets[i], names[i] = a, p
+	w, err := eval.CompareScans(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
 	}
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(eval.Compare(names[0], sets[0], names[1], sets[1]))
+	return enc.Encode(w)
 }

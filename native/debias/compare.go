@@ -17,6 +17,21 @@ type CategoryShift struct {
 	Delta     float64 `json:"delta"` // after − before: positive means less safe
 }
 
+// CompareScans reads two eval scans (results files or the folders holding them:
+// eval.ReadScan), typically without and with debiasing, and lines up their reports
+// (Compare).
+func CompareScans(before, after string) ([]CategoryShift, error) {
+	var reps [2]*eval.Report
+	for i, p := range []string{before, after} {
+		a, _, err := eval.ReadScan(p)
+		if err != nil {
+			return nil, err
+		}
+		reps[i] = eval.NewReport(a)
+	}
+	return Compare(reps[0], reps[1]), nil
+}
+
 // Compare lines up two reports category by category (sorted by name, a category missing
 // from one side has N 0 there), followed by "overall". TSDI trades some safety for
 // helpfulness; the categories with the largest Delta are the weak ones to re-align.

@@ -1,8 +1,10 @@
 package debias
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -212,5 +214,30 @@ func TestLoadScaled(t *testing.T) {
 	}
 	if n0, n1 := b.SquaredNorm(0), b.SquaredNorm(1); n0 != 14 || n1 != 0.5 {
 		t.Errorf("squared norms %v %v, want 14 and 0.5", n0, n1)
+	}
+}
+
+// TestCompareScans: two eval scans, read from their results files, line up by category;
+// a scan that cannot be read is an error.
+func TestCompareScans(t *testing.T) {
+	t.Parallel()
+	scan := func(unsafe ...bool) string {
+		var b strings.Builder
+		for i, u := range unsafe {
+			fmt.Fprintf(&b, `{"id":"%d","status":"judged","prompt":"p","attack":"none","category":"S1","response":"x","verdict":{"judge":"j","refusal":false,"unsafe":%v,"score":0,"categories":[]}}`+"\n", i, u)
+		}
+		p := filepath.Join(t.TempDir(), "results.jsonl")
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	got, err := CompareScans(scan(true, false, false, false), scan(true, true, true, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Category != "S1" || got[1].Category != "overall" || math.Abs(got[0].Delta-0.5) > 1e-9 || got[0].NBefore != 4 {
+		t.Errorf("%+v", got)
+	}
+	if _, err := CompareScans(scan(true), filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("a missing scan compared")
 	}
 }

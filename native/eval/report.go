@@ -270,6 +270,20 @@ type WinCount struct {
 	Ties  int `json:"ties"`
 }
 
+// CompareScans reads two scans (results files or the folders holding them: ReadScan) and
+// computes the win rates of the first over the second, each named by its results file.
+func CompareScans(a, b string) (*WinRates, error) {
+	sa, na, err := ReadScan(a)
+	if err != nil {
+		return nil, err
+	}
+	sb, nb, err := ReadScan(b)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(na, sa, nb, sb), nil
+}
+
 // Compare computes the win rates of a over b.
 func Compare(nameA string, a []*Attempt, nameB string, b []*Attempt) *WinRates {
 	w := &WinRates{A: nameA, B: nameB, ByCategory: map[string]*WinCount{}}
