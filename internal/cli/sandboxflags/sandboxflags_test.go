@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,7 +131,8 @@ func TestMap(t *testing.T) {
 	}
 	var want strings.Builder
 	for i := range prompts {
-		fmt.Fprintf(&want, "{\"row\":%d}\n{\"again\":%d}\n", i, i)
+		n := strconv.Itoa(i)
+		want.WriteString(`{"row":` + n + "}\n" + `{"again":` + n + "}\n")
 	}
 	if b, _ := os.ReadFile(out); string(b) != want.String() {
 		t.Errorf("output:\n%s\nwant\n%s", b, want.String())
