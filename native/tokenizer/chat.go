@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -59,20 +58,6 @@ func BuiltinTemplates() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// ReadTemplate resolves a chat template choice (a --chat-template): "" (the tokenizer's
-// own template), a built-in template's name and a template's source (holding "{") are
-// returned as they are, anything else is a file whose contents are the template.
-func ReadTemplate(v string) (string, error) {
-	if _, builtin := builtinTemplates[v]; v == "" || builtin || strings.Contains(v, "{") {
-		return v, nil
-	}
-	b, err := os.ReadFile(v)
-	if err != nil {
-		return "", fmt.Errorf("%q is neither a built-in template (%s) nor a readable file", v, strings.Join(BuiltinTemplates(), ", "))
-	}
-	return string(b), nil
 }
 
 // Message is one chat turn.

@@ -1,8 +1,6 @@
 package tokenizer
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,22 +61,5 @@ func TestPyTemplate(t *testing.T) {
 		if got := pyTemplate(in); got != want {
 			t.Errorf("%s\n got %s\nwant %s", in, got, want)
 		}
-	}
-}
-
-// TestReadTemplate: no choice, a built-in name and a template's source stay as they are;
-// a file's template is read; anything else is an error naming the built-ins.
-func TestReadTemplate(t *testing.T) {
-	t.Parallel()
-	file := filepath.Join(t.TempDir(), "t.jinja")
-	os.WriteFile(file, []byte("{{ messages }}"), 0o644)
-	for in, want := range map[string]string{"": "", "chatml": "chatml", "llama3": "llama3", "{{ x }}": "{{ x }}", file: "{{ messages }}"} {
-		if got, err := ReadTemplate(in); got != want || err != nil {
-			t.Errorf("ReadTemplate(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	_, err := ReadTemplate("nope")
-	if want := `"nope" is neither a built-in template (chatml, llama3, mistral) nor a readable file`; err == nil || err.Error() != want {
-		t.Errorf("nope: %v, want %s", err, want)
 	}
 }

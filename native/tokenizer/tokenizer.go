@@ -77,6 +77,20 @@ func Load(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
+// ReadTemplate resolves a chat template choice (a --chat-template): "" (the tokenizer's
+// own template), a built-in template's name and a template's source (holding "{") are
+// returned as they are, anything else is a file whose contents are the template.
+func ReadTemplate(v string) (string, error) {
+	if _, builtin := builtinTemplates[v]; v == "" || builtin || strings.Contains(v, "{") {
+		return v, nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", fmt.Errorf("%q is neither a built-in template (%s) nor a readable file", v, strings.Join(BuiltinTemplates(), ", "))
+	}
+	return string(b), nil
+}
+
 // typed is any component: its "type" and the raw object.
 type typed struct {
 	Type string
