@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/aegis-safety/aegis/internal/progress"
@@ -93,13 +92,7 @@ Categories with the largest delta are where debiasing costs safety.`, c.stdout)
 	if err := fs.ParseArgs(args, 2, "give two result sets: aegis debias compare BEFORE AFTER"); err != nil {
 		return err
 	}
-	shifts, err := debias.CompareScans(fs.Arg(0), fs.Arg(1))
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(shifts)
+	return c.printJSON(debias.CompareScans(fs.Arg(0), fs.Arg(1)))
 }
 
 // debiasFlags are --debias FILE and --debias-scale on generate and eval.

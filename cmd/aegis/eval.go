@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -247,11 +246,5 @@ are results.jsonl files or the folders holding them.`, c.stdout)
 	if err := fs.ParseArgs(args, 2, "give two result sets: aegis eval compare A B"); err != nil {
 		return err
 	}
-	w, err := eval.CompareScans(fs.Arg(0), fs.Arg(1))
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(w)
+	return c.printJSON(eval.CompareScans(fs.Arg(0), fs.Arg(1)))
 }

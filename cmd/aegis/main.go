@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"time"
@@ -94,6 +95,17 @@ func (c *cli) main(args []string, stderr io.Writer) int {
 // handleInterrupt tells main that the running command reacts to its context's end, so
 // that a first signal cancels the context instead of ending the process.
 func (c *cli) handleInterrupt() { c.signals.Handle() }
+
+// printJSON prints v to stdout as one indented JSON document, or, when err is set,
+// nothing: it returns err.
+func (c *cli) printJSON(v any, err error) error {
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 // flagSet is a command's flags and its --help text: see base.FlagSet.
 type flagSet struct{ *base.FlagSet }
