@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -126,6 +127,32 @@ func TestCatalogueCoversIssue(t *testing.T) {
 	}
 	if ids := StyleIDs(); len(ids) != len(Styles) || ids[0] != Styles[0].ID {
 		t.Error(ids)
+	}
+}
+
+// TestCatalogueCoversIssue18 checks the styles issue 18 adds: Unicode obfuscation, more
+// ciphers, FlipAttack, ArtPrompt, the grandma frame, future tense and PAP's techniques,
+// after the 21 styles of issue 5 (whose order datasets depend on).
+func TestCatalogueCoversIssue18(t *testing.T) {
+	for _, id := range []string{"homoglyph", "zero_width", "tag_characters", "diacritics", "hex", "atbash", "morse",
+		"flip_attack", "art_prompt", "grandma", "future_tense", "pap_evidence_based", "pap_expert_endorsement",
+		"pap_logical_appeal", "pap_authority_endorsement", "pap_misrepresentation"} {
+		if s, ok := LookupStyle(id); !ok || s.Source == "" || s.Family == "" || s.Name == "" {
+			t.Errorf("style %q missing or without a source", id)
+		}
+		if i := slices.Index(StyleIDs(), id); i < 21 {
+			t.Errorf("style %q at %d, among the original 21", id, i)
+		}
+	}
+	if StyleIDs()[20] != "code_wrapping" {
+		t.Error("the original 21 styles moved")
+	}
+	seen := map[string]bool{}
+	for _, id := range StyleIDs() {
+		if seen[id] {
+			t.Errorf("style %q twice", id)
+		}
+		seen[id] = true
 	}
 }
 

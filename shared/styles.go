@@ -32,6 +32,24 @@ var Styles = []Style{
 	{"translation", "Translation framing", "language", "Deng et al. 2023, multilingual jailbreaks"},
 	{"json_wrapping", "JSON wrapping", "format", "promptfoo strategies"},
 	{"code_wrapping", "Code wrapping", "format", "Kang et al. 2023, programmatic behavior"},
+	// Added in attack module 1.1.0. New styles go at the end: the order above is the
+	// order of every "all styles" expansion, which datasets and the demo depend on.
+	{"homoglyph", "Unicode homoglyphs (Cyrillic/Greek look-alike letters)", "unicode", "Boucher et al. 2022, Bad Characters; PyRIT UnicodeConfusableConverter"},
+	{"zero_width", "Zero-width characters inside words", "unicode", "Boucher et al. 2022, Bad Characters; PyRIT ZeroWidthConverter"},
+	{"tag_characters", "Unicode tag characters (invisible \"ASCII smuggling\")", "unicode", "Goodside 2024; Rehberger 2024, ASCII smuggling; PyRIT AsciiSmugglerConverter"},
+	{"diacritics", "Diacritics (combining accents on letters)", "unicode", "Boucher et al. 2022, Bad Characters; PyRIT DiacriticConverter"},
+	{"hex", "Hex encoding", "encoding", "garak encoding probes (InjectHex)"},
+	{"atbash", "Atbash cipher", "encoding", "Yuan et al. 2023, CipherChat; PyRIT AtbashConverter"},
+	{"morse", "Morse code", "encoding", "Yuan et al. 2023, CipherChat; PyRIT MorseConverter"},
+	{"flip_attack", "FlipAttack (flipped characters or words, told to flip back)", "obfuscation", "Liu et al. 2024, FlipAttack"},
+	{"art_prompt", "ASCII-art masking of the trigger word (ArtPrompt)", "obfuscation", "Jiang et al. 2024, ArtPrompt"},
+	{"grandma", "Emotional appeal (\"grandma\" role-play)", "persona", "grandma exploit (2023); garak grandma probes"},
+	{"future_tense", "Future-tense rephrasing", "framing", "Andriushchenko & Flammarion 2024"},
+	{"pap_evidence_based", "Persuasion: evidence-based", "persuasion", "Zeng et al. 2024, PAP taxonomy"},
+	{"pap_expert_endorsement", "Persuasion: expert endorsement", "persuasion", "Zeng et al. 2024, PAP taxonomy"},
+	{"pap_logical_appeal", "Persuasion: logical appeal", "persuasion", "Zeng et al. 2024, PAP taxonomy"},
+	{"pap_authority_endorsement", "Persuasion: authority endorsement", "persuasion", "Zeng et al. 2024, PAP taxonomy"},
+	{"pap_misrepresentation", "Persuasion: misrepresentation", "persuasion", "Zeng et al. 2024, PAP taxonomy"},
 }
 
 // StyleIDs returns the ids of the catalogue, in order.

@@ -13,7 +13,7 @@ import (
 )
 
 // Version changes whenever a style's output changes, so that results name what made them.
-const Version = "1.0.0"
+const Version = "1.1.0"
 
 func init() {
 	sdk.Register(shared.Manifest{

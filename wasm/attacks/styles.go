@@ -37,6 +37,23 @@ var rewrites = map[string]rewrite{
 	"translation":         translation,
 	"json_wrapping":       jsonWrapping,
 	"code_wrapping":       codeWrapping,
+	// Module 1.1.0: after the 21 styles above, whose output never changes.
+	"homoglyph":                 homoglyph,
+	"zero_width":                zeroWidth,
+	"tag_characters":            tagCharacters,
+	"diacritics":                diacritics,
+	"hex":                       hexStyle,
+	"atbash":                    atbashStyle,
+	"morse":                     morseStyle,
+	"flip_attack":               flipAttack,
+	"art_prompt":                artPrompt,
+	"grandma":                   grandma,
+	"future_tense":              futureTense,
+	"pap_evidence_based":        papEvidence,
+	"pap_expert_endorsement":    papExpert,
+	"pap_logical_appeal":        papLogical,
+	"pap_authority_endorsement": papAuthority,
+	"pap_misrepresentation":     papMisrepresentation,
 }
 
 // Generate writes the variants of prompt for the styles params select (all by default),
