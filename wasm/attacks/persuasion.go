@@ -56,9 +56,9 @@ func futureTense(r *rng, p string) string {
 }
 
 // The persuasion styles follow persuasion techniques of PAP's taxonomy (Zeng et al.
-// 2024, "How Johnny Can Persuade LLMs to Jailbreak Them"): the five its broad scan used
-// most. PAP has a model paraphrase the request in each technique; these are fixed
-// templates of the same techniques, the seed choosing one.
+// 2024, "How Johnny Can Persuade LLMs to Jailbreak Them"): the five that HarmBench's PAP
+// baseline uses, the paper's most effective. PAP has a model paraphrase the request in
+// each technique; these are fixed templates of the same techniques, the seed choosing one.
 
 // papEvidence is evidence-based persuasion: empirical data, statistics and facts.
 func papEvidence(r *rng, p string) string {
