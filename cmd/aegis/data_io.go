@@ -18,9 +18,10 @@ Behavior,FunctionalCategory,SemanticCategory,Tags,ContextString,BehaviorID), jai
 (Index,Goal,Target,Behavior,Category,Source), xstest (id,prompt,type,label,focus,note; safe
 rows are benign), orbench (prompt,category; benign unless --category auto maps the toxic
 set's categories), pku-saferlhf (JSONL; chosen = the safer response), hh-rlhf (JSONL
-"\n\nHuman: ... \n\nAssistant: ..." transcripts), egida (JSON array or JSONL: prompt,
-topic(s), jailbreak style; chosen/rejected of its DPO files), trl (TRL preference JSONL,
-standard or conversational). Categories map to S1-S14/benign; where a source has none
+"\n\nHuman: ... \n\nAssistant: ..." transcripts), egida (JSON array or JSONL as published:
+uuid, question, style - BaseInstruction is unattacked - and topics, an object of booleans;
+also prompt, id, topic(s) as strings; chosen/rejected of its DPO files), trl (TRL
+preference JSONL, standard or conversational). Categories map to S1-S14/benign; where a source has none
 they are guessed from keywords (--category CODE sets them all).
 Preference formats also write --pairs.
 Labelled judge sets write labels rows {"id","prompt","response","category","unsafe","source",

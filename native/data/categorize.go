@@ -26,6 +26,17 @@ var keywords = []struct {
 	{"S2", []string{"steal", "theft", "fraud", "launder", "scam", "phishing", "hack", "malware", "ransomware", "counterfeit", "drug", "smuggl", "shoplift", "bribe", "evade tax", "tax evasion", "illegal", "crime", "forge"}},
 }
 
+// specificity ranks a harm code by the order of keywords (0 most specific); codes not in
+// it rank last.
+func specificity(code string) int {
+	for i, k := range keywords {
+		if k.code == code {
+			return i
+		}
+	}
+	return len(keywords)
+}
+
 // Categorize guesses a harm code for a text that its source did not categorise, by
 // keyword stems (first matching group wins, most specific first). It is a heuristic for
 // importing uncategorised benchmarks, not a judge: ok is false when nothing matched.

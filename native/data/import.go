@@ -570,13 +570,65 @@ func eachEgida(path string, fn func(pos string, index int, raw map[string]json.R
 	})
 }
 
-// egidaRow converts an Egida record: "prompt"; its topic ("topic", "topics", "category" or
-// "categories": a string or, Egida's topics being multi-label, a list, the first that maps
-// to the taxonomy winning); the jailbreak style ("jailbreak_name", "jailbreak",
-// "jailbreaking", "jailbreak_type", "jailbreak_style", "jailbreaking_style",
-// "jailbreaking_technique", "technique", "style", "attack_style", "attack_name" or
-// "attack"); an optional "id" (else the record's index); and, in Egida's DPO files,
-// "chosen" and "rejected" answers (strings or message lists), which make a preference pair.
+// egidaTopics maps the fine-grained topic keys of Egida's published records (the keys of
+// their "topics" object) to the taxonomy. Other topic names are mapped by Categorize.
+var egidaTopics = map[string]string{
+	"animal_crimes": "S1", "arson": "S2", "bioterrorism": "S9", "bioweapons": "S9", "cybercrime": "S2",
+	"dangerous_activities": "S6", "drugs": "S2", "fake_news": "S5", "fraud": "S2", "guns": "S2",
+	"harassment": "S2", "health": "S6", "p_info": "S7", "piracy": "S8", "robbery": "S2", "sex_crimes": "S3",
+	"smuggling": "S2", "terrorism": "S1", "trafficking": "S2", "vandalism": "S2", "violence": "S1",
+}
+
+// egidaTopicCode maps one Egida topic name to a harm code.
+func egidaTopicCode(t string) (string, bool) {
+	if shared.ValidCategory(t) {
+		return t, true
+	}
+	if c, ok := egidaTopics[strings.ToLower(strings.TrimSpace(t))]; ok {
+		return c, true
+	}
+	return Categorize(strings.ReplaceAll(t, "_", " "))
+}
+
+// trueKeys returns, in order, the keys of a JSON object whose value is true; ok is false
+// when v is not an object.
+func trueKeys(v json.RawMessage) (keys []string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, false
+		}
+		if ks, isStr := k.(string); isStr && bytes.Equal(bytes.TrimSpace(val), []byte("true")) {
+			keys = append(keys, ks)
+		}
+	}
+	return keys, true
+}
+
+// egidaBaseStyle is the "style" of Egida's unattacked records.
+const egidaBaseStyle = "baseinstruction"
+
+// egidaRow converts an Egida record. Egida's published layout (HPAI-BSC/Egida on Hugging
+// Face) is {"uuid","source","style","question","topics"}: "topics" an object of booleans
+// over its fine-grained topics, "style" the jailbreak style or "BaseInstruction" for the
+// unattacked request, "source" the dataset the request came from (not kept: rows' source
+// is "egida"). Also read: "prompt" (before "question"); "id" (before "uuid"; else the
+// record's index); the topic ("topic", "topics", "category" or "categories": a string, a
+// list, or an object of booleans) — in a string or list the first that maps to the
+// taxonomy wins; of an object's true keys, the one mapping to the most specific code
+// (Categorize's order: S4 and S9 first, S1 and S2 last); the jailbreak style
+// ("jailbreak_name", "jailbreak", "jailbreaking", "jailbreak_type", "jailbreak_style",
+// "jailbreaking_style", "jailbreaking_technique", "technique", "style", "attack_style",
+// "attack_name" or "attack"); and, in Egida's DPO files, "chosen" and "rejected" answers
+// (strings or message lists), which make a preference pair.
 func egidaRow(pos string, index int, raw map[string]json.RawMessage) (Prompt, *Pair, error) {
 	strs := func(keys ...string) []string {
 		var out []string
@@ -605,23 +657,32 @@ func egidaRow(pos string, index int, raw map[string]json.RawMessage) (Prompt, *P
 		}
 		return ""
 	}
-	p := Prompt{ID: first("id"), Prompt: first("prompt")}
+	p := Prompt{ID: first("id", "uuid"), Prompt: first("prompt", "question")}
 	if p.Prompt == "" {
-		return p, nil, bad(`missing "prompt"`)
+		return p, nil, bad(`missing "prompt" (or "question")`)
 	}
 	if p.ID == "" {
 		p.ID = fmt.Sprint(index)
 	}
 	p.ID = "egida-" + p.ID
-	topics := strs("topic", "topics", "category", "categories")
-	for _, t := range topics {
-		if shared.ValidCategory(t) {
-			p.Category = t
-			break
-		}
-		if c, ok := Categorize(t); ok {
+	topicKeys := []string{"topic", "topics", "category", "categories"}
+	for _, t := range strs(topicKeys...) {
+		if c, ok := egidaTopicCode(t); ok {
 			p.Category = c
 			break
+		}
+	}
+	if p.Category == "" {
+		best := len(keywords) + 1 // above every code, "benign" (ranked len(keywords)) included
+		for _, k := range topicKeys {
+			ts, _ := trueKeys(raw[k])
+			for _, t := range ts {
+				if c, ok := egidaTopicCode(t); ok {
+					if r := specificity(c); r < best {
+						best, p.Category = r, c
+					}
+				}
+			}
 		}
 	}
 	if p.Category == "" {
@@ -630,6 +691,9 @@ func egidaRow(pos string, index int, raw map[string]json.RawMessage) (Prompt, *P
 	if st := first("jailbreak_name", "jailbreak", "jailbreaking", "jailbreak_type", "jailbreak_style", "jailbreaking_style",
 		"jailbreaking_technique", "technique", "style", "attack_style", "attack_name", "attack"); st != "" {
 		p.Attack = strings.ToLower(strings.Join(strings.Fields(st), "_"))
+		if p.Attack == egidaBaseStyle {
+			p.Attack = ""
+		}
 	}
 	var pair *Pair
 	if _, hasC := raw["chosen"]; hasC {
