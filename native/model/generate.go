@@ -23,6 +23,10 @@ type DecodeOptions struct {
 	// OnToken, when set, sees each token as it is chosen, stop ids included; returning
 	// false ends that row after the token.
 	OnToken func(row int, id int32) bool
+	// OnLogits, when set, sees each chosen token with the logits it was drawn from (after
+	// Debias, before the sampler's temperature, top-k and top-p), just before OnToken.
+	// logits is valid only during the call.
+	OnLogits func(row int, id int32, logits []float32)
 }
 
 // Decode continues each prompt with up to MaxNewTokens tokens, decoding all the rows
@@ -111,6 +115,9 @@ func (d *decoder) choose(logits []float32) bool {
 			SubBias(row, d.Debias[l])
 		}
 		id := d.sampler(r).Next(row)
+		if d.OnLogits != nil {
+			d.OnLogits(r, id, row)
+		}
 		d.out[r] = append(d.out[r], id)
 		if d.OnToken != nil && !d.OnToken(r, id) || slices.Contains(d.StopIDs, id) || len(d.out[r]) == d.MaxNewTokens {
 			d.done[r] = true
@@ -141,6 +148,9 @@ type GenerateOptions struct {
 	StopIDs []int32 // generation ends after any of these (it is included in the result)
 	// OnToken, when set, sees each new token as it is chosen; returning false stops.
 	OnToken func(id int32) bool
+	// OnLogits, when set, sees each new token with the logits it was drawn from, as
+	// DecodeOptions.OnLogits does.
+	OnLogits func(id int32, logits []float32)
 	// Debias, when set, is subtracted from the logits of the l-th new token for l <
 	// len(Debias) before sampling (training-free debiasing; see package debias).
 	Debias [][]float32
@@ -156,6 +166,9 @@ func (m *Model) Generate(prompt []int32, o GenerateOptions) ([]int32, error) {
 		StopIDs: o.StopIDs, Debias: o.Debias}
 	if o.OnToken != nil {
 		d.OnToken = func(_ int, id int32) bool { return o.OnToken(id) }
+	}
+	if o.OnLogits != nil {
+		d.OnLogits = func(_ int, id int32, logits []float32) { o.OnLogits(id, logits) }
 	}
 	out, err := m.Decode(context.Background(), [][]int32{prompt}, d)
 	return out[0], err
