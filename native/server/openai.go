@@ -294,6 +294,9 @@ func chatMessages(o *object) ([]tokenizer.Message, *apiError) {
 		if !ok {
 			return nil, missing(path + ".content")
 		}
+		if k := jsonKind(content); k != "a string" && k != "an array" && k != "null" {
+			return nil, typeError(path+".content", "a string or an array of content parts", content)
+		}
 		t, err := openai.Content(content).Text()
 		if err != nil {
 			return nil, invalid(path+".content", "Invalid '%s.content': %v.", path, err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aegis-safety/aegis/native/model"
+	"github.com/aegis-safety/aegis/native/openai"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 )
 
@@ -114,7 +116,7 @@ func TestV1ErrorObjects(t *testing.T) {
 		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":"hi"}`, auth, 400, "messages", "invalid_type"},
 		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":[]}`, auth, 400, "messages", "empty_array"},
 		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":["hi"]}`, auth, 400, "messages[0]", "invalid_type"},
-		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":7}]}`, auth, 400, "messages[0].content", ""},
+		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":7}]}`, auth, 400, "messages[0].content", "invalid_type"},
 		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":3,"content":"x"}]}`, auth, 400, "messages[0].role", "invalid_type"},
 		{"POST", "/v1/chat/completions", `{"model":"tiny","messages":[{"role":"tool","content":"x"}]}`, auth, 400, "messages[0].role", "invalid_value"},
 		{"POST", "/v1/chat/completions", `{"model":7,` + msgs + `}`, auth, 400, "model", "invalid_type"},
@@ -162,6 +164,10 @@ func TestV1ErrorObjects(t *testing.T) {
 	// "Invalid type for 'messages[0].role': expected a string, but got a number instead."
 	_, hdr, body := do(t, "POST", ts.URL+"/v1/chat/completions", `{"model":"tiny","messages":[{"role":3,"content":"x"}]}`, auth)
 	if e := checkError(t, "role", hdr, body); e["message"] != "Invalid type for 'messages[0].role': expected a string, but got a number instead." {
+		t.Errorf("type error message %q", e["message"])
+	}
+	_, hdr, body = do(t, "POST", ts.URL+"/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":7}]}`, auth)
+	if e := checkError(t, "content", hdr, body); e["message"] != "Invalid type for 'messages[0].content': expected a string or an array of content parts, but got a number instead." {
 		t.Errorf("type error message %q", e["message"])
 	}
 
@@ -894,5 +900,32 @@ func TestV1CORS(t *testing.T) {
 	}
 	if _, err := New(Options{RunsDir: t.TempDir(), CORSOrigin: "*"}); err == nil {
 		t.Error("New took CORSOrigin *")
+	}
+}
+
+// TestV1TakesWireTypes: a request in package openai's types with every field set (what
+// aegis eval's client may send) is accepted, so the server's list of parameters and the
+// shared wire types cannot drift apart.
+func TestV1TakesWireTypes(t *testing.T) {
+	cm := chatModel(t)
+	_, ts := newServer(t, Options{Chat: cm})
+	one, temp, seed, top, yes := 1, 0.5, int64(3), 2, true
+	chatReq := openai.ChatRequest{Model: "tiny", Messages: []openai.Message{{Role: "user", Content: openai.TextContent("hi")}},
+		MaxTokens: &one, MaxCompletionTokens: &one, Temperature: &temp, TopP: &temp, Seed: &seed, N: &one,
+		Stop: json.RawMessage(`["x"]`), Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true}, Logprobs: &yes, TopLogprobs: &top}
+	complReq := openai.CompletionRequest{Model: "tiny", Prompt: json.RawMessage(`"hi"`), MaxTokens: &one, Temperature: &temp, TopP: &temp,
+		N: &one, Stop: json.RawMessage(`"x"`), Seed: &seed, Stream: true, StreamOptions: &openai.StreamOptions{IncludeUsage: true}, Logprobs: &top, Echo: true}
+	for path, req := range map[string]any{"/v1/chat/completions": chatReq, "/v1/completions": complReq} {
+		b, _ := json.Marshal(req)
+		var fields map[string]any
+		json.Unmarshal(b, &fields)
+		if n := reflect.TypeOf(req).NumField(); len(fields) != n {
+			t.Fatalf("%T: %d of %d fields set", req, len(fields), n)
+		}
+		res := post(t, ts.URL+path, string(b))
+		if res.StatusCode != 200 {
+			body, _ := io.ReadAll(res.Body)
+			t.Errorf("%s: %d %s", path, res.StatusCode, body)
+		}
 	}
 }
