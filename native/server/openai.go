@@ -25,7 +25,7 @@ type ChatModel struct {
 	Tok       *tokenizer.Tokenizer
 	StopIDs   []int32
 	Template  string // chat template override ("": the tokenizer's own)
-	MaxTokens int    // cap and default of max_tokens (default 256)
+	MaxTokens int    // the most tokens an answer may have: max_tokens above it is refused (default 256)
 	Created   int64  // the Unix time /v1/models reports (when the model was loaded)
 
 	once sync.Once
