@@ -20,13 +20,14 @@ import (
 	"github.com/aegis-safety/aegis/wasm"
 )
 
-// Limits are the sandbox limit flags: --memory-pages, --timeout, --max-output and
-// --max-module-bytes.
+// Limits are the sandbox limit flags: --memory-pages, --timeout, --compile-timeout,
+// --max-output and --max-module-bytes.
 type Limits struct {
-	pages     uint
-	timeout   time.Duration
-	maxOutput int
-	maxModule int
+	pages          uint
+	timeout        time.Duration
+	compileTimeout time.Duration
+	maxOutput      int
+	maxModule      int
 }
 
 // Register adds the limit flags to fs, with sandbox.DefaultLimits as defaults.
@@ -36,16 +37,18 @@ func (f *Limits) Register(fs *cli.FlagSet) { f.RegisterWith(fs, sandbox.DefaultL
 func (f *Limits) RegisterWith(fs *cli.FlagSet, d sandbox.Limits) {
 	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
 	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
+	fs.DurationVar(&f.compileTimeout, "compile-timeout", d.CompileTimeout, "time limit to compile a module")
 	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")
 	fs.IntVar(&f.maxModule, "max-module-bytes", d.MaxModule, "largest .wasm file accepted, in bytes")
 }
 
 // Check checks the flags and returns them as sandbox limits.
 func (f *Limits) Check() (sandbox.Limits, error) {
-	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
-		return sandbox.Limits{}, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", cli.ErrUsage)
+	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.compileTimeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
+		return sandbox.Limits{}, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --compile-timeout, --max-output and --max-module-bytes must be positive", cli.ErrUsage)
 	}
-	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput, MaxModule: f.maxModule}, nil
+	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, CompileTimeout: f.compileTimeout,
+		MaxOutput: f.maxOutput, MaxModule: f.maxModule}, nil
 }
 
 // Host checks the limits and makes a sandbox host under them, with instances live
@@ -96,7 +99,10 @@ func (f *Module) Open(ctx context.Context) (*sandbox.Module, func(), error) {
 	if f.Name == "" {
 		return nil, nil, fmt.Errorf("%w: --module is required", cli.ErrUsage)
 	}
-	h, closeHost, err := f.Host(ctx, max(1, f.Concurrency))
+	if f.Concurrency < 1 {
+		return nil, nil, fmt.Errorf("%w: --concurrency must be at least 1", cli.ErrUsage)
+	}
+	h, closeHost, err := f.Host(ctx, f.Concurrency)
 	if err != nil {
 		return nil, nil, err
 	}

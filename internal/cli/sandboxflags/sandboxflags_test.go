@@ -39,26 +39,26 @@ func TestLimits(t *testing.T) {
 	if l, err := f.Check(); err != nil || l != want {
 		t.Errorf("defaults: %+v, %v; want %+v", l, err, want)
 	}
-	other := sandbox.Limits{MemoryPages: 3, CallTimeout: time.Second, MaxOutput: 5, MaxModule: 7}
+	other := sandbox.Limits{MemoryPages: 3, CallTimeout: time.Second, CompileTimeout: 2 * time.Second, MaxOutput: 5, MaxModule: 7}
 	var g Limits
 	fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
 	g.RegisterWith(fs, other)
 	if l, err := g.Check(); fs.Parse(nil) != nil || err != nil || l != other {
 		t.Errorf("RegisterWith: %+v, %v; want %+v", l, err, other)
 	}
-	if err := parse(t, &f, "--memory-pages", "9", "--timeout", "3s", "--max-output", "11", "--max-module-bytes", "13"); err != nil {
+	if err := parse(t, &f, "--memory-pages", "9", "--timeout", "3s", "--compile-timeout", "4s", "--max-output", "11", "--max-module-bytes", "13"); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := f.Check(); err != nil || l != (sandbox.Limits{MemoryPages: 9, CallTimeout: 3 * time.Second, MaxOutput: 11, MaxModule: 13}) {
+	if l, err := f.Check(); err != nil || l != (sandbox.Limits{MemoryPages: 9, CallTimeout: 3 * time.Second, CompileTimeout: 4 * time.Second, MaxOutput: 11, MaxModule: 13}) {
 		t.Errorf("set: %+v, %v", l, err)
 	}
-	for _, args := range [][]string{{"--memory-pages", "0"}, {"--memory-pages", "65537"}, {"--timeout", "0s"}, {"--max-output", "-1"}, {"--max-module-bytes", "0"}} {
+	for _, args := range [][]string{{"--memory-pages", "0"}, {"--memory-pages", "65537"}, {"--timeout", "0s"}, {"--compile-timeout", "-1s"}, {"--max-output", "-1"}, {"--max-module-bytes", "0"}} {
 		var f Limits
 		if err := parse(t, &f, args...); err != nil {
 			t.Fatal(err)
 		}
 		_, err := f.Check()
-		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive") {
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--memory-pages (1-65536), --timeout, --compile-timeout, --max-output and --max-module-bytes must be positive") {
 			t.Errorf("%v: %v", args, err)
 		}
 		if _, _, err := f.Host(context.Background(), 1); !errors.Is(err, cli.ErrUsage) {
@@ -85,6 +85,8 @@ func TestOpen(t *testing.T) {
 		{[]string{"--module", testdata + "echo.wasm", "--max-module-bytes", "10"}, false, "module echo.wasm: file is above the module size limit of 10 bytes"},
 		{[]string{"--module", testdata + "bigmem.wasm", "--memory-pages", "64"}, false, "over limit of 64 pages"},
 		{[]string{"--module", "judge", "--memory-pages", "0"}, true, "--memory-pages (1-65536)"},
+		{[]string{"--module", "judge", "--concurrency", "0"}, true, "--concurrency must be at least 1"},
+		{[]string{"--module", "judge", "--concurrency", "-3"}, true, "--concurrency must be at least 1"},
 	} {
 		var f Module
 		fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
