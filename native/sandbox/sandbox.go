@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -100,8 +101,22 @@ type Error struct {
 	Err    error
 }
 
+// Error is the message in one line, without control characters: it may quote text the
+// module wrote (its error document, its stderr), which must not move a terminal's cursor,
+// change its colours or reorder what is shown.
 func (e *Error) Error() string {
-	return "module " + e.Module + ": " + strings.Join(strings.Fields(e.Err.Error()), " ")
+	return "module " + printable(e.Module) + ": " + printable(strings.Join(strings.Fields(e.Err.Error()), " "))
+}
+
+// printable drops control and format characters (C0, C1, DEL, bidirectional overrides,
+// zero-width characters) and replaces invalid UTF-8.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
