@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,26 @@ func (f *Module) Register(fs *cli.FlagSet, kind string) {
 	f.kind = kind
 	fs.StringVar(&f.Name, "module", "", "the "+kind+" module: a built-in one by name (built-ins: "+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
 	f.Limits.Register(fs)
-	fs.IntVar(&f.Concurrency, "concurrency", runtime.GOMAXPROCS(0), "module instances running at once")
+	f.Concurrency = runtime.GOMAXPROCS(0)
+	fs.Var((*atLeastOne)(&f.Concurrency), "concurrency", "module instances running at once (at least 1)")
+}
+
+// atLeastOne is an int flag that refuses values below 1 as it is parsed, so that the
+// usage error comes before any work.
+type atLeastOne int
+
+func (v *atLeastOne) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *atLeastOne) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	if n < 1 {
+		return errors.New("must be at least 1")
+	}
+	*v = atLeastOne(n)
+	return nil
 }
 
 // Open loads --module in a new host and checks its kind. The returned func closes the

@@ -85,8 +85,6 @@ func TestOpen(t *testing.T) {
 		{[]string{"--module", testdata + "echo.wasm", "--max-module-bytes", "10"}, false, "module echo.wasm: file is above the module size limit of 10 bytes"},
 		{[]string{"--module", testdata + "bigmem.wasm", "--memory-pages", "64"}, false, "over limit of 64 pages"},
 		{[]string{"--module", "judge", "--memory-pages", "0"}, true, "--memory-pages (1-65536)"},
-		{[]string{"--module", "judge", "--concurrency", "0"}, true, "--concurrency must be at least 1"},
-		{[]string{"--module", "judge", "--concurrency", "-3"}, true, "--concurrency must be at least 1"},
 	} {
 		var f Module
 		fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
@@ -106,6 +104,25 @@ func TestOpen(t *testing.T) {
 		if err == nil || errors.Is(err, cli.ErrUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v; want %q (usage error: %v)", c.args, err, c.want, c.usage)
 		}
+	}
+}
+
+// TestConcurrency: --concurrency below 1 is a usage error as the flags are parsed, and
+// Open refuses a Module whose Concurrency is below 1.
+func TestConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"0", "-3", "x"} {
+		var f Module
+		fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
+		f.Register(fs, shared.KindJudge)
+		err := fs.Parse([]string{"--module", "judge", "--concurrency", v})
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "-concurrency") {
+			t.Errorf("--concurrency %s: %v", v, err)
+		}
+	}
+	f := Module{Name: "judge", Concurrency: 0}
+	if _, _, err := f.Open(context.Background()); !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--concurrency must be at least 1") {
+		t.Errorf("Open: %v", err)
 	}
 }
 
