@@ -1,10 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/aegis-safety/aegis/native/eval"
+	"github.com/aegis-safety/aegis/native/safetensors"
 )
 
 // TestTrainHelpListsAPL: `aegis train --help` names apl among the methods and lists its
@@ -120,5 +129,184 @@ func TestTrainNotStarted(t *testing.T) {
 	}
 	if _, stderr, code := aegis(t, append([]string{"train"}, append(args, "--out", r)...)...); code != 1 || !strings.Contains(stderr, "already holds a run") {
 		t.Errorf("a started run used again without --resume: exit %d %q", code, stderr)
+	}
+}
+
+// nanModel copies the llama_gqa golden model with a NaN in its final norm's weights.
+func nanModel(t *testing.T) string {
+	t.Helper()
+	dir := copyModel(t, "llama_gqa")
+	path := filepath.Join(dir, "model.safetensors")
+	f, err := safetensors.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for _, n := range f.Names() {
+		info, _ := f.Info(n)
+		d, err := f.Float32(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d = slices.Clone(d)
+		if n == "model.norm.weight" {
+			d[3] = float32(math.NaN())
+		}
+		ts = append(ts, safetensors.Tensor{Name: n, DType: safetensors.F32, Shape: info.Shape, F32: d})
+	}
+	f.Close()
+	if err := safetensors.Write(path, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runWithin runs a command line and fails the test if it has not ended within d (a
+// command blocked on a named pipe never would).
+func runWithin(t *testing.T, d time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	type res struct {
+		out, err string
+		code     int
+	}
+	done := make(chan res, 1)
+	go func() {
+		c := newTestCLI()
+		var o, e bytes.Buffer
+		c.stdout = &o
+		code := c.main(args, &e)
+		done <- res{o.String(), e.String(), code}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.err, r.code
+	case <-time.After(d):
+		t.Fatalf("%v still running after %v", args, d)
+	}
+	return "", "", 0
+}
+
+// TestModelInputLimits: logits, generate and their model folders refuse what they cannot
+// run with one error line and no output: sequences longer than max_position_embeddings
+// (10,000 ids would otherwise exhaust memory), non-finite sampling settings, stop ids
+// outside the vocabulary, weights holding NaN (never printed as null logits), named pipes
+// as model files (never waited on), and config.json sizes that are negative or a
+// rope_theta that is not positive. --ids-file gives the ids from a file.
+func TestModelInputLimits(t *testing.T) {
+	t.Parallel()
+	good := filepath.Join(goldenDir, "llama_gqa") // max_position_embeddings 256, vocab 80
+	long := strings.TrimSuffix(strings.Repeat("1,", 10_000), ",")
+	idsFile := filepath.Join(t.TempDir(), "ids.txt")
+	os.WriteFile(idsFile, []byte("1, 5\n9\t3\n"), 0o644)
+	longFile := filepath.Join(t.TempDir(), "long.txt")
+	os.WriteFile(longFile, []byte(strings.Repeat("7\n", 257)), 0o644)
+	nan := nanModel(t)
+	ropeZero := copyModel(t, "llama_gqa")
+	editConfig(t, ropeZero, func(c map[string]any) { c["rope_theta"] = 0 })
+	negPos := copyModel(t, "llama_gqa")
+	editConfig(t, negPos, func(c map[string]any) { c["max_position_embeddings"] = -1 })
+	fifoCfg, fifoWeights := copyModel(t, "llama_gqa"), copyModel(t, "llama_gqa")
+	for _, p := range []string{filepath.Join(fifoCfg, "config.json"), filepath.Join(fifoWeights, "model.safetensors")} {
+		os.Remove(p)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Skip("no named pipes:", err)
+		}
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"logits too long", []string{"logits", "--model", good, "--ids", long}, 1, "10000 tokens are more than the model's context of 256 (max_position_embeddings)"},
+		{"logits file too long", []string{"logits", "--model", good, "--ids-file", longFile}, 1, "257 tokens are more than the model's context of 256"},
+		{"logits both", []string{"logits", "--model", good, "--ids", "1", "--ids-file", idsFile}, 2, "give one of --ids and --ids-file"},
+		{"generate too long", []string{"generate", "--model", good, "--ids", long}, 1, "10000 tokens are more than the model's context of 256"},
+		{"temperature NaN", []string{"generate", "--model", good, "--ids", "1", "--temperature", "NaN"}, 2, "a finite --temperature >= 0"},
+		{"temperature Inf", []string{"generate", "--model", good, "--ids", "1", "--temperature", "+Inf"}, 2, "a finite --temperature >= 0"},
+		{"top-p NaN", []string{"generate", "--model", good, "--ids", "1", "--top-p", "NaN"}, 2, "0 < --top-p <= 1"},
+		{"stop id outside", []string{"generate", "--model", good, "--ids", "1", "--stop-ids", "2,80"}, 2, "--stop-ids: token id 80 is outside the vocabulary (0-79)"},
+		{"stop id negative", []string{"generate", "--model", good, "--ids", "1", "--stop-ids", "-1"}, 2, "token id -1 is outside the vocabulary"},
+		{"logits NaN weights", []string{"logits", "--model", nan, "--ids", "1,2"}, 1, "non-finite logit (NaN) at position 0"},
+		{"generate NaN weights", []string{"generate", "--model", nan, "--ids", "1,2"}, 1, "non-finite logit (NaN)"},
+		{"rope_theta 0", []string{"logits", "--model", ropeZero, "--ids", "1"}, 1, "rope_theta must be positive, got 0"},
+		{"negative context", []string{"logits", "--model", negPos, "--ids", "1"}, 1, "max_position_embeddings must not be negative, got -1"},
+		{"config is a pipe", []string{"logits", "--model", fifoCfg, "--ids", "1"}, 1, "config.json: not a regular file (a named pipe)"},
+		{"weights are a pipe", []string{"generate", "--model", fifoWeights, "--ids", "1"}, 1, "model.safetensors: not a regular file (a named pipe)"},
+	}
+	for _, c := range cases {
+		out, stderr, code := runWithin(t, 30*time.Second, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || out != "" {
+			t.Errorf("%s: exit %d, stderr %q, stdout %.80q; want exit %d with %q", c.name, code, stderr, out, c.code, c.want)
+		}
+	}
+	a, _, code := aegis(t, "logits", "--model", good, "--ids-file", idsFile)
+	b, _, _ := aegis(t, "logits", "--model", good, "--ids", "1,5,9,3")
+	if code != 0 || a != b || a == "" {
+		t.Errorf("--ids-file: exit %d, output differs from --ids", code)
+	}
+	// A prompt near the context ends where the context is full.
+	near := strings.TrimSuffix(strings.Repeat("1,", 250), ",")
+	out, stderr, code := aegis(t, "generate", "--model", good, "--ids", near, "--max-new-tokens", "100")
+	var g struct{ IDs []int }
+	if code != 0 || json.Unmarshal([]byte(out), &g) != nil || len(g.IDs) > 6 {
+		t.Errorf("generate near the context: exit %d %q %q", code, out, stderr)
+	}
+}
+
+// TestTokenizerLineLimit: tokenize and tokenizer train refuse a line over
+// --max-line-bytes (default 1 MiB) with one line naming it and the flag; a line of 2 MB
+// of spaces is tokenized with the limit raised.
+func TestTokenizerLineLimit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	os.WriteFile(corpus, []byte("hello world\n"+strings.Repeat("a", 1<<20+1)+"\nbye\n"), 0o644)
+	_, stderr, code := aegis(t, "tokenizer", "train", "--in", corpus, "--vocab-size", "300", "--out", filepath.Join(dir, "tok.json"))
+	if code != 1 || !strings.Contains(stderr, corpus+": line 2 is longer than the line limit of 1048576 bytes (--max-line-bytes)") {
+		t.Errorf("tokenizer train: exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tok.json")); err == nil {
+		t.Error("tokenizer train wrote its output after refusing a line")
+	}
+	spaces := `{"text":"` + strings.Repeat(" ", 2<<20) + `"}` + "\n"
+	c := newTestCLI()
+	c.stdin = strings.NewReader(`{"text":"hi"}` + "\n" + spaces)
+	out, stderr, code := aegisWith(t, c, "tokenize", "--tokenizer", "../../internal/demo/model")
+	if code != 1 || !strings.Contains(stderr, "line 2 is longer than the line limit of 1048576 bytes (--max-line-bytes)") || strings.Count(out, "\n") != 1 {
+		t.Errorf("tokenize: exit %d %q, %d lines out", code, stderr, strings.Count(out, "\n"))
+	}
+	c = newTestCLI()
+	c.stdin = strings.NewReader(spaces)
+	out, stderr, code = aegisWith(t, c, "tokenize", "--tokenizer", "../../internal/demo/model", "--max-line-bytes", "3000000")
+	var got struct{ IDs []int32 }
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got.IDs) == 0 {
+		t.Errorf("tokenize with the limit raised: exit %d %q", code, stderr)
+	}
+}
+
+// TestEvalLongPrompt: a local scan fails the one attempt whose prompt is longer than the
+// model's context, with the reason, and answers the others.
+func TestEvalLongPrompt(t *testing.T) {
+	t.Parallel()
+	dir := chatModel(t)
+	editConfig(t, dir, func(c map[string]any) { c["max_position_embeddings"] = 64 })
+	prompts := writePrompts(t, [][3]string{{"short", "hello world", "benign"}, {"long", strings.Repeat("the quick brown fox ", 100), "S1"}})
+	out := t.TempDir()
+	_, stderr, code := aegis(t, "eval", "--model", dir, "--prompts", prompts, "--out", out, "--max-new-tokens", "4")
+	if code != 1 || !strings.Contains(stderr, "1 of 2 attempts failed") {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+	all, err := eval.ReadAttempts(filepath.Join(out, "results.jsonl"))
+	if err != nil || len(all) != 2 {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		switch {
+		case a.ID == "long" && !strings.Contains(a.Error, "more than the model's context of 64 (max_position_embeddings)"):
+			t.Errorf("long prompt: %+v", a)
+		case a.ID == "short" && a.Status != eval.StatusJudged:
+			t.Errorf("short prompt: %+v", a)
+		}
 	}
 }
