@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -334,5 +336,55 @@ func TestEvalResumeSameSetup(t *testing.T) {
 	}
 	if _, stderr, code := aegis(t, append(args, "--resume")...); code != 0 {
 		t.Errorf("same setup: exit %d %q", code, stderr)
+	}
+}
+
+// TestTrainInterruptDuringStartup: Ctrl-C (SIGINT) while a DPO run computes its reference
+// log-probs ends it there, before its first step, with no checkpoint and no reference
+// cache left, and a message saying so.
+func TestTrainInterruptDuringStartup(t *testing.T) {
+	t.Parallel()
+	gdir := filepath.Join(goldenDir, "llama_gqa")
+	rows, err := os.ReadFile(filepath.Join(alignData, "pairs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "many.jsonl")
+	os.WriteFile(data, bytes.Repeat(rows, 20000), 0o644) // seconds of reference log-probs
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--method", "dpo", "--model", gdir, "--data", data, "--out", out, "--batch-size", "1", "--steps", "5"}
+	b, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTrainHelperProcess$")
+	cmd.Env = append(os.Environ(), "AEGIS_TRAIN_HELPER_ARGS="+string(b))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for { // config.json is written as the run starts, before the reference log-probs
+		if _, err := os.Stat(filepath.Join(out, "config.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no config.json after a minute: %s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "interrupted before the first step") {
+		t.Fatalf("interrupted start: %v, stderr %q", err, stderr.String())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the run ended %v after the signal", d)
+	}
+	for _, f := range []string{"checkpoint-0", "ref_logps.json", "events.jsonl"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s left by a run interrupted before its first step", f)
+		}
 	}
 }
