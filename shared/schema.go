@@ -3,7 +3,6 @@ package shared
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Manifest describes a module; aegis_manifest returns it as JSON.
@@ -26,66 +25,6 @@ func (m *Manifest) Validate() error {
 		return errors.New("manifest has no name")
 	case m.Kind != KindAttack && m.Kind != KindJudge:
 		return fmt.Errorf("manifest kind %q is neither %q nor %q", m.Kind, KindAttack, KindJudge)
-	}
-	for _, s := range m.Styles {
-		if !ValidStyleName(s) {
-			return fmt.Errorf("manifest style %q is not a plain name (%s)", s, styleNameRule)
-		}
-	}
-	return nil
-}
-
-// styleNameRule is what ValidStyleName accepts, for error messages.
-const styleNameRule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-
-// ValidStyleName reports whether s can name an attack style: 1 to 64 ASCII letters,
-// digits, '.', '_' or '-', starting with a letter or digit. Style names become parts of
-// attempt ids, report rows, flags and file names, so nothing else is accepted from a
-// module.
-func ValidStyleName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case i > 0 && (c == '.' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// Validate reports what is wrong with an attack module's output, if anything: it must
-// hold at least one variant, each with a non-blank prompt and a style ValidStyleName
-// accepts.
-func (o *AttackOutput) Validate() error {
-	if len(o.Variants) == 0 {
-		return errors.New("output has no variants")
-	}
-	for i, v := range o.Variants {
-		switch {
-		case strings.TrimSpace(v.Prompt) == "":
-			return fmt.Errorf("variant %d has an empty prompt", i)
-		case !ValidStyleName(v.Style):
-			return fmt.Errorf("variant %d has style %q, not a plain name (%s)", i, v.Style, styleNameRule)
-		}
-	}
-	return nil
-}
-
-// Validate reports what is wrong with a judge module's verdict, if anything: its score
-// must lie in [0, 1] and its categories be codes of the taxonomy.
-func (o *JudgeOutput) Validate() error {
-	if !(o.Score >= 0 && o.Score <= 1) {
-		return fmt.Errorf("score %v is outside [0, 1]", o.Score)
-	}
-	for _, c := range o.Categories {
-		if !ValidCategory(c) {
-			return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", c)
-		}
 	}
 	return nil
 }

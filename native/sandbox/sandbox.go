@@ -383,7 +383,7 @@ func (m *Module) handshake(ctx context.Context, in *instance) error {
 	if err := json.Unmarshal(doc, &m.manifest); err != nil {
 		return &Error{m.name, fmt.Errorf("manifest is not valid JSON: %v", err)}
 	}
-	if err := m.manifest.Validate(); err != nil {
+	if err := checkManifest(&m.manifest); err != nil {
 		return &Error{m.name, err}
 	}
 	return nil

@@ -29,7 +29,7 @@ func (m *Module) Attack(ctx context.Context, in shared.AttackInput) ([]shared.At
 	if err := json.Unmarshal(out, &o); err != nil {
 		return nil, &Error{m.name, fmt.Errorf("output does not match the attack schema: %v", err)}
 	}
-	if err := o.Validate(); err != nil {
+	if err := checkAttack(&o); err != nil {
 		return nil, &Error{m.name, err}
 	}
 	return o.Variants, nil
@@ -53,7 +53,7 @@ func (m *Module) Judge(ctx context.Context, in shared.JudgeInput) (shared.JudgeO
 	if err := json.Unmarshal(out, &o); err != nil {
 		return shared.JudgeOutput{}, &Error{m.name, fmt.Errorf("output does not match the judge schema: %v", err)}
 	}
-	if err := o.Validate(); err != nil {
+	if err := checkJudge(&o); err != nil {
 		return shared.JudgeOutput{}, &Error{m.name, err}
 	}
 	if o.Categories == nil {
