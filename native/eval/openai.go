@@ -32,7 +32,7 @@ type Client struct {
 	Backoff     time.Duration // first wait between tries, doubled each time (default 1s, at most 30s)
 	HTTP        *http.Client
 
-	answered atomic.Bool // the server has answered a request (with any status)
+	answered int32 // 1 once the server has answered a request (with any status); atomic
 }
 
 // ErrUnreachable is wrapped by the error of a request that could not connect to an
@@ -114,7 +114,7 @@ func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		if op := dialFailure(err); op != nil && !c.answered.Load() {
+		if op := dialFailure(err); op != nil && atomic.LoadInt32(&c.answered) == 0 {
 			return "", &unreachableError{strings.TrimRight(c.Endpoint, "/"), op}
 		}
 		errs = append(errs, fmt.Sprintf("try %d/%d: %v", try, tries, err))
@@ -178,7 +178,7 @@ func (c *Client) once(ctx context.Context, body []byte) (string, bool, error) {
 		return "", true, err // network: connection refused, reset, ...
 	}
 	defer resp.Body.Close()
-	c.answered.Store(true)
+	atomic.StoreInt32(&c.answered, 1)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
