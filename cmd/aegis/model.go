@@ -129,7 +129,7 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 	topP := fs.Float64("top-p", 1, "nucleus sampling: keep the most likely tokens up to this probability")
 	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0: all)")
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token)")
+	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token; none: only --max-new-tokens ends it)")
 	asJSON := fs.Bool("json", false, "with --prompt: print {\"text\", \"ids\"} instead of streaming text")
 	var df debiasFlags
 	df.register(fs)
@@ -164,7 +164,9 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		}
 		stopIDs = tok.StopIDs(stopIDs)
 	}
-	if *stop != "" {
+	if *stop == "none" {
+		stopIDs = nil
+	} else if *stop != "" {
 		if stopIDs, err = parseIDs(*stop); err != nil {
 			return err
 		}
