@@ -105,6 +105,14 @@ func TestNestingScanBuiltins(t *testing.T) {
 	}
 }
 
+func mustBuiltin(t *testing.T, name string) []byte {
+	b, err := os.ReadFile("../../wasm/bin/" + name + ".wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestCompileBounded: a module that takes seconds to compile (many functions of deep, but
 // allowed, nesting) is given up on at CompileTimeout, and at once when ctx ends (Ctrl-C,
 // an upload's client going away), each with one line.
@@ -122,6 +130,19 @@ func TestCompileBounded(t *testing.T) {
 	}
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "module slow.wasm: compilation: time limit exceeded (200ms)") {
 		t.Fatalf("error %v", err)
+	}
+	// The built-in modules, part of aegis, compile without the limit (a busy machine's
+	// first compilation of the judge can take many seconds).
+	hb, err := NewHost(context.Background(), Limits{CompileTimeout: time.Nanosecond}, CacheDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hb.Close(context.Background())
+	if _, err := hb.Open(context.Background(), Ref{Name: "attacks"}); err != nil {
+		t.Fatalf("built-in under a 1ns compile limit: %v", err)
+	}
+	if _, err := hb.Load(context.Background(), "attacks.wasm", mustBuiltin(t, "attacks")); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("the same code as a file under a 1ns compile limit: %v", err)
 	}
 
 	h2, err := NewHost(context.Background(), Limits{}, "")

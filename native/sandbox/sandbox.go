@@ -201,6 +201,13 @@ type Module struct {
 // or a file name). The module is instantiated once to check its ABI version and read its
 // manifest.
 func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	return h.load(ctx, name, wasm, h.limits.CompileTimeout)
+}
+
+// load is Load with a compile time limit (0: none, for the built-in modules, which are
+// part of aegis and cached on disk after their first compilation, however slowly a busy
+// machine makes that).
+func (h *Host) load(ctx context.Context, name string, wasm []byte, compileTimeout time.Duration) (*Module, error) {
 	fail := func(format string, a ...any) (*Module, error) {
 		return nil, &Error{name, fmt.Errorf(format, a...)}
 	}
@@ -210,7 +217,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return fail("not a WebAssembly binary (no \\0asm header)")
 	}
-	compiled, err := h.compile(ctx, wasm)
+	compiled, err := h.compile(ctx, wasm, compileTimeout)
 	if err != nil {
 		return nil, &Error{name, err}
 	}
@@ -239,11 +246,16 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 // compile for minutes, is refused before. A compilation given up on runs on in the
 // background only until wazero next checks ctx (one function of bounded nesting), and
 // its result is closed.
-func (h *Host) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+func (h *Host) compile(ctx context.Context, wasm []byte, timeout time.Duration) (wazero.CompiledModule, error) {
 	if err := checkNesting(wasm, MaxNesting); err != nil {
 		return nil, fmt.Errorf("invalid module: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.limits.CompileTimeout)
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	ctx = experimental.WithCompilationWorkers(ctx, compileWorkers())
 	type result struct {
@@ -292,7 +304,7 @@ func (h *Host) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule,
 	case r.err == nil:
 		return r.c, nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("compilation: %w (%s)", ErrTimeout, h.limits.CompileTimeout)
+		return nil, fmt.Errorf("compilation: %w (%s)", ErrTimeout, timeout)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("compilation: %w", context.Canceled)
 	}
