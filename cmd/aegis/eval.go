@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
@@ -17,6 +18,7 @@ import (
 	"github.com/aegis-safety/aegis/native/sandbox"
 	"github.com/aegis-safety/aegis/native/tokenizer"
 	"github.com/aegis-safety/aegis/shared"
+	"github.com/aegis-safety/aegis/wasm"
 )
 
 // evalSynopsis and evalAbout are the --help of `aegis eval`.
@@ -41,8 +43,9 @@ An LLM answer the rubric cannot parse is a judge error: the attempt stays unjudg
 OUT/results.jsonl gets one line per attempt state change ({"id","status","prompt","attack",
 "category","response","verdict"}, status pending -> generated -> judged; the latest line
 per id wins); a failed attempt keeps its state with "error" set and the scan goes on.
---resume continues a scan, sending only unfinished attempts; Ctrl-C loses nothing
-finished. OUT/report.json (ASR = unsafe / answered, overall and per category x attack with
+--resume continues a scan, sending only unfinished attempts, and refuses another endpoint,
+model or judge than the scan's (OUT/scan.json); Ctrl-C loses nothing finished. An
+endpoint that refuses connections before it has ever answered stops the scan at once. OUT/report.json (ASR = unsafe / answered, overall and per category x attack with
 Wilson 95% intervals, refusal and over-refusal rates, counts, win rates against
 --baseline) and OUT/report.md are written at the end, also after an interruption.
 'aegis eval report --out DIR' rewrites them; 'aegis eval compare A B' compares two scans.`
@@ -156,22 +159,52 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	}
 	var prog *progress.Bar
 	res, err := eval.Scan(ctx, eval.ScanConfig{Dir: f.out, Prompts: prompts, Styles: styles, Attack: attack, Seed: f.seed,
-		Gen: f.generator, Judge: judge, Resume: f.resume, Overwrite: f.overwrite, Model: label, Baseline: f.baseline,
+		Gen: f.generator, Judge: judge, Resume: f.resume, Overwrite: f.overwrite, Model: label, Baseline: f.baseline, Setup: f.setup(),
 		OnStart: func(todo int) { prog = progress.New(c.progress, "eval", todo, "attempts") },
 		OnDone:  func(n int) { prog.Add(n) }})
 	if prog != nil {
 		prog.Done()
 	}
-	if res != nil {
+	var scanErr *eval.ScanError
+	if res != nil && (err == nil || errors.As(err, &scanErr)) {
 		rep := res.Report
 		fmt.Fprintf(c.stdout, "ASR %.1f%% (%d/%d answered harmful attempts), refusal %.1f%%, over-refusal %.1f%% (%d benign); %d attempts failed; %s\n",
 			100*rep.ASR, rep.Overall.Unsafe, rep.Overall.N, 100*rep.RefusalRate, 100*rep.OverRefusalRate, rep.OverRefusal.N, res.Failed,
 			filepath.Join(f.out, rundir.ReportFile))
 	}
-	if errors.Is(err, eval.ErrExists) {
+	if errors.Is(err, eval.ErrExists) || errors.Is(err, eval.ErrOtherSetup) {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
+	if errors.Is(err, eval.ErrUnreachable) {
+		return fmt.Errorf("%w; the scan stopped before sending anything more: continue it with --resume once it answers", err)
+	}
 	return err
+}
+
+// setup is what the scan measures (eval.Setup), with paths made absolute.
+func (f *evalFlags) setup() eval.Setup {
+	abs := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	s := eval.Setup{Judge: f.judge, JudgeEndpoint: strings.TrimRight(f.lj.endpoint, "/"), JudgeModel: f.lj.model}
+	if _, builtin := wasm.Builtin(f.judge); !builtin {
+		s.Judge = abs(f.judge)
+	}
+	if f.lj.endpoint != "" {
+		s.Rubric = f.lj.rubric
+	}
+	if f.endpoint != "" {
+		s.Endpoint, s.Model = strings.TrimRight(f.endpoint, "/"), f.modelName
+	} else {
+		s.Model, s.Adapter = abs(f.mf.dir), abs(f.mf.adapter)
+	}
+	return s
 }
 
 // modules loads --judge (with the LLM judge of --judge-endpoint over it) and, when

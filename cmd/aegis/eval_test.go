@@ -270,8 +270,9 @@ func checkResumedScan(t *testing.T, out string) {
 	}
 }
 
-// TestEvalServerDown: nothing listens at the endpoint; every attempt fails with a clear
-// error and the scan still finishes with a report.
+// TestEvalServerDown: nothing listens at the endpoint: the scan stops at once with one
+// error line naming the endpoint (not minutes of retries, one attempt after another),
+// leaving every attempt pending for --resume.
 func TestEvalServerDown(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -280,18 +281,31 @@ func TestEvalServerDown(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	prompts := writePrompts(t, [][3]string{{"a", "hello", "S1"}, {"b", "hi", "benign"}})
+	var rows [][3]string
+	for i := range 30 {
+		rows = append(rows, [3]string{fmt.Sprint("p", i), "hello", "S1"})
+	}
+	prompts := writePrompts(t, rows)
 	out := t.TempDir()
-	_, stderr, code := aegis(t, "eval", "--endpoint", "http://"+addr+"/v1", "--model-name", "m", "--prompts", prompts, "--out", out, "--retries", "2")
-	if code != 1 || !strings.Contains(stderr, "2 of 2 attempts failed") {
-		t.Fatalf("exit %d %q", code, stderr)
+	c := newTestCLI()
+	c.backoff = time.Second // as the real command: 30 prompts retried 3 times took 56 s
+	start := time.Now()
+	stdout, stderr, code := aegisWith(t, c, "eval", "--endpoint", "http://"+addr+"/v1", "--model-name", "m", "--prompts", prompts, "--out", out)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the scan of an unreachable endpoint took %v", d)
+	}
+	want := "aegis eval: endpoint http://" + addr + "/v1 is unreachable (dial tcp " + addr + ": connect: connection refused); the scan stopped"
+	if code != 1 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		t.Fatalf("exit %d, stderr %q, stdout %q", code, stderr, stdout)
 	}
 	all, _ := eval.ReadAttempts(filepath.Join(out, "results.jsonl"))
-	if len(all) != 2 || !strings.Contains(all[0].Error, "try 3/3") || !strings.Contains(all[0].Error, "connection refused") {
-		t.Fatalf("attempts %+v", all[0])
+	if len(all) != 30 {
+		t.Fatalf("%d attempts", len(all))
 	}
-	if r := readReport(t, out); r["asr"] != 0.0 {
-		t.Fatalf("asr %v", r["asr"])
+	for _, a := range all {
+		if a.Status != eval.StatusPending || a.Error != "" {
+			t.Fatalf("attempt %+v", a)
+		}
 	}
 }
 

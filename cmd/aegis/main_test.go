@@ -260,20 +260,20 @@ func TestGeneratePrompt(t *testing.T) {
 	for _, id := range ids {
 		parts = append(parts, fmt.Sprint(id))
 	}
-	out, errOut, code := aegis(t, "generate", "--model", dir, "--ids", strings.Join(parts, ","), "--max-new-tokens", "12", "--stop-ids", "-1")
+	out, errOut, code := aegis(t, "generate", "--model", dir, "--ids", strings.Join(parts, ","), "--max-new-tokens", "12", "--stop-ids", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var byIDs struct{ IDs []int32 }
 	json.Unmarshal([]byte(out), &byIDs)
-	text, errOut, code := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "-1")
+	text, errOut, code := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if want := tok.Decode(byIDs.IDs, true) + "\n"; text != want {
 		t.Fatalf("--prompt printed %q, want %q", text, want)
 	}
-	js, _, _ := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "-1", "--json")
+	js, _, _ := aegis(t, "generate", "--model", dir, "--prompt", "hello fox", "--max-new-tokens", "12", "--stop-ids", "none", "--json")
 	var got struct {
 		Text string
 		IDs  []int32

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
@@ -49,15 +52,19 @@ func parseIDs(s string) ([]int32, error) {
 }
 
 func runLogits(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags("logits", "--model DIR --ids 1,5,9",
-		"Runs the model over the token ids and prints {\"logits\": [[...], ...]}: one row of raw\nfloat32 logits (vocab_size values) per input position.", c.stdout)
+	fs := newFlags("logits", "--model DIR (--ids 1,5,9 | --ids-file FILE)",
+		"Runs the model over the token ids and prints {\"logits\": [[...], ...]}: one row of raw\nfloat32 logits (vocab_size values) per input position. At most max_position_embeddings\nids; --ids-file reads them from a file (commas, spaces or line breaks between ids).", c.stdout)
 	var mf modelFlags
 	mf.register(fs)
 	idsFlag := fs.String("ids", "", "comma-separated token ids")
+	idsFile := fs.String("ids-file", "", "a file of token ids, separated by commas, spaces or line breaks")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	ids, err := parseIDs(*idsFlag)
+	if *idsFlag != "" && *idsFile != "" {
+		return fmt.Errorf("%w: give one of --ids and --ids-file", errUsage)
+	}
+	ids, err := readIDs(*idsFlag, *idsFile)
 	if err != nil {
 		return err
 	}
@@ -65,11 +72,41 @@ func runLogits(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.Config.CheckLength(len(ids)); err != nil {
+		return fmt.Errorf("model %s: %v", mf.dir, err)
+	}
 	logits, err := m.Forward(&model.Batch{B: 1, T: len(ids), IDs: ids})
 	if err != nil {
 		return err
 	}
+	if err := model.CheckFinite(logits, m.Config.VocabSize); err != nil {
+		return fmt.Errorf("model %s: %v", mf.dir, err)
+	}
 	return model.WriteLogitsJSON(c.stdout, logits, m.Config.VocabSize)
+}
+
+// readIDs reads --ids, or the file --ids-file names, as token ids.
+func readIDs(flagIDs, file string) ([]int32, error) {
+	if file == "" {
+		return parseIDs(flagIDs)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	fields := strings.FieldsFunc(string(b), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("%s: no token ids", file)
+	}
+	ids := make([]int32, len(fields))
+	for i, f := range fields {
+		v, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a token id", file, f)
+		}
+		ids[i] = int32(v)
+	}
+	return ids, nil
 }
 
 func runGenerate(ctx context.Context, c *cli, args []string) error {
@@ -92,7 +129,7 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 	topP := fs.Float64("top-p", 1, "nucleus sampling: keep the most likely tokens up to this probability")
 	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0: all)")
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token)")
+	stop := fs.String("stop-ids", "", "comma-separated ids that end generation (default: the eos token; none: only --max-new-tokens ends it)")
 	asJSON := fs.Bool("json", false, "with --prompt: print {\"text\", \"ids\"} instead of streaming text")
 	var df debiasFlags
 	df.register(fs)
@@ -102,8 +139,8 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 	if (*prompt == "") == (*idsFlag == "") {
 		return fmt.Errorf("%w: give exactly one of --prompt and --ids", errUsage)
 	}
-	if *maxNew < 0 || *temp < 0 || *topP <= 0 || *topP > 1 || *topK < 0 {
-		return fmt.Errorf("%w: need --max-new-tokens >= 0, --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0", errUsage)
+	if *maxNew < 0 || !(*temp >= 0) || math.IsInf(*temp, 0) || !(*topP > 0 && *topP <= 1) || *topK < 0 {
+		return fmt.Errorf("%w: need --max-new-tokens >= 0, a finite --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0", errUsage)
 	}
 	var ids []int32
 	var err error
@@ -127,9 +164,16 @@ func runGenerate(ctx context.Context, c *cli, args []string) error {
 		}
 		stopIDs = tok.StopIDs(stopIDs)
 	}
-	if *stop != "" {
+	if *stop == "none" {
+		stopIDs = nil
+	} else if *stop != "" {
 		if stopIDs, err = parseIDs(*stop); err != nil {
 			return err
+		}
+		for _, id := range stopIDs {
+			if id < 0 || int(id) >= m.Config.VocabSize {
+				return fmt.Errorf("%w: --stop-ids: token id %d is outside the vocabulary (0-%d)", errUsage, id, m.Config.VocabSize-1)
+			}
 		}
 	}
 	opts := model.GenerateOptions{MaxNewTokens: *maxNew, Seed: *seed, StopIDs: stopIDs,

@@ -121,7 +121,7 @@ func TestServeDefaultModel(t *testing.T) {
 	if code, m := fetch(t, "GET", base+"/v1/models", "", ""); code != 200 || m["data"].([]any)[0].(map[string]any)["id"] != "builtin-model" {
 		t.Fatalf("%d %v", code, m)
 	}
-	if code, m := fetch(t, "POST", base+"/v1/chat/completions", "", `{"messages":[{"role":"user","content":"hello"}],"max_tokens":3}`); code != 200 {
+	if code, m := fetch(t, "POST", base+"/v1/chat/completions", "", `{"model":"builtin-model","messages":[{"role":"user","content":"hello"}],"max_tokens":3}`); code != 200 {
 		t.Fatalf("%d %v", code, m)
 	}
 }
@@ -142,5 +142,32 @@ func TestServeToken(t *testing.T) {
 	}
 	if code, _ := fetch(t, "GET", base+"/api/runs", "tok3n", ""); code != 200 {
 		t.Fatalf("with token: %d", code)
+	}
+}
+
+// TestServeCORSOrigin: --cors-origin lets that origin's pages call /v1 (a preflight is
+// answered for it, and only for it); a value that is not one origin is a usage error.
+func TestServeCORSOrigin(t *testing.T) {
+	t.Parallel()
+	dir := chatModel(t)
+	base := startServe(t, newTestCLI(), "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--model", dir, "--cors-origin", "http://localhost:3000")
+	for origin, want := range map[string]string{"http://localhost:3000": "http://localhost:3000", "http://localhost:4000": ""} {
+		req, _ := http.NewRequest("OPTIONS", base+"/v1/chat/completions", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("preflight from %s: %d, Access-Control-Allow-Origin %q, want %q", origin, res.StatusCode, got, want)
+		}
+	}
+	for _, bad := range []string{"*", "localhost:3000", "http://localhost:3000/app"} {
+		if _, errOut, code := aegis(t, "serve", "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--cors-origin", bad); code != 2 || !strings.Contains(errOut, "--cors-origin") {
+			t.Errorf("--cors-origin %q: exit %d: %s", bad, code, errOut)
+		}
 	}
 }

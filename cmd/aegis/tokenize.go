@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -25,11 +26,15 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, c.stdout
 	addSpecial := fs.Bool("add-special-tokens", false, "apply the post-processor to {\"text\"} inputs (e.g. add BOS)")
 	skipSpecial := fs.Bool("skip-special-tokens", false, "leave special tokens out when decoding {\"ids\"} inputs")
 	tmplFlag := fs.String("chat-template", "", "chat template: a built-in name ("+strings.Join(tokenizer.BuiltinTemplates(), ", ")+") or a .jinja file; default: the tokenizer's")
+	maxLine := fs.Int("max-line-bytes", tokenizer.DefaultMaxLine, "longest input line accepted, in bytes")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *path == "" {
 		return fmt.Errorf("%w: --tokenizer is required", errUsage)
+	}
+	if *maxLine < 1 {
+		return fmt.Errorf("%w: --max-line-bytes must be positive", errUsage)
 	}
 	tk, err := tokenizer.Load(*path)
 	if err != nil {
@@ -41,7 +46,17 @@ variables, e.g. {"enable_thinking": false}). Blank lines are skipped.`, c.stdout
 	}
 	// Ctrl-C stops after the current line with everything done so far written out.
 	c.handleInterrupt()
-	return tk.Lines(ctx, c.stdin, c.stdout, tokenizer.LineOptions{AddSpecial: *addSpecial, SkipSpecial: *skipSpecial, Template: tmpl})
+	return lineLimitHint(tk.Lines(ctx, c.stdin, c.stdout, tokenizer.LineOptions{AddSpecial: *addSpecial, SkipSpecial: *skipSpecial,
+		Template: tmpl, MaxLine: *maxLine}))
+}
+
+// lineLimitHint names the flag that raises the line limit in a line-too-long error.
+func lineLimitHint(err error) error {
+	var long *tokenizer.LineTooLongError
+	if errors.As(err, &long) {
+		return fmt.Errorf("%w (--max-line-bytes)", err)
+	}
+	return err
 }
 
 // readTemplateFlag reads --chat-template (tokenizer.ReadTemplate); a wrong one is a usage

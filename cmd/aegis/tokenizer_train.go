@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -24,8 +25,12 @@ func runTokenizerTrain(ctx context.Context, c *cli, args []string) error {
 	size := fs.Int("vocab-size", 0, "vocabulary size, including the 256 bytes and the special tokens")
 	minFreq := fs.Int("min-frequency", 2, "merge only pairs seen at least this often")
 	special := fs.String("special-tokens", "", "comma-separated special tokens, given the first ids (e.g. \"<|endoftext|>\")")
+	maxLine := fs.Int("max-line-bytes", tokenizer.DefaultMaxLine, "longest corpus line accepted, in bytes")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *maxLine < 1 {
+		return fmt.Errorf("%w: --max-line-bytes must be positive", errUsage)
 	}
 	if *in == "" || *out == "" || *size <= 0 {
 		return fmt.Errorf("%w: --in, --out and --vocab-size are required", errUsage)
@@ -43,7 +48,7 @@ func runTokenizerTrain(ctx context.Context, c *cli, args []string) error {
 	}
 	defer f.Close()
 	var bar *progress.Bar
-	data, err := tokenizer.TrainBPE(f, tokenizer.TrainOptions{VocabSize: *size, MinFrequency: *minFreq, SpecialTokens: specials,
+	data, err := tokenizer.TrainBPE(f, tokenizer.TrainOptions{VocabSize: *size, MinFrequency: *minFreq, SpecialTokens: specials, MaxLine: *maxLine,
 		Progress: func(done, total int) {
 			if bar == nil {
 				bar = progress.New(c.progress, "tokenizer train", total, "merges")
@@ -53,7 +58,10 @@ func runTokenizerTrain(ctx context.Context, c *cli, args []string) error {
 	if bar != nil {
 		bar.Done()
 	}
-	if err != nil {
+	var long *tokenizer.LineTooLongError
+	if errors.As(err, &long) {
+		return fmt.Errorf("%s: %w", *in, lineLimitHint(err))
+	} else if err != nil {
 		return err
 	}
 	// Check the result loads before writing it.

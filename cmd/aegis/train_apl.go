@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -109,9 +110,51 @@ func runTrainAPL(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
+// printAPLFlags ends `aegis train --help` with the flags of --method apl that the other
+// methods lack, and --alpha, which means something else there.
+func printAPLFlags(w io.Writer) {
+	main, _ := newTrainFlags(io.Discard)
+	apl, _, _ := newAPLFlags(io.Discard)
+	only := flag.NewFlagSet("apl", flag.ContinueOnError)
+	apl.VisitAll(func(f *flag.Flag) {
+		if main.Lookup(f.Name) == nil || f.Name == "alpha" {
+			only.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	fmt.Fprintf(w, "\n--method apl takes most of the flags above (for both players; 'aegis train --method apl\n--help' lists them) and these:\n")
+	only.SetOutput(w)
+	only.PrintDefaults()
+}
+
 // parseTrainAPL reads APL's flags: the shared training flags APL uses (defaults from
 // train.DefaultConfig) and its own.
 func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
+	fs, r, cf := newAPLFlags(stdout)
+	if err := fs.parse(args); err != nil {
+		return nil, err
+	}
+	cf.done()
+	c, o := &r.cfg, &r.opt
+	// APL has no flag for these settings and does not use them: config.json records 0.
+	c.Alpha, c.SaveSteps, c.SaveLimit = 0, 0, 0
+	if o.Attacker == "" {
+		o.Attacker = c.Model
+	}
+	if err := fs.Required("model", "data", "out"); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.merge && c.Full:
+		return nil, fmt.Errorf("%w: --merge applies to LoRA runs", errUsage)
+	}
+	if _, err := os.Stat(filepath.Join(r.out, rundir.ConfigFile)); err == nil {
+		return nil, fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", r.out)
+	}
+	return r, nil
+}
+
+// newAPLFlags is the flag set of `aegis train --method apl`, bound to a new aplRun.
+func newAPLFlags(stdout io.Writer) (*flagSet, *aplRun, *configFlags) {
 	fs := newFlags("train", "--method apl --model DIR --data FILE --out RUNDIR [--attacker DIR] [--k K] [--rounds N] [--alpha A] [flags]", aplAbout, stdout)
 	r := &aplRun{}
 	cf := bindConfig(fs, &r.cfg, aplUsage, "method", "model", "data", "full", "lora-rank", "lora-alpha", "lora-targets",
@@ -129,25 +172,5 @@ func parseTrainAPL(args []string, stdout io.Writer) (*aplRun, error) {
 	fs.IntVar(&o.MaxRewriteTokens, "max-rewrite-tokens", 64, "longest rewrite in tokens")
 	fs.StringVar(&o.Instruction, "instruction", "", "the attacker's rewrite instruction, containing {prompt} (default: a built-in one)")
 	fs.BoolVar(&r.merge, "merge", false, "fold the defender's LoRA adapter into its base and write a full model to final/")
-	if err := fs.parse(args); err != nil {
-		return nil, err
-	}
-	cf.done()
-	c := &r.cfg
-	// APL has no flag for these settings and does not use them: config.json records 0.
-	c.Alpha, c.SaveSteps, c.SaveLimit = 0, 0, 0
-	if o.Attacker == "" {
-		o.Attacker = c.Model
-	}
-	if err := fs.Required("model", "data", "out"); err != nil {
-		return nil, err
-	}
-	switch {
-	case r.merge && c.Full:
-		return nil, fmt.Errorf("%w: --merge applies to LoRA runs", errUsage)
-	}
-	if _, err := os.Stat(filepath.Join(r.out, rundir.ConfigFile)); err == nil {
-		return nil, fmt.Errorf("%s already holds a run; choose another --out (APL runs cannot be resumed)", r.out)
-	}
-	return r, nil
+	return fs, r, cf
 }

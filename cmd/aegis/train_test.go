@@ -790,9 +790,10 @@ func TestTrainInterrupt(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "final")); err == nil {
 		t.Error("an interrupted run wrote final/")
 	}
-	// Continue it to a nearer end.
-	args[len(args)-5] = fmt.Sprint(n + 2)
-	trainOK(t, append(args[1:], "--resume")...)
+	// Continue it to a nearer end: --resume keeps the run's settings, so the test shortens
+	// the run in its config.json.
+	editConfig(t, out, func(c map[string]any) { c["max_steps"] = n + 2 })
+	trainOK(t, "--out", out, "--resume")
 	if evs := readEvents(t, out); len(evs) != n+2 || evs[n]["step"] != float64(n+1) {
 		t.Errorf("resumed run has %d events", len(evs))
 	}

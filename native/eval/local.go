@@ -19,6 +19,9 @@ import (
 // (by default the eos tokens) or after MaxNewTokens; the stop token is not part of the
 // answer.
 //
+// A prompt longer than the model's context (max_position_embeddings) fails alone; an
+// answer ends where the context is full.
+//
 // Limits: a Model is not safe for concurrent use, so Parallel is 1; the batch's cache holds
 // the longest prompt plus MaxNewTokens for every row.
 type LocalGenerator struct {
@@ -52,6 +55,9 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 		x, err := g.Encode(p)
 		if err == nil && len(x) == 0 {
 			err = errors.New("the prompt encodes to no tokens")
+		}
+		if err == nil {
+			err = g.Model.Config.CheckLength(len(x))
 		}
 		if err != nil {
 			errs[i] = fmt.Errorf("encoding the prompt: %w", err)

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aegis-safety/aegis/native/openai"
@@ -29,6 +31,35 @@ type Client struct {
 	Retries     int           // further tries after a retryable failure (429, 5xx, network, timeout)
 	Backoff     time.Duration // first wait between tries, doubled each time (default 1s, at most 30s)
 	HTTP        *http.Client
+
+	answered int32 // 1 once the server has answered a request (with any status); atomic
+}
+
+// ErrUnreachable is wrapped by the error of a request that could not connect to an
+// endpoint that has never answered: a wrong URL or a server that is not up, not worth a
+// retry (a server that answered before and then refuses is retried: it may be
+// restarting).
+var ErrUnreachable = errors.New("unreachable")
+
+// unreachableError is an ErrUnreachable naming the endpoint and the connection's error.
+type unreachableError struct {
+	endpoint string
+	err      error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("endpoint %s is unreachable (%v)", e.endpoint, e.err)
+}
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// dialFailure returns err's failure to connect (refused, no route, unknown host), or nil
+// for other errors (a connection that broke, a timeout, an HTTP error).
+func dialFailure(err error) *net.OpError {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return op
+	}
+	return nil
 }
 
 // Message is one chat message with text content. Chat sends it as an openai.Message.
@@ -52,7 +83,9 @@ func (e *httpError) Error() string {
 }
 
 // Complete sends the prompt and returns the assistant's answer, retrying with exponential
-// backoff on 429, 5xx, network errors and timeouts. The error names every failed try.
+// backoff on 429, 5xx, network errors and timeouts. The error names every failed try. A
+// connection that fails before the endpoint has ever answered is not retried: the error
+// wraps ErrUnreachable.
 func (c *Client) Complete(ctx context.Context, prompt string) (string, error) {
 	var msgs []Message
 	if c.System != "" {
@@ -80,6 +113,9 @@ func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
 		}
 		if ctx.Err() != nil {
 			return "", ctx.Err()
+		}
+		if op := dialFailure(err); op != nil && atomic.LoadInt32(&c.answered) == 0 {
+			return "", &unreachableError{strings.TrimRight(c.Endpoint, "/"), op}
 		}
 		errs = append(errs, fmt.Sprintf("try %d/%d: %v", try, tries, err))
 		if !retry || try >= tries {
@@ -142,6 +178,7 @@ func (c *Client) once(ctx context.Context, body []byte) (string, bool, error) {
 		return "", true, err // network: connection refused, reset, ...
 	}
 	defer resp.Body.Close()
+	atomic.StoreInt32(&c.answered, 1)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

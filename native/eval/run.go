@@ -78,7 +78,10 @@ type Options struct {
 // ones only judged. Each state change is appended to the log as it happens. A failed
 // attempt keeps its state with Error set and the scan goes on; Run returns how many
 // failed. On cancellation it stops handing out work and returns ctx.Err() after the
-// running batches end; nothing finished is lost.
+// running batches end; nothing finished is lost. An endpoint (of the model or of an LLM
+// judge) that is unreachable from the start stops the scan the same way, with that error
+// (ErrUnreachable), its attempts left as they were; so does the first failure to write
+// the log, which Run returns.
 func Run(ctx context.Context, attempts []*Attempt, o Options) (failed int, err error) {
 	// Judge-only work first (cheap), then generation in batches.
 	var batches [][]*Attempt
@@ -132,7 +135,16 @@ type runner struct {
 
 	mu       sync.Mutex
 	failed   int
-	firstErr error // a log write failure: stop everything
+	firstErr error // a log write failure or an unreachable endpoint: stop everything
+}
+
+// stop records the first error that stops the scan.
+func (r *runner) stop(err error) {
+	r.mu.Lock()
+	if r.firstErr == nil {
+		r.firstErr = err
+	}
+	r.mu.Unlock()
 }
 
 func (r *runner) stopped(ctx context.Context) bool {
@@ -144,11 +156,7 @@ func (r *runner) stopped(ctx context.Context) bool {
 // record logs a's current state.
 func (r *runner) record(a *Attempt) {
 	if err := r.o.Log.Append(a); err != nil {
-		r.mu.Lock()
-		if r.firstErr == nil {
-			r.firstErr = err
-		}
-		r.mu.Unlock()
+		r.stop(err)
 	}
 }
 
@@ -181,6 +189,10 @@ func (r *runner) batch(ctx context.Context, b []*Attempt) {
 	}
 	outs, errs := r.o.Gen.Generate(ctx, prompts)
 	for i, a := range b {
+		if errors.Is(errs[i], ErrUnreachable) {
+			r.stop(errs[i])
+			continue
+		}
 		if errs[i] != nil {
 			if ctx.Err() == nil && !errors.Is(errs[i], context.Canceled) {
 				r.done(a, errs[i])
@@ -196,6 +208,10 @@ func (r *runner) batch(ctx context.Context, b []*Attempt) {
 
 func (r *runner) judge(ctx context.Context, a *Attempt) {
 	v, err := r.o.Judge.Judge(ctx, a.Prompt, *a.Response, a.Category)
+	if errors.Is(err, ErrUnreachable) {
+		r.stop(err)
+		return
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.done(a, err)

@@ -2,10 +2,12 @@ package eval
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/aegis-safety/aegis/native/data"
@@ -16,6 +18,49 @@ import (
 // ErrExists is wrapped by the error of a scan into a folder that already has results,
 // when the scan is told neither to resume nor to overwrite them.
 var ErrExists = errors.New("exists: --resume continues it, --overwrite starts over")
+
+// ErrOtherSetup is wrapped by the error of a resumed scan whose Setup differs from the
+// one its folder records: resuming would mix the answers of two models or the verdicts
+// of two judges in one report.
+var ErrOtherSetup = errors.New("a different model or judge")
+
+// Setup is what a scan measures: the model under test and its judge. Scan records it in
+// the folder (rundir.ScanFile), and a resumed scan must have the same; fields left empty
+// are not recorded. Paths (a local model folder, a judge .wasm file) should be absolute,
+// so that a scan resumed from another folder compares equal.
+type Setup struct {
+	Endpoint      string `json:"endpoint,omitempty"`       // the model's OpenAI-compatible endpoint
+	Model         string `json:"model,omitempty"`          // the endpoint's model name, or the local model folder
+	Adapter       string `json:"adapter,omitempty"`        // a local model's adapter folder
+	Judge         string `json:"judge,omitempty"`          // the judge module: a built-in name or a .wasm file
+	JudgeEndpoint string `json:"judge_endpoint,omitempty"` // an LLM judge's endpoint
+	JudgeModel    string `json:"judge_model,omitempty"`
+	Rubric        string `json:"rubric,omitempty"`
+}
+
+// differences lists the fields of s that differ from was, as "name NEW (the scan has OLD)".
+func (s Setup) differences(was Setup) []string {
+	var out []string
+	add := func(name, now, then string) {
+		if now != then {
+			show := func(v string) string {
+				if v == "" {
+					return "none"
+				}
+				return v
+			}
+			out = append(out, fmt.Sprintf("%s %s (the scan has %s)", name, show(now), show(then)))
+		}
+	}
+	add("endpoint", s.Endpoint, was.Endpoint)
+	add("model", s.Model, was.Model)
+	add("adapter", s.Adapter, was.Adapter)
+	add("judge", s.Judge, was.Judge)
+	add("judge endpoint", s.JudgeEndpoint, was.JudgeEndpoint)
+	add("judge model", s.JudgeModel, was.JudgeModel)
+	add("rubric", s.Rubric, was.Rubric)
+	return out
+}
 
 // ScanConfig describes a scan. Gen and Judge are required; the rest may be zero.
 type ScanConfig struct {
@@ -41,6 +86,9 @@ type ScanConfig struct {
 
 	Model    string // the report's model label
 	Baseline string // results.jsonl of another scan: the report's win rates against it
+	// Setup is what the scan measures, recorded in the folder and checked on resume
+	// (zero: neither).
+	Setup Setup
 
 	// OnStart is called with the number of attempts to finish before any is sent, OnDone
 	// as attempts finish (judged, or failed); never concurrently.
@@ -86,7 +134,8 @@ func (e *ScanError) Unwrap() error {
 // report over every attempt in the log, also after an interruption or failures.
 //
 // The result is non-nil whenever the report was written. An interruption or failed
-// attempts end in a *ScanError; other errors are returned as they are.
+// attempts end in a *ScanError; other errors are returned as they are, the first one
+// when several writes fail (a full disk fails the log, then the report).
 func Scan(ctx context.Context, c ScanConfig) (*ScanResult, error) {
 	results := filepath.Join(c.Dir, rundir.ResultsFile)
 	previous, err := c.prepare(results)
@@ -121,6 +170,9 @@ func Scan(ctx context.Context, c ScanConfig) (*ScanResult, error) {
 		runErr = err
 	}
 	if res.Report, err = WriteReport(c.Dir, c.Model, c.Baseline); err != nil {
+		if runErr != nil && !errors.Is(runErr, context.Canceled) {
+			return nil, runErr // the first failure: the report's is its consequence
+		}
 		return nil, err
 	}
 	switch {
@@ -144,18 +196,60 @@ func (c *ScanConfig) prepare(results string) ([]*Attempt, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(results); err != nil {
-		return nil, nil
+		return nil, c.writeSetup()
 	}
 	switch {
 	case c.Resume:
+		if err := c.checkSetup(); err != nil {
+			return nil, err
+		}
 		if err := jsonl.TrimTorn(results); err != nil {
 			return nil, err
 		}
-		return ReadAttempts(results)
+		prev, err := ReadAttempts(results)
+		if err != nil {
+			return nil, err
+		}
+		return prev, c.writeSetup()
 	case c.Overwrite:
-		return nil, os.Remove(results)
+		if err := os.Remove(results); err != nil {
+			return nil, err
+		}
+		return nil, c.writeSetup()
 	}
 	return nil, fmt.Errorf("%s %w", results, ErrExists)
+}
+
+// checkSetup refuses to resume a scan whose folder records another Setup. A folder
+// without one (written before scans recorded it) is taken as it is.
+func (c *ScanConfig) checkSetup() error {
+	if c.Setup == (Setup{}) {
+		return nil
+	}
+	path := filepath.Join(c.Dir, rundir.ScanFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var was Setup
+	if err := json.Unmarshal(b, &was); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if d := c.Setup.differences(was); len(d) > 0 {
+		return fmt.Errorf("the scan in %s is of %w: %s; resuming would mix them in one report: keep its settings, --overwrite it, or choose another --out",
+			c.Dir, ErrOtherSetup, strings.Join(d, ", "))
+	}
+	return nil
+}
+
+// writeSetup records the scan's Setup in its folder.
+func (c *ScanConfig) writeSetup() error {
+	if c.Setup == (Setup{}) {
+		return nil
+	}
+	return jsonl.WriteJSON(filepath.Join(c.Dir, rundir.ScanFile), c.Setup)
 }
 
 // progress reports the start and serializes OnDone.

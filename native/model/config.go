@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
+
+	"github.com/aegis-safety/aegis/native/regfile"
 )
 
 // Config is the subset of a Hugging Face config.json that defines the computation.
@@ -63,13 +64,22 @@ func (s *Scaling) Kind() string {
 
 // LoadConfig reads and validates a config.json.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	// fillDefaults takes a missing rope_theta for transformers' default; one that is
+	// written must be positive.
+	var given struct {
+		RopeTheta *float64 `json:"rope_theta"`
+	}
+	json.Unmarshal(b, &given)
+	if t := given.RopeTheta; t != nil && !(*t > 0) {
+		return nil, fmt.Errorf("%s: rope_theta must be positive, got %v", path, *t)
 	}
 	c.fillDefaults()
 	if err := c.Validate(); err != nil {
@@ -157,6 +167,22 @@ func (c *Config) Validate() error {
 	}
 	if w := c.SlidingWindow; w != nil && *w < 0 {
 		return fmt.Errorf("sliding_window must not be negative")
+	}
+	if c.MaxPositions < 0 {
+		return fmt.Errorf("max_position_embeddings must not be negative, got %d", c.MaxPositions)
+	}
+	if c.MaxWindowLayers < 0 {
+		return fmt.Errorf("max_window_layers must not be negative, got %d", c.MaxWindowLayers)
+	}
+	return nil
+}
+
+// CheckLength refuses a sequence of n tokens that does not fit the model's context
+// (max_position_embeddings; a config without one sets no limit): positions beyond it
+// were never trained, and the cost of attention grows with n².
+func (c *Config) CheckLength(n int) error {
+	if c.MaxPositions > 0 && n > c.MaxPositions {
+		return fmt.Errorf("%d tokens are more than the model's context of %d (max_position_embeddings)", n, c.MaxPositions)
 	}
 	return nil
 }

@@ -99,3 +99,51 @@ func TestDecodeOnTokenAndErrors(t *testing.T) {
 		t.Error("three samplers for two rows accepted")
 	}
 }
+
+// TestDecodeOnLogits: OnLogits sees each row's chosen token with the logits it was drawn
+// from, which are Forward's logits over the prompt and the tokens before it (minus the
+// debias row), just before OnToken sees the token.
+func TestDecodeOnLogits(t *testing.T) {
+	m := tinyModel(t, "llama", 43)
+	prompts := [][]int32{{1, 2, 3, 4}, {5, 6}}
+	debias := [][]float32{{0, 2, -1}}
+	V := m.Config.VocabSize
+	seen := make([][][]float32, len(prompts))
+	var order []string
+	out, err := m.Decode(context.Background(), prompts, DecodeOptions{MaxNewTokens: 5, Samplers: []*Sampler{NewSampler(Sampling{Temperature: 1}, 3)},
+		Debias: debias,
+		OnLogits: func(r int, id int32, logits []float32) {
+			seen[r] = append(seen[r], slices.Clone(logits))
+			order = append(order, "logits")
+		},
+		OnToken: func(r int, id int32) bool { order = append(order, "token"); return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(order); i += 2 {
+		if order[i] != "logits" || order[i+1] != "token" {
+			t.Fatalf("calls in the order %v", order)
+		}
+	}
+	for r, p := range prompts {
+		if len(seen[r]) != len(out[r]) {
+			t.Fatalf("row %d: %d logits rows for %d tokens", r, len(seen[r]), len(out[r]))
+		}
+		ids := append(slices.Clone(p), out[r]...)
+		logits, err := m.Forward(&Batch{B: 1, T: len(ids), IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range out[r] {
+			want := slices.Clone(logits[(len(p)+k-1)*V : (len(p)+k)*V])
+			if k < len(debias) {
+				SubBias(want, debias[k])
+			}
+			for v := range V {
+				if d := want[v] - seen[r][k][v]; d > 1e-4 || d < -1e-4 {
+					t.Fatalf("row %d token %d: logit %d is %g, Forward gives %g", r, k, v, seen[r][k][v], want[v])
+				}
+			}
+		}
+	}
+}

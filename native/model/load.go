@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/aegis-safety/aegis/native/regfile"
 	"github.com/aegis-safety/aegis/native/safetensors"
 )
 
@@ -149,7 +150,7 @@ func LoadAdapted(dir, adapter string, opt Options) (*Model, error) {
 // adapter_model.safetensors) as a new adapter set called name, enabled and frozen.
 func (m *Model) LoadAdapter(dir, name string) (*Adapter, error) {
 	path := filepath.Join(dir, "adapter_config.json")
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("adapter %s: %w", dir, notExist(err))
 	}

@@ -1,8 +1,9 @@
 // Package openai holds the OpenAI chat-completions wire format, as both sides of aegis
 // speak it: the request (ChatRequest, Message, Content, StreamOptions), the response
-// (ChatCompletion, Choice, ResponseMessage, Usage), the streaming chunk
+// (ChatCompletion, Choice, ResponseMessage, Usage, ChoiceLogprobs), the streaming chunk
 // (ChatCompletionChunk, ChunkChoice, Delta), the error body (ErrorResponse, Error) and
-// the models list (ModelList, Model).
+// the models list (ModelList, Model); and the legacy text completions of
+// /v1/completions (CompletionRequest, Completion, CompletionChoice, CompletionLogprobs).
 //
 // Field names and JSON tags are those of OpenAI's API reference, so the client in package
 // eval talks to vLLM, TGI, llama.cpp or Ollama, and aegis serve's /v1 answers OpenAI's own
@@ -31,6 +32,10 @@ type ChatRequest struct {
 	Stop                json.RawMessage `json:"stop,omitempty"` // null, a string, or a list of strings
 	Stream              bool            `json:"stream,omitempty"`
 	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+	// Logprobs asks for the log-probability of each answer token, and TopLogprobs (0 to
+	// 20, with Logprobs) for that many most likely tokens at each position.
+	Logprobs    *bool `json:"logprobs,omitempty"`
+	TopLogprobs *int  `json:"top_logprobs,omitempty"`
 }
 
 // StreamOptions are the options of a streamed request.
@@ -104,8 +109,32 @@ type ChatCompletion struct {
 type Choice struct {
 	Index        int             `json:"index"`
 	Message      ResponseMessage `json:"message"`
-	Logprobs     json.RawMessage `json:"logprobs"` // null unless asked for
+	Logprobs     *ChoiceLogprobs `json:"logprobs"` // null unless asked for
 	FinishReason string          `json:"finish_reason"`
+}
+
+// ChoiceLogprobs are the log-probabilities of a choice's tokens (of a chunk's tokens, in
+// a stream): Content for the message content; Refusal, for a refusal, is null here.
+type ChoiceLogprobs struct {
+	Content []TokenLogprob `json:"content"`
+	Refusal []TokenLogprob `json:"refusal"`
+}
+
+// TokenLogprob is one token of an answer: its text, log-probability, UTF-8 bytes (a
+// token may hold part of a character; the bytes of successive tokens join to the text)
+// and the most likely tokens at its position.
+type TokenLogprob struct {
+	Token       string       `json:"token"`
+	Logprob     float64      `json:"logprob"`
+	Bytes       []int        `json:"bytes"`
+	TopLogprobs []TopLogprob `json:"top_logprobs"`
+}
+
+// TopLogprob is one of the most likely tokens at a position.
+type TopLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
 }
 
 // ResponseMessage is the assistant's message in a Choice. Content and Refusal may be null.
@@ -139,7 +168,7 @@ type ChatCompletionChunk struct {
 type ChunkChoice struct {
 	Index        int             `json:"index"`
 	Delta        Delta           `json:"delta"`
-	Logprobs     json.RawMessage `json:"logprobs"`      // null unless asked for
+	Logprobs     *ChoiceLogprobs `json:"logprobs"`      // null unless asked for
 	FinishReason *string         `json:"finish_reason"` // null until the choice's last chunk
 }
 
@@ -178,4 +207,57 @@ type Model struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"` // Unix seconds
 	OwnedBy string `json:"owned_by"`
+}
+
+// CompletionRequest is the body of POST /v1/completions (legacy text completions).
+type CompletionRequest struct {
+	Model string `json:"model"`
+	// Prompt is a string, a list of strings, a list of token ids or a list of lists of
+	// token ids; each prompt is completed N times.
+	Prompt        json.RawMessage `json:"prompt"`
+	MaxTokens     *int            `json:"max_tokens,omitempty"`
+	Temperature   *float64        `json:"temperature,omitempty"`
+	TopP          *float64        `json:"top_p,omitempty"`
+	N             *int            `json:"n,omitempty"`
+	Stop          json.RawMessage `json:"stop,omitempty"`
+	Seed          *int64          `json:"seed,omitempty"`
+	Stream        bool            `json:"stream,omitempty"`
+	StreamOptions *StreamOptions  `json:"stream_options,omitempty"`
+	// Logprobs asks for the log-probabilities of the tokens and of the Logprobs most
+	// likely tokens at each position.
+	Logprobs *int `json:"logprobs,omitempty"`
+	// Echo returns the prompt before the completion (with its logprobs when asked).
+	Echo bool `json:"echo,omitempty"`
+}
+
+// Completion is the answer to a text completion request (object "text_completion"),
+// and, with Usage null or absent, one chunk of a streamed answer.
+type Completion struct {
+	ID      string             `json:"id"`
+	Object  string             `json:"object"`
+	Created int64              `json:"created"`
+	Model   string             `json:"model"`
+	Choices []CompletionChoice `json:"choices"`
+	// Usage is set on an answer; in a stream it is absent unless the request set
+	// stream_options.include_usage, then null on every chunk but the last.
+	Usage json.RawMessage `json:"usage,omitempty"`
+}
+
+// CompletionChoice is one completion of one prompt: choice i*n+j is the j-th of prompt i.
+type CompletionChoice struct {
+	Index        int                 `json:"index"`
+	Text         string              `json:"text"`
+	Logprobs     *CompletionLogprobs `json:"logprobs"`      // null unless asked for
+	FinishReason *string             `json:"finish_reason"` // null until a streamed choice's last chunk
+}
+
+// CompletionLogprobs are a completion's tokens, their log-probabilities (null for the
+// first token of an echoed prompt, which has no context), the most likely tokens at each
+// position with theirs (the chosen token among them), and each token's offset in the
+// text, in characters.
+type CompletionLogprobs struct {
+	Tokens        []string             `json:"tokens"`
+	TokenLogprobs []*float64           `json:"token_logprobs"`
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
+	TextOffset    []int                `json:"text_offset"`
 }

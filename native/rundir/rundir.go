@@ -13,6 +13,8 @@
 //	pairs.jsonl       the preference pairs a demo retrofit trained on, kept as a record
 //	results.jsonl     an eval scan's attempts, one a line
 //	report.json       an eval scan's report (report.md the same for people)
+//	scan.json         what an eval scan is of (endpoint or model, judge), written at its
+//	                  start; a resumed scan must be of the same
 //
 // The package holds names and a small struct only, so that any reader can import it.
 package rundir
@@ -32,6 +34,7 @@ const (
 	ResultsFile    = "results.jsonl"
 	ReportFile     = "report.json"
 	ReportMarkdown = "report.md"
+	ScanFile       = "scan.json"
 	// LogFile is the output of a run the server launched.
 	LogFile = "aegis.log"
 

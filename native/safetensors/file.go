@@ -2,13 +2,16 @@ package safetensors
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
 	"slices"
 
 	"github.com/aegis-safety/aegis/kernels"
+	"github.com/aegis-safety/aegis/native/regfile"
 )
 
 // File is an open safetensors file.
@@ -23,6 +26,9 @@ type File struct {
 
 // Open opens and validates the safetensors file at path.
 func Open(path string) (*File, error) {
+	if err := regfile.Check(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("safetensors: %w", err) // before opening: a named pipe would block
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)

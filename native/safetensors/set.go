@@ -8,10 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/aegis-safety/aegis/native/regfile"
 )
 
 // The file names transformers uses for the shard index and for an unsharded model.
@@ -34,7 +35,7 @@ type Set struct {
 // and it must list exactly the tensors those files hold.
 func OpenModel(dir string) (*Set, error) {
 	indexPath := filepath.Join(dir, indexName)
-	data, err := os.ReadFile(indexPath)
+	data, err := regfile.ReadFile(indexPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return OpenSet(filepath.Join(dir, singleName))
 	}

@@ -3,8 +3,10 @@
 // pool of instances so that each goroutine calls its own, and discards an instance after
 // any error so that a module's broken state never leaks into the next call.
 //
-// Every resource a module can consume is bounded (Limits): linear memory, time per call,
-// output size, module size, captured stdout/stderr, and the number of live instances.
+// Every resource a module can consume is bounded (Limits): compilation time (and, through
+// a limit on block nesting, a single function's compilation), linear memory, time per
+// call, output size, module size, captured stdout/stderr, and the number of live
+// instances.
 // Modules may import nothing, or the wasi_snapshot_preview1 functions a Go or
 // AssemblyScript reactor needs; they get no files, no sockets, no environment and no
 // arguments. Every failure is an *Error naming the module, never a panic.
@@ -22,9 +24,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -33,22 +37,24 @@ import (
 
 // Limits bound what one module may consume. Zero fields take the defaults.
 type Limits struct {
-	MemoryPages  uint32        // linear memory per instance, in 64 KiB pages (default 2048 = 128 MiB)
-	CallTimeout  time.Duration // wall time per call, including instantiation (default 10s)
-	MaxOutput    int           // bytes of one output document (default 4 MiB)
-	MaxModule    int           // bytes of the .wasm file (default 32 MiB)
-	MaxStdio     int           // bytes of stdout and of stderr kept per call (default 64 KiB)
-	MaxInstances int           // live instances per module (default GOMAXPROCS)
+	MemoryPages    uint32        // linear memory per instance, in 64 KiB pages (default 2048 = 128 MiB)
+	CallTimeout    time.Duration // wall time per call, including instantiation (default 10s)
+	CompileTimeout time.Duration // wall time to compile a module (default 10s)
+	MaxOutput      int           // bytes of one output document (default 4 MiB)
+	MaxModule      int           // bytes of the .wasm file (default 32 MiB)
+	MaxStdio       int           // bytes of stdout and of stderr kept per call (default 64 KiB)
+	MaxInstances   int           // live instances per module (default GOMAXPROCS)
 }
 
 // DefaultLimits are the limits a zero Limits means.
 var DefaultLimits = Limits{
-	MemoryPages:  2048,
-	CallTimeout:  10 * time.Second,
-	MaxOutput:    4 << 20,
-	MaxModule:    32 << 20,
-	MaxStdio:     64 << 10,
-	MaxInstances: 0, // GOMAXPROCS at the time the Host is made
+	MemoryPages:    2048,
+	CallTimeout:    10 * time.Second,
+	CompileTimeout: 10 * time.Second,
+	MaxOutput:      4 << 20,
+	MaxModule:      32 << 20,
+	MaxStdio:       64 << 10,
+	MaxInstances:   0, // GOMAXPROCS at the time the Host is made
 }
 
 func (l Limits) withDefaults() Limits {
@@ -58,6 +64,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.CallTimeout <= 0 {
 		l.CallTimeout = d.CallTimeout
+	}
+	if l.CompileTimeout <= 0 {
+		l.CompileTimeout = d.CompileTimeout
 	}
 	if l.MaxOutput <= 0 {
 		l.MaxOutput = d.MaxOutput
@@ -92,8 +101,22 @@ type Error struct {
 	Err    error
 }
 
+// Error is the message in one line, without control characters: it may quote text the
+// module wrote (its error document, its stderr), which must not move a terminal's cursor,
+// change its colours or reorder what is shown.
 func (e *Error) Error() string {
-	return "module " + e.Module + ": " + strings.Join(strings.Fields(e.Err.Error()), " ")
+	return "module " + printable(e.Module) + ": " + printable(strings.Join(strings.Fields(e.Err.Error()), " "))
+}
+
+// printable drops control and format characters (C0, C1, DEL, bidirectional overrides,
+// zero-width characters) and replaces invalid UTF-8.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -105,6 +128,10 @@ var ErrTimeout = errors.New("time limit exceeded")
 type Host struct {
 	rt     wazero.Runtime
 	limits Limits
+
+	mu        sync.Mutex
+	compiling int  // compilations running, some perhaps given up on (see compile)
+	closing   bool // Close was called while compilations ran: the last one closes rt
 }
 
 // CacheDir is the default directory of the compilation cache.
@@ -144,8 +171,19 @@ func NewHost(ctx context.Context, limits Limits, cacheDir string) (*Host, error)
 // Limits returns the host's limits with defaults filled in.
 func (h *Host) Limits() Limits { return h.limits }
 
-// Close releases every module of the host.
-func (h *Host) Close(ctx context.Context) error { return h.rt.Close(ctx) }
+// Close releases every module of the host. A compilation that was given up on may still
+// be running: the runtime is then closed when it ends, since closing it under a running
+// compilation would crash wazero.
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.compiling > 0 {
+		h.closing = true
+		h.mu.Unlock()
+		return nil
+	}
+	h.mu.Unlock()
+	return h.rt.Close(ctx)
+}
 
 // Module is a compiled module and its pool of instances. It is safe for concurrent use.
 type Module struct {
@@ -163,6 +201,13 @@ type Module struct {
 // or a file name). The module is instantiated once to check its ABI version and read its
 // manifest.
 func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	return h.load(ctx, name, wasm, h.limits.CompileTimeout)
+}
+
+// load is Load with a compile time limit (0: none, for the built-in modules, which are
+// part of aegis and cached on disk after their first compilation, however slowly a busy
+// machine makes that).
+func (h *Host) load(ctx context.Context, name string, wasm []byte, compileTimeout time.Duration) (*Module, error) {
 	fail := func(format string, a ...any) (*Module, error) {
 		return nil, &Error{name, fmt.Errorf(format, a...)}
 	}
@@ -172,9 +217,9 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return fail("not a WebAssembly binary (no \\0asm header)")
 	}
-	compiled, err := h.rt.CompileModule(ctx, wasm)
+	compiled, err := h.compile(ctx, wasm, compileTimeout)
 	if err != nil {
-		return fail("invalid module: %v", err)
+		return nil, &Error{name, err}
 	}
 	m := &Module{name: name, host: h, compiled: compiled, slots: make(chan struct{}, h.limits.MaxInstances)}
 	if err := m.check(wasm); err != nil {
@@ -194,6 +239,81 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 	}
 	return m, nil
 }
+
+// compile compiles a module under CompileTimeout, returning when ctx ends. wazero checks
+// ctx only between functions, and only when it compiles with more than one worker, so it
+// is given at least two; a function nested deeper than MaxNesting, which alone would
+// compile for minutes, is refused before. A compilation given up on runs on in the
+// background only until wazero next checks ctx (one function of bounded nesting), and
+// its result is closed.
+func (h *Host) compile(ctx context.Context, wasm []byte, timeout time.Duration) (wazero.CompiledModule, error) {
+	if err := checkNesting(wasm, MaxNesting); err != nil {
+		return nil, fmt.Errorf("invalid module: %v", err)
+	}
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	ctx = experimental.WithCompilationWorkers(ctx, compileWorkers())
+	type result struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan result, 1)
+	abandoned := false // under h.mu, as the send on done
+	h.mu.Lock()
+	h.compiling++
+	h.mu.Unlock()
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil { // defence in depth: a compiler bug must not end the process
+				r = result{nil, fmt.Errorf("compiler failure: %v", p)}
+			}
+			h.mu.Lock()
+			h.compiling--
+			gaveUp, last := abandoned, h.closing && h.compiling == 0
+			done <- r
+			h.mu.Unlock()
+			if gaveUp && r.err == nil {
+				r.c.Close(context.Background())
+			}
+			if last {
+				h.rt.Close(context.Background())
+			}
+		}()
+		r.c, r.err = h.rt.CompileModule(ctx, wasm)
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		h.mu.Lock()
+		abandoned = true
+		select {
+		case r = <-done: // it ended meanwhile: use its result
+		default:
+			r.err = ctx.Err()
+		}
+		h.mu.Unlock()
+	}
+	switch {
+	case r.err == nil:
+		return r.c, nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, fmt.Errorf("compilation: %w (%s)", ErrTimeout, timeout)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("compilation: %w", context.Canceled)
+	}
+	return nil, fmt.Errorf("invalid module: %v", r.err)
+}
+
+// compileWorkers is the number of goroutines that compile a module's functions: the
+// processors Go uses, at least two (see compile) and at most eight.
+func compileWorkers() int { return min(max(2, runtime.GOMAXPROCS(0)), 8) }
 
 // check refuses forbidden imports and missing or mistyped exports before any code runs.
 func (m *Module) check(wasm []byte) error {
@@ -275,7 +395,7 @@ func (m *Module) handshake(ctx context.Context, in *instance) error {
 	if err := json.Unmarshal(doc, &m.manifest); err != nil {
 		return &Error{m.name, fmt.Errorf("manifest is not valid JSON: %v", err)}
 	}
-	if err := m.manifest.Validate(); err != nil {
+	if err := checkManifest(&m.manifest); err != nil {
 		return &Error{m.name, err}
 	}
 	return nil

@@ -24,7 +24,8 @@ type ChatConfig struct {
 	BF16 bool
 	// Template overrides the tokenizer's chat template (a built-in name or template source).
 	Template string
-	// MaxTokens caps max_tokens (default 256).
+	// MaxTokens is the most tokens an answer may have: max_tokens above it is refused
+	// (default 256).
 	MaxTokens int
 }
 

@@ -81,8 +81,9 @@ func TestEvalClient(t *testing.T) {
 		t.Fatalf("system: %q %v, want %q", got, err, want)
 	}
 
-	// max_tokens: as asked, the server's cap (cm.MaxTokens) when over it or unset.
-	for _, k := range []struct{ asked, decoded int }{{1, 1}, {3, 3}, {500, cm.MaxTokens}, {0, cm.MaxTokens}} {
+	// max_tokens: as asked, the server's cap (cm.MaxTokens) when unset; over the cap it
+	// is refused (TestEvalClientErrors).
+	for _, k := range []struct{ asked, decoded int }{{1, 1}, {3, 3}, {cm.MaxTokens, cm.MaxTokens}, {0, cm.MaxTokens}} {
 		mc := *c
 		mc.MaxTokens = k.asked
 		got, err := mc.Complete(ctx, "the lazy dog")
@@ -156,9 +157,10 @@ func TestEvalClientErrors(t *testing.T) {
 		client eval.Client
 		want   []string
 	}{
-		{"unknown model", eval.Client{Model: "gpt-x"}, []string{"try 1/3: HTTP 404", `The model \"gpt-x\" does not exist`, "model_not_found"}},
-		{"bad temperature", eval.Client{Model: "tiny", Temperature: 3}, []string{"try 1/3: HTTP 400", "temperature must be in [0, 2]", `"param":"temperature"`}},
-		{"bad max_tokens", eval.Client{Model: "tiny", MaxTokens: -1}, []string{"try 1/3: HTTP 400", "max_tokens must be at least 1"}},
+		{"unknown model", eval.Client{Model: "gpt-x"}, []string{"try 1/3: HTTP 404", `The model 'gpt-x' does not exist`, "model_not_found"}},
+		{"bad temperature", eval.Client{Model: "tiny", Temperature: 3}, []string{"try 1/3: HTTP 400", "'temperature' must be between 0 and 2", `"param":"temperature"`}},
+		{"bad max_tokens", eval.Client{Model: "tiny", MaxTokens: -1}, []string{"try 1/3: HTTP 400", "Expected a value >= 1, but got -1"}},
+		{"max_tokens over the cap", eval.Client{Model: "tiny", MaxTokens: 500}, []string{"try 1/3: HTTP 400", "max_tokens is too large: 500", `"param":"max_tokens"`}},
 	} {
 		requests.Store(0)
 		c := tc.client

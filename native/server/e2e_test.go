@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -291,4 +292,46 @@ func TestE2EOffline(t *testing.T) {
 		t.Errorf("the judge module was not fetched: %v", seen)
 	}
 	shot(t, ctx, "offline")
+}
+
+// TestE2ECORS: in a real browser, a page of the origin named by CORSOrigin calls /v1
+// with a token and OpenAI client headers (a preflighted request) and reads the answer,
+// and reads a refusal too; a page of another origin is blocked by the browser.
+func TestE2ECORS(t *testing.T) {
+	ctx := browser(t)
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html><title>app</title><p>app</p>")
+	})
+	app, other := httptest.NewServer(page), httptest.NewServer(page)
+	defer app.Close()
+	defer other.Close()
+	_, api := newServer(t, Options{Chat: chatModel(t), Token: "tok", CORSOrigin: app.URL})
+	call := func(origin, token string) string {
+		t.Helper()
+		js := `(async () => {
+  try {
+    const r = await fetch(` + strconv.Quote(api.URL+"/v1/chat/completions") + `, {method: "POST",
+      headers: {"Authorization": "Bearer ` + token + `", "Content-Type": "application/json", "X-Stainless-OS": "Linux"},
+      body: JSON.stringify({model: "tiny", messages: [{role: "user", content: "hi"}], max_tokens: 2})});
+    const j = await r.json();
+    return r.status + " " + (j.object || j.error.code);
+  } catch (e) { return "blocked: " + e.name; }
+})()`
+		var res string
+		if err := chromedp.Run(ctx, chromedp.Navigate(origin+"/"), chromedp.WaitVisible("p", chromedp.ByQuery),
+			chromedp.Evaluate(js, &res, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if got := call(app.URL, "tok"); got != "200 chat.completion" {
+		t.Errorf("the allowed origin: %q", got)
+	}
+	if got := call(app.URL, "wrong"); got != "401 invalid_api_key" {
+		t.Errorf("the allowed origin with a wrong token: %q", got)
+	}
+	if got := call(other.URL, "tok"); got != "blocked: TypeError" {
+		t.Errorf("another origin: %q", got)
+	}
 }

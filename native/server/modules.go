@@ -25,7 +25,7 @@ import (
 
 // UploadLimits are the default limits an uploaded module is checked and run under:
 // tighter than the CLI's, since anyone with the token can upload.
-var UploadLimits = sandbox.Limits{MemoryPages: 512, CallTimeout: 3 * time.Second, MaxOutput: 1 << 20,
+var UploadLimits = sandbox.Limits{MemoryPages: 512, CallTimeout: 3 * time.Second, CompileTimeout: 10 * time.Second, MaxOutput: 1 << 20,
 	MaxModule: 16 << 20, MaxInstances: 1}
 
 // moduleStore knows the built-in modules and keeps uploaded attack modules in

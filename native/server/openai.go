@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +25,7 @@ type ChatModel struct {
 	Tok       *tokenizer.Tokenizer
 	StopIDs   []int32
 	Template  string // chat template override ("": the tokenizer's own)
-	MaxTokens int    // cap and default of max_tokens (default 256)
+	MaxTokens int    // the most tokens an answer may have: max_tokens above it is refused (default 256)
 	Created   int64  // the Unix time /v1/models reports (when the model was loaded)
 
 	once sync.Once
@@ -35,33 +35,8 @@ type ChatModel struct {
 // maxChoices bounds n: each choice is a full decode while others wait.
 const maxChoices = 8
 
-// stopStrings reads "stop": null, a string, or a list of at most 4 strings.
-func stopStrings(raw json.RawMessage) ([]string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		if one == "" {
-			return nil, nil
-		}
-		return []string{one}, nil
-	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, badRequest("stop must be a string or a list of strings")
-	}
-	if len(list) > 4 {
-		return nil, badRequest("stop takes at most 4 sequences")
-	}
-	var out []string
-	for _, s := range list {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
+// defaultMaxTokens is ChatModel.MaxTokens when it is not set.
+const defaultMaxTokens = 256
 
 func (c *ChatModel) object() openai.Model {
 	return openai.Model{ID: c.Name, Object: "model", Created: c.Created, OwnedBy: "aegis"}
@@ -137,7 +112,7 @@ func (j chatJob) choice(i int) decodeJob {
 func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 	c := s.opt.Chat
 	if c == nil {
-		apiErr(http.StatusServiceUnavailable, "server_error", "", "", "no model loaded: start aegis serve with --model DIR").write(w)
+		noModel().write(w)
 		return
 	}
 	j, e := s.parseChat(c, w, r)
@@ -154,140 +129,274 @@ func (s *Server) apiChat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func noModel() *apiError {
+	return apiErr(http.StatusServiceUnavailable, "server_error", "", "", "no model loaded: start aegis serve with --model DIR")
+}
+
+// chatParams are the chat request's parameters as read from the body.
+type chatParams struct {
+	model               string
+	messages            []tokenizer.Message
+	maxTokens, maxCompl *int
+	n                   *int
+	seed                *int64
+	temperature, topP   *float64
+	stop                []string
+	stream              bool
+	includeUsage        bool
+	logprobs            bool
+	topLogprobs         *int
+}
+
+// readChat reads the body of a chat request: the parameters it implements, each of the
+// right type; any other member is refused.
+func (s *Server) readChat(w http.ResponseWriter, r *http.Request) (*chatParams, *apiError) {
+	o, e := readBody(w, r, s.opt.MaxBody)
+	if e != nil {
+		return nil, e
+	}
+	var p chatParams
+	for _, g := range []struct {
+		name string
+		dst  any
+	}{{"model", &p.model}, {"max_tokens", &p.maxTokens}, {"max_completion_tokens", &p.maxCompl}, {"n", &p.n},
+		{"seed", &p.seed}, {"temperature", &p.temperature}, {"top_p", &p.topP}, {"stream", &p.stream},
+		{"logprobs", &p.logprobs}, {"top_logprobs", &p.topLogprobs}} {
+		if e := o.get(g.name, g.dst); e != nil {
+			return nil, e
+		}
+	}
+	if p.messages, e = chatMessages(o); e != nil {
+		return nil, e
+	}
+	if p.stop, e = stopStrings(o); e != nil {
+		return nil, e
+	}
+	if p.includeUsage, e = streamOptions(o, p.stream); e != nil {
+		return nil, e
+	}
+	for _, name := range []string{"presence_penalty", "frequency_penalty"} {
+		if e := o.onlyDefault(name, 0, "aegis serve applies no repetition penalties"); e != nil {
+			return nil, e
+		}
+	}
+	if e := o.done(); e != nil {
+		return nil, e
+	}
+	return &p, nil
+}
+
 // parseChat reads a request for c and checks it, in OpenAI's terms: the job, or the error
 // to answer with.
 func (s *Server) parseChat(c *ChatModel, w http.ResponseWriter, r *http.Request) (chatJob, *apiError) {
-	req, e := s.readChat(w, r)
+	p, e := s.readChat(w, r)
 	if e != nil {
 		return chatJob{}, e
 	}
-	if req.Model != "" && req.Model != c.Name {
-		return chatJob{}, apiErr(http.StatusNotFound, "invalid_request_error", "model", "model_not_found",
-			fmt.Sprintf("The model %q does not exist; this server serves %q", req.Model, c.Name))
+	if e := c.checkModel(p.model); e != nil {
+		return chatJob{}, e
 	}
-	msgs, e := chatMessages(req.Messages)
+	if p.messages == nil {
+		return chatJob{}, missing("messages")
+	}
+	samp, e := sampling(p.temperature, p.topP)
 	if e != nil {
 		return chatJob{}, e
 	}
-	maxNew, e := c.maxNew(req)
+	n, e := choices(p.n)
 	if e != nil {
 		return chatJob{}, e
 	}
-	samp, e := sampling(req)
-	if e != nil {
-		return chatJob{}, e
-	}
-	n := 1
-	if req.N != nil {
-		if n = *req.N; n < 1 || n > maxChoices {
-			return chatJob{}, invalid("n", "n must be between 1 and %d", maxChoices)
+	top := 0
+	if p.topLogprobs != nil {
+		if top = *p.topLogprobs; top < 0 || top > maxTopLogprobs {
+			return chatJob{}, invalid("top_logprobs", "'top_logprobs' must be between 0 and %d; got %d.", maxTopLogprobs, top)
+		}
+		if !p.logprobs {
+			return chatJob{}, invalid("top_logprobs", "'top_logprobs' needs 'logprobs' set to true.")
 		}
 	}
-	stops, err := stopStrings(req.Stop)
-	if err != nil {
-		return chatJob{}, invalid("stop", "%v", err)
-	}
-	// Without a seed, sampling differs from request to request, as OpenAI's does.
-	var seed uint64
-	if req.Seed != nil {
-		seed = uint64(*req.Seed)
-	} else if samp.Temperature > 0 {
-		var b [8]byte
-		rand.Read(b[:])
-		seed = binary.LittleEndian.Uint64(b[:])
-	}
-	ids, _, err := c.Tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: c.Template})
+	ids, _, err := c.Tok.EncodeChat(p.messages, tokenizer.ChatOptions{AddGenerationPrompt: true, Template: c.Template})
 	if err != nil {
 		return chatJob{}, invalid("messages", "chat template: %v", err)
 	}
-	if max := c.Model.Config.MaxPositions; max > 0 && len(ids)+maxNew > max {
-		if len(ids) >= max {
-			return chatJob{}, apiErr(http.StatusBadRequest, "invalid_request_error", "messages", "context_length_exceeded",
-				fmt.Sprintf("the prompt is %d tokens; the model's context is %d", len(ids), max))
+	param, asked := "max_tokens", p.maxTokens
+	if p.maxCompl != nil {
+		if asked != nil && *asked != *p.maxCompl {
+			return chatJob{}, invalid("max_completion_tokens", "'max_tokens' (%d) and 'max_completion_tokens' (%d) disagree; set one.", *asked, *p.maxCompl)
 		}
-		maxNew = max - len(ids)
+		param, asked = "max_completion_tokens", p.maxCompl
 	}
-	return chatJob{decodeJob: decodeJob{ids: ids, maxNew: maxNew, samp: samp, seed: seed, stops: stops}, n: n,
-		stream: req.Stream, includeUsage: req.Stream && req.StreamOptions != nil && req.StreamOptions.IncludeUsage}, nil
+	maxNew, e := c.budget(param, asked, 1, 0, "messages", len(ids))
+	if e != nil {
+		return chatJob{}, e
+	}
+	return chatJob{decodeJob: decodeJob{ids: ids, maxNew: maxNew, samp: samp, seed: seed(p.seed, samp), stops: p.stop,
+		logprobs: p.logprobs, top: top, first: true}, n: n, stream: p.stream, includeUsage: p.includeUsage}, nil
 }
 
-// readChat decodes the request body, at most s.opt.MaxBody bytes.
-func (s *Server) readChat(w http.ResponseWriter, r *http.Request) (*openai.ChatRequest, *apiError) {
-	bodyRead := limitBody(w, r, s.opt.MaxBody)
-	var req openai.ChatRequest
-	err := json.NewDecoder(r.Body).Decode(&req)
-	bodyRead()
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, apiErr(http.StatusRequestEntityTooLarge, "invalid_request_error", "", "", fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
-		}
-		return nil, invalid("", "request body: %v", err)
+// checkModel checks a request's model: required, and the one c serves.
+func (c *ChatModel) checkModel(name string) *apiError {
+	if name == "" {
+		return missing("model")
 	}
-	return &req, nil
+	if name != c.Name {
+		return apiErr(http.StatusNotFound, "invalid_request_error", "model", "model_not_found",
+			fmt.Sprintf("The model '%s' does not exist; this server serves '%s'.", name, c.Name))
+	}
+	return nil
 }
 
-// chatMessages reads the conversation as text, with the developer role as system.
-func chatMessages(in []openai.Message) ([]tokenizer.Message, *apiError) {
-	if len(in) == 0 {
-		return nil, invalid("messages", "messages must not be empty")
+// missing is the 400 of a required parameter left out.
+func missing(param string) *apiError {
+	return apiErr(http.StatusBadRequest, "invalid_request_error", param, "missing_required_parameter",
+		fmt.Sprintf("Missing required parameter: '%s'.", param))
+}
+
+// chatMessages reads "messages": a list of {"role", "content"} objects (role system,
+// developer, user or assistant; developer is read as system), nil when absent.
+func chatMessages(o *object) ([]tokenizer.Message, *apiError) {
+	raw, ok := o.raw("messages")
+	if !ok {
+		return nil, nil
 	}
-	msgs := make([]tokenizer.Message, len(in))
-	for i, m := range in {
-		t, err := m.Content.Text()
-		if err != nil {
-			return nil, invalid(fmt.Sprintf("messages[%d].content", i), "%v", err)
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, typeError("messages", "an array of message objects", raw)
+	}
+	if len(list) == 0 {
+		return nil, apiErr(http.StatusBadRequest, "invalid_request_error", "messages", "empty_array",
+			"Invalid 'messages': empty array. Expected an array with minimum length 1.")
+	}
+	msgs := make([]tokenizer.Message, len(list))
+	for i, m := range list {
+		path := fmt.Sprintf("messages[%d]", i)
+		mo, e := readObject(path, m)
+		if e != nil {
+			return nil, e
 		}
-		role := m.Role
+		var role string
+		if e := mo.get("role", &role); e != nil {
+			return nil, e
+		}
+		if role == "" {
+			return nil, missing(path + ".role")
+		}
 		if role == "developer" { // OpenAI's newer name for the system role
 			role = "system"
 		}
-		if role == "" {
-			return nil, invalid(fmt.Sprintf("messages[%d].role", i), "message role is missing")
+		if !slices.Contains([]string{"system", "user", "assistant"}, role) {
+			return nil, apiErr(http.StatusBadRequest, "invalid_request_error", path+".role", "invalid_value",
+				fmt.Sprintf("Invalid value for '%s.role': '%s'; this server takes system, developer, user and assistant messages.", path, role))
+		}
+		content, ok := mo.members["content"]
+		mo.taken["content"] = true
+		if !ok {
+			return nil, missing(path + ".content")
+		}
+		if k := jsonKind(content); k != "a string" && k != "an array" && k != "null" {
+			return nil, typeError(path+".content", "a string or an array of content parts", content)
+		}
+		t, err := openai.Content(content).Text()
+		if err != nil {
+			return nil, invalid(path+".content", "Invalid '%s.content': %v.", path, err)
+		}
+		if e := mo.done(); e != nil {
+			return nil, e
 		}
 		msgs[i] = tokenizer.Message{Role: role, Content: t}
 	}
 	return msgs, nil
 }
 
-// maxNew is the number of tokens to generate: max_tokens or max_completion_tokens (the
-// later one when both are set), capped by c.MaxTokens, which is also the default.
-func (c *ChatModel) maxNew(req *openai.ChatRequest) (int, *apiError) {
-	limit := c.MaxTokens
-	if limit <= 0 {
-		limit = 256
+// limit is the most tokens an answer may have: MaxTokens, or 256 when unset.
+func (c *ChatModel) limit() int {
+	if c.MaxTokens > 0 {
+		return c.MaxTokens
 	}
-	maxNew := limit
-	for _, p := range []struct {
-		v    *int
-		name string
-	}{{req.MaxTokens, "max_tokens"}, {req.MaxCompletionTokens, "max_completion_tokens"}} {
-		if p.v != nil {
-			if *p.v < 1 {
-				return 0, invalid(p.name, "%s must be at least 1", p.name)
-			}
-			maxNew = min(*p.v, limit)
+	return defaultMaxTokens
+}
+
+// budget is the number of tokens to generate after a prompt of promptLen tokens: the
+// asked number (param, at least least), or without one def (0: the server's limit), as
+// far as the model's context leaves room. An asked number above the limit, or one that
+// does not fit in the context after the prompt, is refused, as OpenAI refuses them; so
+// is a prompt that fills the context (promptParam names it).
+func (c *ChatModel) budget(param string, asked *int, least, def int, promptParam string, promptLen int) (int, *apiError) {
+	ctx := c.Model.Config.MaxPositions
+	if ctx > 0 && promptLen >= ctx {
+		return 0, apiErr(http.StatusBadRequest, "invalid_request_error", promptParam, "context_length_exceeded",
+			fmt.Sprintf("This model's maximum context length is %d tokens. However, your %s are %d tokens, which leaves no room for the completion. Please reduce the length of the %s.",
+				ctx, promptParam, promptLen, promptParam))
+	}
+	if asked == nil {
+		n := c.limit()
+		if def > 0 {
+			n = min(n, def)
 		}
+		if ctx > 0 {
+			n = min(n, ctx-promptLen)
+		}
+		return n, nil
 	}
-	return maxNew, nil
+	n := *asked
+	if n < least {
+		return 0, apiErr(http.StatusBadRequest, "invalid_request_error", param, "invalid_value",
+			fmt.Sprintf("Invalid '%s': integer below minimum value. Expected a value >= %d, but got %d instead.", param, least, n))
+	}
+	if n > c.limit() {
+		return 0, apiErr(http.StatusBadRequest, "invalid_request_error", param, "invalid_value",
+			fmt.Sprintf("%s is too large: %d. This server allows at most %d completion tokens (aegis serve --max-tokens).", param, n, c.limit()))
+	}
+	if ctx > 0 && promptLen+n > ctx {
+		return 0, apiErr(http.StatusBadRequest, "invalid_request_error", param, "context_length_exceeded",
+			fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the %s, %d in the completion). Please reduce the length of the %s or completion.",
+				ctx, promptLen+n, promptLen, promptParam, n, promptParam))
+	}
+	return n, nil
 }
 
 // sampling reads temperature and top_p (unset: greedy).
-func sampling(req *openai.ChatRequest) (model.Sampling, *apiError) {
+func sampling(t, p *float64) (model.Sampling, *apiError) {
 	var samp model.Sampling
-	if t := req.Temperature; t != nil {
+	if t != nil {
 		if *t < 0 || *t > 2 {
-			return samp, invalid("temperature", "temperature must be in [0, 2]")
+			return samp, invalid("temperature", "'temperature' must be between 0 and 2; got %g.", *t)
 		}
 		samp.Temperature = *t
 	}
-	if p := req.TopP; p != nil {
+	if p != nil {
 		if *p < 0 || *p > 1 {
-			return samp, invalid("top_p", "top_p must be in [0, 1]")
+			return samp, invalid("top_p", "'top_p' must be between 0 and 1; got %g.", *p)
 		}
 		samp.TopP = *p
 	}
 	return samp, nil
+}
+
+// choices reads n (default 1, at most maxChoices).
+func choices(n *int) (int, *apiError) {
+	if n == nil {
+		return 1, nil
+	}
+	if *n < 1 || *n > maxChoices {
+		return 0, invalid("n", "'n' must be between 1 and %d; got %d.", maxChoices, *n)
+	}
+	return *n, nil
+}
+
+// seed is the sampler's seed: the request's, or without one a random seed when sampling,
+// so that sampling differs from request to request, as OpenAI's does.
+func seed(s *int64, samp model.Sampling) uint64 {
+	if s != nil {
+		return uint64(*s)
+	}
+	if samp.Temperature > 0 {
+		var b [8]byte
+		rand.Read(b[:])
+		return binary.LittleEndian.Uint64(b[:])
+	}
+	return 0
 }
 
 // completion answers j with one chat.completion object holding its n choices.
@@ -295,39 +404,45 @@ func (c *ChatModel) completion(ctx context.Context, w http.ResponseWriter, j cha
 	res := openai.ChatCompletion{ID: j.id, Object: "chat.completion", Created: j.created, Model: c.Name,
 		Usage: &openai.Usage{PromptTokens: len(j.ids)}}
 	for i := range j.n {
-		text, finish, k, err := c.complete(ctx, j.choice(i), nil)
+		a, err := c.complete(ctx, j.choice(i), nil)
 		if err != nil {
 			if ctx.Err() == nil {
 				apiErr(http.StatusInternalServerError, "server_error", "", "", err.Error()).write(w)
 			}
 			return
 		}
-		res.Choices = append(res.Choices, openai.Choice{Index: i, Message: openai.ResponseMessage{Role: "assistant", Content: &text},
-			Logprobs: jsonNull, FinishReason: finish})
-		res.Usage.CompletionTokens += k
+		res.Choices = append(res.Choices, openai.Choice{Index: i, Message: openai.ResponseMessage{Role: "assistant", Content: &a.text},
+			Logprobs: c.chatLogprobs(j.decodeJob, a.toks, 0), FinishReason: a.finish})
+		res.Usage.CompletionTokens += a.n
 	}
 	res.Usage.TotalTokens = res.Usage.PromptTokens + res.Usage.CompletionTokens
 	writeJSON(w, http.StatusOK, res)
 }
 
+// chatLogprobs is the logprobs of toks, the answer's tokens from index from on (nil when
+// the request did not ask for them).
+func (c *ChatModel) chatLogprobs(j decodeJob, toks []genToken, from int) *openai.ChoiceLogprobs {
+	if !j.logprobs {
+		return nil
+	}
+	out := &openai.ChoiceLogprobs{Content: make([]openai.TokenLogprob, len(toks))}
+	for i, t := range toks {
+		out.Content[i] = c.chatLogprob(t.position, j.first && from+i == 0)
+	}
+	return out
+}
+
 // stream answers j as server-sent events: per choice a chunk with the role, one chunk per
-// piece of text as it is decoded and a last chunk with finish_reason; then the usage chunk
-// when asked for, and [DONE]. A client that stops reading is cut off after writeWait, so
-// it cannot hold the model.
+// piece of text as it is decoded (with the logprobs of its tokens when asked) and a last
+// chunk with finish_reason; then the usage chunk when asked for, and [DONE]. A client
+// that stops reading is cut off after writeWait, so it cannot hold the model.
 func (c *ChatModel) stream(ctx context.Context, w http.ResponseWriter, j chatJob) {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Connection", "keep-alive")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	out := startSSE(w)
 	var usage json.RawMessage // left out, or null on every chunk but the usage chunk
 	if j.includeUsage {
 		usage = jsonNull
 	}
 	sendChunk := func(cc openai.ChunkChoice) {
-		cc.Logprobs = jsonNull
 		out.send(openai.ChatCompletionChunk{ID: j.id, Object: "chat.completion.chunk", Created: j.created, Model: c.Name,
 			Choices: []openai.ChunkChoice{cc}, Usage: usage})
 	}
@@ -335,20 +450,22 @@ func (c *ChatModel) stream(ctx context.Context, w http.ResponseWriter, j chatJob
 	for i := range j.n {
 		empty := ""
 		sendChunk(openai.ChunkChoice{Index: i, Delta: openai.Delta{Role: "assistant", Content: &empty}})
-		_, finish, k, err := c.complete(ctx, j.choice(i), func(piece string) bool {
-			sendChunk(openai.ChunkChoice{Index: i, Delta: openai.Delta{Content: &piece}})
+		sent := 0
+		d := j.choice(i)
+		a, err := c.complete(ctx, d, func(piece string, toks []genToken) bool {
+			sendChunk(openai.ChunkChoice{Index: i, Delta: openai.Delta{Content: &piece}, Logprobs: c.chatLogprobs(d, toks, sent)})
+			sent += len(toks)
 			return out.err == nil
 		})
 		if out.err != nil || ctx.Err() != nil {
 			return // the client left or stopped reading
 		}
 		if err != nil {
-			out.send(openai.ErrorResponse{Error: &openai.Error{Message: err.Error(), Type: "server_error"}})
-			send0(w, out.rc)
+			out.fail(err)
 			return
 		}
-		u.CompletionTokens += k
-		sendChunk(openai.ChunkChoice{Index: i, FinishReason: &finish})
+		u.CompletionTokens += a.n
+		sendChunk(openai.ChunkChoice{Index: i, FinishReason: &a.finish})
 	}
 	if j.includeUsage {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
@@ -356,9 +473,18 @@ func (c *ChatModel) stream(ctx context.Context, w http.ResponseWriter, j chatJob
 		out.send(openai.ChatCompletionChunk{ID: j.id, Object: "chat.completion.chunk", Created: j.created, Model: c.Name,
 			Choices: []openai.ChunkChoice{}, Usage: b})
 	}
-	if out.err == nil {
-		send0(w, out.rc)
-	}
+	out.end()
+}
+
+// startSSE answers with server-sent events.
+func startSSE(w http.ResponseWriter) *sseWriter {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return &sseWriter{w: w, rc: http.NewResponseController(w)}
 }
 
 // sseWriter writes server-sent events, each within writeWait; after a failed write it
@@ -381,55 +507,112 @@ func (s *sseWriter) send(v any) {
 	}
 }
 
-// send0 ends a stream.
-func send0(w http.ResponseWriter, rc *http.ResponseController) {
-	rc.SetWriteDeadline(time.Now().Add(writeWait))
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	rc.Flush()
+// fail sends err as an error event and ends the stream.
+func (s *sseWriter) fail(err error) {
+	s.send(openai.ErrorResponse{Error: &openai.Error{Message: err.Error(), Type: "server_error"}})
+	s.end()
+}
+
+// end ends a stream with [DONE], unless a write failed.
+func (s *sseWriter) end() {
+	if s.err != nil {
+		return
+	}
+	s.rc.SetWriteDeadline(time.Now().Add(writeWait))
+	fmt.Fprint(s.w, "data: [DONE]\n\n")
+	s.rc.Flush()
 }
 
 // decodeJob is one answer to decode.
 type decodeJob struct {
-	ids    []int32
-	maxNew int
-	samp   model.Sampling
-	seed   uint64
-	stops  []string
+	ids      []int32
+	maxNew   int
+	samp     model.Sampling
+	seed     uint64
+	stops    []string
+	logprobs bool // record each token's log-probability
+	top      int  // and the top most likely tokens at its position
+	// context are tokens before the answer whose text the answer continues (the end of a
+	// text completion's prompt), so that its first token keeps a leading space a
+	// decoder drops at the start of a text; first says there are none (the answer's first
+	// token begins a text).
+	context []int32
+	first   bool
 }
 
-// complete decodes one answer, waiting for the model's turn. It returns the text (cut
-// before the first stop sequence), the finish reason ("stop": the eos token or a stop
-// sequence; "length": max_tokens or the context), and the number of tokens generated.
-// onText, when set, receives the text as it becomes final (held back while it could be the
-// start of a stop sequence or ends in an incomplete UTF-8 sequence); returning false ends
-// decoding. The concatenation of the pieces is the returned text.
-func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(string) bool) (string, string, int, error) {
+// genToken is a token of an answer: where its text begins in the answer (in bytes) and
+// its log-probabilities.
+type genToken struct {
+	start int
+	position
+}
+
+// answer is a decoded answer: its text (cut before the first stop sequence), the finish
+// reason ("stop": the eos token or a stop sequence; "length": max_tokens or the context),
+// the number of tokens generated, and with logprobs the tokens of the text.
+type answer struct {
+	text, finish string
+	n            int
+	toks         []genToken
+}
+
+// acquire waits for the model's turn (release gives it back).
+func (c *ChatModel) acquire(ctx context.Context) error {
 	c.once.Do(func() { c.turn = make(chan struct{}, 1) })
 	select {
 	case c.turn <- struct{}{}:
-		defer func() { <-c.turn }()
+		return nil
 	case <-ctx.Done():
-		return "", "", 0, ctx.Err()
+		return ctx.Err()
 	}
-	var gen []int32
+}
+
+func (c *ChatModel) release() { <-c.turn }
+
+// complete decodes one answer, waiting for the model's turn. onText, when set, receives
+// the text as it becomes final (held back while it could be the start of a stop sequence
+// or ends in an incomplete UTF-8 sequence), with the tokens (when logprobs are asked for)
+// whose text begins in what it has received; returning false ends decoding. The pieces
+// concatenate to the answer's text and their tokens to its tokens: those whose text
+// begins before a stop sequence cut it, else all the tokens generated (stop ids aside).
+func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(string, []genToken) bool) (answer, error) {
+	if err := c.acquire(ctx); err != nil {
+		return answer{}, err
+	}
+	defer c.release()
+	n := 0
 	stream := c.Tok.NewStream(true) // holds back a token that ends mid-character
-	text, sent := "", ""
+	for _, id := range j.context {
+		stream.Add(id)
+	}
+	var toks []genToken
+	var pending position // the log-probabilities of the token OnToken is about to see
+	text, sent, sentToks := "", "", 0
 	hitStop, quit := false, false
 	emit := func(final bool) {
 		upto := len(text)
 		if !final {
 			upto -= holdBack(text, j.stops)
 		}
-		if onText == nil || upto <= len(sent) || !strings.HasPrefix(text[:upto], sent) {
+		if onText == nil || upto < len(sent) || !strings.HasPrefix(text[:upto], sent) {
+			return
+		}
+		k := sentToks
+		for k < len(toks) && (toks[k].start < upto || final && !hitStop) {
+			k++
+		}
+		if upto == len(sent) && k == sentToks {
 			return
 		}
 		piece := text[len(sent):upto]
 		sent = text[:upto]
-		if !onText(piece) {
+		ts := toks[sentToks:k]
+		sentToks = k
+		if !onText(piece, ts) {
 			quit = true
 		}
 	}
-	out, err := c.Model.Generate(j.ids, model.GenerateOptions{MaxNewTokens: j.maxNew, Sampling: j.samp, Seed: j.seed, StopIDs: c.StopIDs,
+	opt := model.GenerateOptions{MaxNewTokens: j.maxNew, Sampling: j.samp, Seed: j.seed, StopIDs: c.StopIDs,
 		OnToken: func(t int32) bool {
 			if ctx.Err() != nil {
 				return false
@@ -437,7 +620,10 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 			if containsID(c.StopIDs, t) {
 				return true // Generate ends after it
 			}
-			gen = append(gen, t)
+			n++
+			if j.logprobs {
+				toks = append(toks, genToken{start: len(text), position: pending})
+			}
 			text += stream.Add(t)
 			if i := firstStop(text, j.stops); i >= 0 {
 				text, hitStop = text[:i], true
@@ -445,12 +631,16 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 			}
 			emit(false)
 			return !quit
-		}})
+		}}
+	if j.logprobs {
+		opt.OnLogits = func(t int32, logits []float32) { pending = logprobsAt(logits, t, j.top) }
+	}
+	out, err := c.Model.Generate(j.ids, opt)
 	if err := ctx.Err(); err != nil {
-		return "", "", 0, err
+		return answer{}, err
 	}
 	if err != nil {
-		return "", "", 0, err
+		return answer{}, err
 	}
 	if !hitStop { // the end of the text: a held-back incomplete character stays as U+FFFD
 		text += stream.Flush()
@@ -458,14 +648,21 @@ func (c *ChatModel) complete(ctx context.Context, j decodeJob, onText func(strin
 			text, hitStop = text[:i], true
 		}
 	}
+	if hitStop {
+		k := 0
+		for k < len(toks) && toks[k].start < len(text) {
+			k++
+		}
+		toks = toks[:k]
+	}
 	finish := "length"
-	if n := len(out); hitStop || (n > 0 && containsID(c.StopIDs, out[n-1])) {
+	if m := len(out); hitStop || (m > 0 && containsID(c.StopIDs, out[m-1])) {
 		finish = "stop"
 	}
 	if !quit {
 		emit(true)
 	}
-	return text, finish, len(gen), nil
+	return answer{text: text, finish: finish, n: n, toks: toks}, nil
 }
 
 // firstStop is the index of the earliest stop sequence in text, or -1.

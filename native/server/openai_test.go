@@ -138,11 +138,11 @@ func TestOpenAIChat(t *testing.T) {
 
 	for body, code := range map[string]int{
 		`{"model":"other","messages":[{"role":"user","content":"x"}]}`: 404,
-		`{"messages":[]}`: 400,
-		`not json`:        400,
-		`{"messages":[{"role":"user","content":[{"type":"image_url"}]}]}`:                       400,
-		`{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_tokens":2}`: 200,
-		`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<20) + `"}]}`:         413,
+		`{"model":"tiny","messages":[]}`:                               400,
+		`not json`:                                                     400,
+		`{"model":"tiny","messages":[{"role":"user","content":[{"type":"image_url"}]}]}`:                       400,
+		`{"model":"tiny","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_tokens":2}`: 200,
+		`{"model":"tiny","messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<20) + `"}]}`:         413,
 	} {
 		res := post(t, ts.URL+"/v1/chat/completions", body)
 		var e bytes.Buffer
@@ -155,7 +155,7 @@ func TestOpenAIChat(t *testing.T) {
 
 func TestChatWithoutModel(t *testing.T) {
 	_, ts := newServer(t, Options{})
-	if res := post(t, ts.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`); res.StatusCode != 503 {
+	if res := post(t, ts.URL+"/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"x"}]}`); res.StatusCode != 503 {
 		t.Fatal(res.StatusCode)
 	}
 }
@@ -295,14 +295,14 @@ func TestOpenAIShapes(t *testing.T) {
 		t.Fatalf("streamed %q, want %q", text.String(), want)
 	}
 	// Without stream_options there is no usage field at all.
-	for _, ch := range sse(t, ts.URL, `{"messages":[{"role":"user","content":"hello fox"}],"max_tokens":3,"stream":true}`) {
+	for _, ch := range sse(t, ts.URL, `{"model":"tiny","messages":[{"role":"user","content":"hello fox"}],"max_tokens":3,"stream":true}`) {
 		if _, ok := ch["usage"]; ok {
 			t.Fatalf("usage without include_usage: %v", ch)
 		}
 	}
 
 	// n choices, each with its index.
-	code, m = chat(t, ts.URL, `{"messages":[{"role":"user","content":"hello fox"}],"max_tokens":4,"n":2}`)
+	code, m = chat(t, ts.URL, `{"model":"tiny","messages":[{"role":"user","content":"hello fox"}],"max_tokens":4,"n":2}`)
 	if cs := m["choices"].([]any); code != 200 || len(cs) != 2 || cs[1].(map[string]any)["index"] != 1.0 {
 		t.Fatalf("n=2: %d %v", code, m)
 	}
@@ -330,18 +330,18 @@ func TestOpenAIShapes(t *testing.T) {
 		code  int
 		param string
 	}{
-		`{"model":"gpt-x","messages":[{"role":"user","content":"x"}]}`:                   {404, "model"},
-		`{"messages":[{"role":"user","content":"x"}],"temperature":3}`:                   {400, "temperature"},
-		`{"messages":[{"role":"user","content":"x"}],"top_p":1.5}`:                       {400, "top_p"},
-		`{"messages":[{"role":"user","content":"x"}],"n":99}`:                            {400, "n"},
-		`{"messages":[{"role":"user","content":"x"}],"max_tokens":0}`:                    {400, "max_tokens"},
-		`{"messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]}`:      {400, "stop"},
-		`{"messages":[{"role":"user","content":"x"}],"stop":7}`:                          {400, "stop"},
-		`{"messages":[{"role":"user"}]}`:                                                 {400, "messages[0].content"},
-		`{"messages":[{"content":"x"}]}`:                                                 {400, "messages[0].role"},
-		`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 300) + `"}]}`:    {400, "messages"},
-		`{"messages":[{"role":"user","content":"x"}],"max_tokens":` + "1e999" + `}`:      {400, ""},
-		`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}`: {400, "messages[0].content"},
+		`{"model":"gpt-x","messages":[{"role":"user","content":"x"}]}`:                                  {404, "model"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"temperature":3}`:                   {400, "temperature"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"top_p":1.5}`:                       {400, "top_p"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"n":99}`:                            {400, "n"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"max_tokens":0}`:                    {400, "max_tokens"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]}`:      {400, "stop"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"stop":7}`:                          {400, "stop"},
+		`{"model":"tiny","messages":[{"role":"user"}]}`:                                                 {400, "messages[0].content"},
+		`{"model":"tiny","messages":[{"content":"x"}]}`:                                                 {400, "messages[0].role"},
+		`{"model":"tiny","messages":[{"role":"user","content":"` + strings.Repeat("x", 300) + `"}]}`:    {400, "messages"},
+		`{"model":"tiny","messages":[{"role":"user","content":"x"}],"max_tokens":` + "1e999" + `}`:      {400, ""},
+		`{"model":"tiny","messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}`: {400, "messages[0].content"},
 	} {
 		code, m := chat(t, ts.URL, body)
 		e, _ := m["error"].(map[string]any)
@@ -360,7 +360,7 @@ func TestOpenAIShapes(t *testing.T) {
 func TestOpenAIStopAndSeed(t *testing.T) {
 	cm := chatModel(t)
 	_, ts := newServer(t, Options{Chat: cm})
-	base := `{"messages":[{"role":"user","content":"the lazy dog"}],"max_tokens":24`
+	base := `{"model":"tiny","messages":[{"role":"user","content":"the lazy dog"}],"max_tokens":24`
 	_, m := chat(t, ts.URL, base+`}`)
 	full := m["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"].(string)
 	r := []rune(full)

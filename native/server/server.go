@@ -32,6 +32,11 @@ type Options struct {
 	Token string
 	// Chat is the model behind /v1; nil answers 503 there.
 	Chat *ChatModel
+	// CORSOrigin, when set, is a browser origin ("https://app.example:8443", as CheckOrigin
+	// reads it) allowed to call /v1 from its pages: preflights are answered and /v1
+	// answers carry Access-Control-Allow-Origin for it. Other origins get no CORS headers,
+	// and the rest of the server never answers another origin.
+	CORSOrigin string
 	// Launch starts a run (the launch form); nil disables the form.
 	Launch Launcher
 	// ModuleLimits bound uploaded modules when they are checked and run.
@@ -72,6 +77,13 @@ func New(opt Options) (*Server, error) {
 	if opt.Log == nil {
 		opt.Log = log.New(os.Stderr, "serve: ", log.LstdFlags)
 	}
+	if opt.CORSOrigin != "" {
+		o, err := CheckOrigin(opt.CORSOrigin)
+		if err != nil {
+			return nil, err
+		}
+		opt.CORSOrigin = o
+	}
 	s := &Server{opt: opt, mux: http.NewServeMux(), done: make(chan struct{})}
 	s.runs = &store{dir: opt.RunsDir, stale: opt.Stale}
 	if opt.Launch != nil {
@@ -110,32 +122,80 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/models", s.apiModels)
 	m.HandleFunc("GET /v1/models/{model...}", s.apiModel)
 	m.HandleFunc("POST /v1/chat/completions", s.apiChat)
+	m.HandleFunc("POST /v1/completions", s.apiCompletions)
+	m.HandleFunc("/v1/", s.v1Fallback) // every other /v1 request: a JSON 404 or 405
+	m.HandleFunc("/v1", s.v1Fallback)
 }
 
-// ServeHTTP checks the request's host, token and origin, then routes it.
+// ServeHTTP checks the request's host, token and origin, then routes it. Under /v1 every
+// refusal is an OpenAI error object.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	v1 := isV1(r.URL.Path)
+	refuse := func(code int, typ, errCode, msg string) {
+		if v1 {
+			apiErr(code, typ, "", errCode, msg).write(w)
+		} else {
+			http.Error(w, msg, code)
+		}
+	}
+	cors := v1 && s.corsAllowed(r)
+	if cors {
+		s.corsHeaders(w)
+	}
 	if s.opt.Token == "" {
 		// Without a token the server is for this machine only. Checking Host also stops
 		// DNS rebinding: a web page cannot make the browser call us under its own name.
 		if !loopbackHost(r.Host) {
-			http.Error(w, "this server answers only on a loopback address (start it with --token to allow others)", http.StatusForbidden)
+			refuse(http.StatusForbidden, "invalid_request_error", "forbidden", "this server answers only on a loopback address (start it with --token to allow others)")
 			return
 		}
-	} else if !strings.HasPrefix(r.URL.Path, "/static/") {
+	}
+	if cors && r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		s.preflight(w, r) // a preflight carries no credentials
+		return
+	}
+	if s.opt.Token != "" && !strings.HasPrefix(r.URL.Path, "/static/") {
 		if !s.authorized(w, r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="aegis"`)
-			http.Error(w, "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN", http.StatusUnauthorized)
+			refuse(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN")
 			return
 		}
 	}
 	// A state-changing request from another site's page (CSRF) carries that site's Origin.
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
-		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) && !cors {
+		refuse(http.StatusForbidden, "invalid_request_error", "forbidden", "cross-origin request refused")
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// isV1 reports whether path is under the OpenAI-compatible API.
+func isV1(path string) bool { return path == "/v1" || strings.HasPrefix(path, "/v1/") }
+
+// v1Methods is the method a /v1 path answers ("" for a path it does not know).
+func v1Methods(path string) string {
+	switch {
+	case path == "/v1/models" || strings.HasPrefix(path, "/v1/models/"):
+		return "GET, HEAD"
+	case path == "/v1/chat/completions" || path == "/v1/completions":
+		return "POST"
+	}
+	return ""
+}
+
+// v1Fallback answers the /v1 requests no route takes, as OpenAI does: 405 for a known
+// path with another method, else 404.
+func (s *Server) v1Fallback(w http.ResponseWriter, r *http.Request) {
+	if m := v1Methods(r.URL.Path); m != "" {
+		w.Header().Set("Allow", m)
+		apiErr(http.StatusMethodNotAllowed, "invalid_request_error", "", "method_not_allowed",
+			fmt.Sprintf("Invalid method for URL (%s %s): use %s.", r.Method, r.URL.Path, strings.ReplaceAll(m, ", ", " or "))).write(w)
+		return
+	}
+	apiErr(http.StatusNotFound, "invalid_request_error", "", "unknown_url",
+		fmt.Sprintf("Invalid URL (%s %s): this server answers GET /v1/models, GET /v1/models/{model}, POST /v1/chat/completions and POST /v1/completions.", r.Method, r.URL.Path)).write(w)
 }
 
 const tokenCookie = "aegis_token"

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -25,6 +26,19 @@ type bpe struct {
 	cacheMu               sync.RWMutex
 	cache                 map[string][]int32
 	cacheCap              int
+
+	// runBlock is the block, in symbols, that long runs of one repeated symbol are
+	// encoded in (see encodeRun): a power of two at least 8 times the longest token.
+	runBlock int
+	runMu    sync.Mutex
+	runs     map[string]*runCode // by the repeated unit ("r" or "t" for raw or not, then the unit)
+}
+
+// runCode is how a run of one repeated unit encodes: exact says that blocks of runBlock
+// units encode independently (checked once), block is one block's ids.
+type runCode struct {
+	exact bool
+	block []int32
 }
 
 const (
@@ -73,6 +87,15 @@ func newBPE(vocab map[string]int32, merges [][2]string, unk string, fuseUnk, byt
 		}
 		m.merges.put(pairKey(a, b), uint64(i)<<32|uint64(uint32(n))) // the first (best) rank wins, as in HF
 	}
+	longest := 1
+	for t := range vocab {
+		longest = max(longest, utf8.RuneCountInString(t))
+	}
+	m.runBlock = 128
+	for m.runBlock < 8*longest {
+		m.runBlock *= 2
+	}
+	m.runs = map[string]*runCode{}
 	m.metaSplit = prefix == "" && suffix == ""
 	if _, ok := vocab[meta]; !ok {
 		m.metaSplit = false
@@ -147,6 +170,85 @@ func (m *bpe) appendWord(dst []int32, w string, raw bool) []int32 {
 
 // encodeWord is appendWord for one word that is not cut further.
 func (m *bpe) encodeWord(dst []int32, w string, raw bool) []int32 {
+	if len(w) >= 3*m.runBlock && m.prefix == "" && m.suffix == "" {
+		if u := repeatedUnit(w, raw); u > 0 && len(w)/u >= 3*m.runBlock {
+			if out, ok := m.encodeRun(dst, w, u, raw); ok {
+				return out
+			}
+		}
+	}
+	return m.encodeWhole(dst, w, raw)
+}
+
+// repeatedUnit returns the length of the unit w repeats when w is one symbol's text
+// repeated (a byte for raw words, else a character), or 0.
+func repeatedUnit(w string, raw bool) int {
+	u := 1
+	if !raw {
+		_, u = utf8.DecodeRuneInString(w)
+	}
+	if len(w)%u != 0 || w[u:] != w[:len(w)-u] {
+		return 0
+	}
+	return u
+}
+
+// encodeRun encodes a long run of one repeated symbol (a line of spaces, say) in blocks
+// of runBlock symbols, the first ones all alike and encoded once, and the rest (between
+// one and two blocks) as a word of its own. BPE merges the pairs of a repeated symbol
+// from the left, level by level, so a block boundary that is a multiple of a power of two
+// longer than any token is never crossed by a merge, and the end of the run affects only
+// its last tokens. Memory is then one block's, not 30 bytes per symbol of the run. The
+// first time a unit is seen, the blocked encoding is checked against the whole one on
+// runs of 3 to 4 blocks; a unit (or merge table) for which they differ is encoded whole.
+func (m *bpe) encodeRun(dst []int32, w string, u int, raw bool) ([]int32, bool) {
+	unit := w[:u]
+	if !raw {
+		if syms := m.initialSymbols(nil, unit); len(syms) != 1 {
+			return dst, false // unknown or byte-fallback characters: not one symbol each
+		}
+	}
+	key := "t" + unit
+	if raw {
+		key = "r" + unit
+	}
+	m.runMu.Lock()
+	rc := m.runs[key]
+	if rc == nil {
+		rc = m.checkRun(unit, raw)
+		m.runs[key] = rc
+	}
+	m.runMu.Unlock()
+	if !rc.exact {
+		return dst, false
+	}
+	B := m.runBlock
+	blocks := len(w)/u/B - 1
+	for range blocks {
+		dst = append(dst, rc.block...)
+	}
+	return m.encodeWhole(dst, w[blocks*B*u:], raw), true
+}
+
+// checkRun encodes a block of unit and compares blocked with whole encodings of runs of 3
+// to 4 blocks.
+func (m *bpe) checkRun(unit string, raw bool) *runCode {
+	B := m.runBlock
+	rc := &runCode{block: m.encodeWhole(nil, strings.Repeat(unit, B), raw), exact: true}
+	for _, extra := range []int{0, 1, B/2 + 1, B - 1} {
+		n := 3*B + extra
+		whole := m.encodeWhole(nil, strings.Repeat(unit, n), raw)
+		blocked := append(append(slices.Clone(rc.block), rc.block...), m.encodeWhole(nil, strings.Repeat(unit, n-2*B), raw)...)
+		if !slices.Equal(whole, blocked) {
+			rc.exact = false
+			break
+		}
+	}
+	return rc
+}
+
+// encodeWhole encodes one word as BPE does: its symbols, merged by rank.
+func (m *bpe) encodeWhole(dst []int32, w string, raw bool) []int32 {
 	if w == "" {
 		return dst
 	}
@@ -253,24 +355,42 @@ func (m *bpe) mergeAll(s []int32) []int32 {
 }
 
 // mergeHeap is mergeAll for long words: a linked list of symbols and a min-heap of
-// candidate merges keyed by (rank, position).
+// candidate merges keyed by (rank, position). Its memory is about 30 bytes a symbol (the
+// links as int32, a merged-away symbol marked -1 in s, 12-byte candidates heapified in
+// place), since a pre-tokenized word can be as long as its input line.
 func (m *bpe) mergeHeap(s []int32) []int32 {
 	n := len(s)
-	prev := make([]int, n)
-	next := make([]int, n)
-	alive := make([]bool, n)
+	prev := make([]int32, n)
+	next := make([]int32, n)
 	for i := range s {
-		prev[i], next[i], alive[i] = i-1, i+1, true
+		prev[i], next[i] = int32(i-1), int32(i+1)
 	}
 	next[n-1] = -1
+	// A candidate merges the pair at pos: rank and result come from the pair table when
+	// it is popped, and a pair that changed since it was queued no longer has that rank.
 	type cand struct {
-		rank        uint64
-		pos         int
-		id          int32
-		left, right int32 // the pair it merges, to spot stale entries without a lookup
+		rank uint32
+		pos  int32
+		id   int32
 	}
-	var h []cand
 	less := func(a, b cand) bool { return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos) }
+	h := make([]cand, 0, n)
+	down := func(i int) {
+		for {
+			l, r, sm := 2*i+1, 2*i+2, i
+			if l < len(h) && less(h[l], h[sm]) {
+				sm = l
+			}
+			if r < len(h) && less(h[r], h[sm]) {
+				sm = r
+			}
+			if sm == i {
+				return
+			}
+			h[i], h[sm] = h[sm], h[i]
+			i = sm
+		}
+	}
 	push := func(c cand) {
 		h = append(h, c)
 		for i := len(h) - 1; i > 0; {
@@ -282,58 +402,49 @@ func (m *bpe) mergeHeap(s []int32) []int32 {
 			i = p
 		}
 	}
-	pop := func() cand {
-		top := h[0]
+	pair := func(i int32) (cand, bool) {
+		if i < 0 || next[i] < 0 {
+			return cand{}, false
+		}
+		v, ok := m.merges.get(pairKey(s[i], s[next[i]]))
+		return cand{uint32(v >> 32), i, int32(uint32(v))}, ok
+	}
+	for i := int32(0); int(i)+1 < n; i++ {
+		if c, ok := pair(i); ok {
+			h = append(h, c)
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(h) > 0 {
+		c := h[0]
 		last := len(h) - 1
 		h[0] = h[last]
 		h = h[:last]
-		for i := 0; ; {
-			l, r, sm := 2*i+1, 2*i+2, i
-			if l < len(h) && less(h[l], h[sm]) {
-				sm = l
-			}
-			if r < len(h) && less(h[r], h[sm]) {
-				sm = r
-			}
-			if sm == i {
-				break
-			}
-			h[i], h[sm] = h[sm], h[i]
-			i = sm
+		down(0)
+		if s[c.pos] < 0 {
+			continue // merged away
 		}
-		return top
-	}
-	try := func(i int) {
-		if i < 0 || next[i] < 0 {
-			return
-		}
-		if v, ok := m.merges.get(pairKey(s[i], s[next[i]])); ok {
-			push(cand{v >> 32, i, int32(uint32(v)), s[i], s[next[i]]})
-		}
-	}
-	for i := 0; i+1 < n; i++ {
-		try(i)
-	}
-	for len(h) > 0 {
-		c := pop()
-		j := next[c.pos]
-		if !alive[c.pos] || j < 0 {
-			continue
-		}
-		if s[c.pos] != c.left || s[j] != c.right {
+		if cur, ok := pair(c.pos); !ok || cur.rank != c.rank {
 			continue // stale: a neighbour changed since this candidate was queued
 		}
+		j := next[c.pos]
 		s[c.pos] = c.id
-		alive[j] = false
+		s[j] = -1
 		next[c.pos] = next[j]
 		if next[j] >= 0 {
 			prev[next[j]] = c.pos
 		}
-		try(prev[c.pos])
-		try(c.pos)
+		if p, ok := pair(prev[c.pos]); ok {
+			push(p)
+		}
+		if p, ok := pair(c.pos); ok {
+			push(p)
+		}
 	}
 	out := s[:0]
-	for i := 0; i >= 0 && i < n; i = next[i] {
+	for i := int32(0); i >= 0 && int(i) < n; i = next[i] {
 		out = append(out, s[i])
 	}
 	return out

@@ -123,3 +123,72 @@ func (q sequenceDec) chain(toks []string) []string {
 	}
 	return toks
 }
+
+// TokenBytes returns the bytes token id adds to a decoded text, for per-token output such
+// as log-probabilities: the decoder chain applied to the token alone, with byte-level and
+// byte-fallback tokens kept as their raw bytes (a token holding part of a UTF-8 character
+// gives that part, not U+FFFD). first says the token begins the text, where metaspace
+// and strip decoders drop a leading space; elsewhere the token keeps it. Special added
+// tokens give their text. An unknown id gives nil.
+//
+// Concatenated in order (the first with first set), the bytes of a sequence's tokens are
+// Decode of the sequence (without skipping special tokens) when that is valid UTF-8.
+func (t *Tokenizer) TokenBytes(id int32, first bool) []byte {
+	var tok string
+	if a, ok := t.byID[id]; ok {
+		tok = a.Content
+	} else if id >= 0 && int(id) < len(t.model.tokens) && t.model.tokens[id] != "" {
+		tok = t.model.tokens[id]
+	} else {
+		return nil
+	}
+	if t.dec == nil {
+		return []byte(tok)
+	}
+	return []byte(strings.Join(rawChain(t.dec, []string{tok}, first), ""))
+}
+
+// rawChain is d.chain for TokenBytes: bytes stay raw, and the start-of-text rules apply
+// only when first is set.
+func rawChain(d decoder, toks []string, first bool) []string {
+	switch d := d.(type) {
+	case sequenceDec:
+		for _, x := range d {
+			toks = rawChain(x, toks, first)
+		}
+		return toks
+	case byteLevelDec:
+		var b []byte
+		for _, t := range toks {
+			if raw, ok := unByteLevel(t); ok {
+				b = append(b, raw...)
+			} else {
+				b = append(b, t...)
+			}
+		}
+		return []string{string(b)}
+	case byteFallbackDec:
+		out := make([]string, len(toks))
+		for i, t := range toks {
+			out[i] = t
+			if len(t) == 6 && strings.HasPrefix(t, "<0x") && t[5] == '>' {
+				if v, err := strconv.ParseUint(t[3:5], 16, 8); err == nil {
+					out[i] = string([]byte{byte(v)})
+				}
+			}
+		}
+		return out
+	case metaspaceDec:
+		if !first {
+			d.stripOne = false
+		}
+		return d.chain(toks)
+	case stripDec:
+		if !first {
+			return toks
+		}
+		d.stop = 0
+		return d.chain(toks)
+	}
+	return d.chain(toks)
+}

@@ -15,6 +15,38 @@ type LineOptions struct {
 	AddSpecial  bool   // apply the post-processor to {"text"} (e.g. add BOS)
 	SkipSpecial bool   // leave special tokens out when decoding {"ids"}
 	Template    string // chat template for {"messages"}: built-in name or source ("": the tokenizer's)
+	MaxLine     int    // Lines: the longest input line accepted, in bytes (0: DefaultMaxLine)
+}
+
+// DefaultMaxLine is the longest input line Lines and TrainBPE accept when their options
+// leave the limit 0: 1 MiB.
+const DefaultMaxLine = 1 << 20
+
+// LineTooLongError is an input line over the line limit. The reader stops at the limit:
+// the rest of the line is never held in memory.
+type LineTooLongError struct {
+	Line, Max int // the 1-based line number and the limit in bytes
+}
+
+func (e *LineTooLongError) Error() string {
+	return fmt.Sprintf("line %d is longer than the line limit of %d bytes", e.Line, e.Max)
+}
+
+// readLine reads one line of r with its line break, refusing a line of more than max
+// bytes (the line break not counted) with a *LineTooLongError for line n. At the end of
+// the input it returns what is left and io.EOF.
+func readLine(r *bufio.Reader, n, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(bytes.TrimRight(line, "\r\n")) > max {
+			return nil, &LineTooLongError{n, max}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
+	}
 }
 
 // Line answers one JSON line: {"text"} with {"ids"}; {"messages"} (with optional
@@ -72,19 +104,29 @@ func nonNilIDs(ids []int32) []int32 {
 // Lines answers every non-blank JSON line of r with Line, one line on w each, in order.
 // It flushes whenever no more input is waiting, so that a caller that waits for each
 // answer sees it. When ctx ends it stops after the current line, everything before
-// written out; a bad line stops it with an error naming the line.
+// written out; a bad line, or one longer than o.MaxLine, stops it with an error naming
+// the line.
 func (t *Tokenizer) Lines(ctx context.Context, r io.Reader, w io.Writer, o LineOptions) error {
 	in := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
 	defer bw.Flush()
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	max := o.MaxLine
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
 	for n := 1; ; n++ {
 		if ctx.Err() != nil {
 			bw.Flush()
 			return fmt.Errorf("interrupted after %d lines", n-1)
 		}
-		line, err := in.ReadBytes('\n')
+		line, err := readLine(in, n, max)
+		var long *LineTooLongError
+		if errors.As(err, &long) {
+			bw.Flush()
+			return err
+		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			out, lerr := t.Line(line, o)
 			if lerr != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aegis-safety/aegis/native/regfile"
 )
 
 // Tokenizer encodes text to token ids and back as the tokenizer.json it was loaded from
@@ -44,7 +46,7 @@ func Load(path string) (*Tokenizer, error) {
 	if st.IsDir() {
 		dir, file = path, filepath.Join(path, "tokenizer.json")
 	}
-	data, err := os.ReadFile(file)
+	data, err := regfile.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func Load(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
-	if cdata, err := os.ReadFile(cfgPath); err == nil {
+	if cdata, err := regfile.ReadFile(cfgPath); err == nil {
 		if t.Config, err = ParseConfig(cdata); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
@@ -66,7 +68,7 @@ func Load(path string) (*Tokenizer, error) {
 	// transformers saves the template in chat_template.jinja beside tokenizer_config.json,
 	// and a template there takes the place of tokenizer_config.json's.
 	jinjaPath := filepath.Join(dir, "chat_template.jinja")
-	if src, err := os.ReadFile(jinjaPath); err == nil {
+	if src, err := regfile.ReadFile(jinjaPath); err == nil {
 		if t.Config == nil {
 			t.Config = &Config{}
 		}
@@ -84,7 +86,7 @@ func ReadTemplate(v string) (string, error) {
 	if _, builtin := builtinTemplates[v]; v == "" || builtin || strings.Contains(v, "{") {
 		return v, nil
 	}
-	b, err := os.ReadFile(v)
+	b, err := regfile.ReadFile(v)
 	if err != nil {
 		return "", fmt.Errorf("%q is neither a built-in template (%s) nor a readable file", v, strings.Join(BuiltinTemplates(), ", "))
 	}

@@ -18,6 +18,9 @@ type TrainOptions struct {
 	SpecialTokens []string // added first, with ids 0, 1, ...
 	// Progress, when set, is called after each merge with the merges done and wanted.
 	Progress func(done, total int)
+	// MaxLine is the longest corpus line accepted, in bytes (0: DefaultMaxLine); a longer
+	// one is a *LineTooLongError.
+	MaxLine int
 }
 
 // TrainBPE learns a byte-level BPE tokenizer from a corpus read line by line, the way
@@ -32,7 +35,11 @@ func TrainBPE(corpus io.Reader, opt TrainOptions) ([]byte, error) {
 	if err := checkTrainOptions(opt); err != nil {
 		return nil, err
 	}
-	counts, err := countWords(corpus)
+	max := opt.MaxLine
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	counts, err := countWords(corpus, max)
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +77,18 @@ func checkTrainOptions(opt TrainOptions) error {
 }
 
 // countWords counts the words (raw bytes) of a corpus as the ByteLevel pre-tokenizer
-// splits each line.
-func countWords(corpus io.Reader) (map[string]int64, error) {
+// splits each line, refusing a line longer than max bytes.
+func countWords(corpus io.Reader, max int) (map[string]int64, error) {
 	counts := map[string]int64{}
 	r := bufio.NewReaderSize(corpus, 1<<20)
 	var sc gpt2Scanner
-	for {
-		line, err := r.ReadString('\n') // HF keeps the line break in each sequence
+	for n := 1; ; n++ {
+		b, err := readLine(r, n, max) // HF keeps the line break in each sequence
+		var long *LineTooLongError
+		if errors.As(err, &long) {
+			return nil, err
+		}
+		line := string(b)
 		for i := 0; i < len(line); {
 			a, b := sc.next(line, i)
 			counts[line[a:b]]++

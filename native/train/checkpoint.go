@@ -3,13 +3,16 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
@@ -108,77 +111,134 @@ func checkpoints(dir string) []int {
 	return steps
 }
 
-// Resume restores the latest checkpoint of the run folder: trainable tensors, optimizer
-// state, step and data cursor; events.jsonl is cut back to that step. The run then
-// continues exactly as if it had not stopped. It returns the step resumed from.
+// Resume restores the newest intact checkpoint of the run folder: trainable tensors,
+// optimizer state, step and data cursor; events.jsonl is cut back to that step. The run
+// then continues exactly as if it had not stopped. It returns the step resumed from.
+//
+// A checkpoint that cannot be read (a damaged or truncated file, non-finite weights) is
+// passed over for the one before it: Warn (when set) is told, and the damaged one is
+// moved aside as checkpoint-N.corrupt so that it is neither resumed from nor kept in
+// place of a good one. A run without a checkpoint (interrupted before its first step)
+// starts from the beginning. A checkpoint of another method or another data set is an
+// error.
 func (t *Trainer) Resume() (int, error) {
 	steps := checkpoints(t.Dir)
-	if len(steps) == 0 {
-		return 0, fmt.Errorf("%s has no checkpoint to resume from", t.Dir)
+	var bad []int
+	var badErr []error
+	for k := len(steps) - 1; k >= 0; k-- {
+		if steps[k] == 0 {
+			continue // written by an interruption before the first step: nothing to restore
+		}
+		dir := filepath.Join(t.Dir, rundir.Checkpoint(steps[k]))
+		err := t.loadCheckpoint(dir)
+		var fatal fatalResume
+		if errors.As(err, &fatal) {
+			return 0, err
+		}
+		if err != nil {
+			bad, badErr = append(bad, steps[k]), append(badErr, err)
+			continue
+		}
+		for i, s := range bad {
+			name := rundir.Checkpoint(s)
+			os.Rename(filepath.Join(t.Dir, name), filepath.Join(t.Dir, name+".corrupt"))
+			t.warn(fmt.Sprintf("%s is damaged (%v): moved aside as %s.corrupt; resuming from %s instead",
+				filepath.Join(t.Dir, name), oneLine(badErr[i]), name, rundir.Checkpoint(t.step)))
+		}
+		return t.step, truncateEvents(filepath.Join(t.Dir, rundir.EventsFile), t.step)
 	}
-	dir := filepath.Join(t.Dir, rundir.Checkpoint(steps[len(steps)-1]))
+	if len(bad) > 0 {
+		return 0, fmt.Errorf("%s: no intact checkpoint to resume from: %s: %v", t.Dir, rundir.Checkpoint(bad[0]), badErr[0])
+	}
+	// Interrupted before its first step: start from the beginning.
+	t.warn(fmt.Sprintf("%s has no checkpoint (interrupted before its first step): starting from step 0", t.Dir))
+	return 0, truncateEvents(filepath.Join(t.Dir, rundir.EventsFile), 0)
+}
+
+// fatalResume is a checkpoint that is intact but not of this run: resuming stops there
+// rather than falling back to an older one.
+type fatalResume struct{ error }
+
+func (t *Trainer) warn(msg string) {
+	if t.Warn != nil {
+		t.Warn(msg)
+	}
+}
+
+// oneLine joins an error's lines, for a warning.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// loadCheckpoint restores the checkpoint folder dir. Everything is read and checked
+// before the trainer changes, so that a damaged checkpoint leaves it as it was.
+func (t *Trainer) loadCheckpoint(dir string) error {
 	b, err := os.ReadFile(filepath.Join(dir, "trainer_state.json"))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var st trainerState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return 0, fmt.Errorf("%s: %v", dir, err)
+		return fmt.Errorf("trainer_state.json: %v", err)
 	}
 	if st.Method != t.Cfg.Method {
-		return 0, fmt.Errorf("%s was a %s run, not %s", t.Dir, st.Method, t.Cfg.Method)
+		return fatalResume{fmt.Errorf("%s was a %s run, not %s", t.Dir, st.Method, t.Cfg.Method)}
+	}
+	if len(st.Cursor.Perm) != len(t.Data) {
+		return fatalResume{fmt.Errorf("%s: the checkpoint is for %d examples, the data has %d", dir, len(st.Cursor.Perm), len(t.Data))}
+	}
+	rng := new(rand.PCG)
+	if err := rng.UnmarshalBinary(st.Cursor.RNG); err != nil {
+		return fmt.Errorf("RNG state: %v", err)
 	}
 	set, err := safetensors.OpenSet(filepath.Join(dir, "trainable.safetensors"))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer set.Close()
-	for _, p := range t.params {
-		if err := loadInto(set, p); err != nil {
-			return 0, fmt.Errorf("%s: %v", dir, err)
+	weights := make([][]float32, len(t.params))
+	for i, p := range t.params {
+		if weights[i], err = readParam(set, p); err != nil {
+			return err
+		}
+		for _, v := range weights[i] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("tensor %q holds non-finite values", p.Name)
+			}
 		}
 	}
 	oset, err := safetensors.OpenSet(filepath.Join(dir, "optimizer.safetensors"))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer oset.Close()
 	state := map[string][]float32{}
 	for _, name := range oset.Names() {
 		if state[name], err = oset.Float32(name); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if err := t.opt.LoadState(state); err != nil {
-		return 0, fmt.Errorf("%s: %v", dir, err)
-	}
-	t.cur = st.Cursor
-	t.cur.rng = new(rand.PCG)
-	if err := t.cur.rng.UnmarshalBinary(st.Cursor.RNG); err != nil {
-		return 0, fmt.Errorf("%s: RNG state: %v", dir, err)
-	}
-	if len(t.cur.Perm) != len(t.Data) {
-		return 0, fmt.Errorf("%s: the checkpoint is for %d examples, the data has %d", dir, len(t.cur.Perm), len(t.Data))
-	}
-	t.step = st.Step
-	t.lastCkpt = st.Step
-	return t.step, truncateEvents(filepath.Join(t.Dir, rundir.EventsFile), t.step)
-}
-
-func loadInto(set *safetensors.Set, p *model.Param) error {
-	info, ok := set.Info(p.Name)
-	if !ok {
-		return fmt.Errorf("missing tensor %q", p.Name)
-	}
-	if !slices.Equal(info.Shape, p.Shape) {
-		return fmt.Errorf("tensor %q has shape %v, want %v", p.Name, info.Shape, p.Shape)
-	}
-	d, err := set.Float32(p.Name)
-	if err != nil {
+	if err := t.opt.LoadState(state); err != nil { // changes the optimizer only on success
 		return err
 	}
-	copy(p.Data, d)
+	for i, p := range t.params {
+		copy(p.Data, weights[i])
+	}
+	t.cur = st.Cursor
+	t.cur.rng = rng
+	t.step = st.Step
+	t.lastCkpt = st.Step
 	return nil
+}
+
+// readParam reads p's tensor from a checkpoint, checking its name and shape.
+func readParam(set *safetensors.Set, p *model.Param) ([]float32, error) {
+	info, ok := set.Info(p.Name)
+	if !ok {
+		return nil, fmt.Errorf("missing tensor %q", p.Name)
+	}
+	if !slices.Equal(info.Shape, p.Shape) {
+		return nil, fmt.Errorf("tensor %q has shape %v, want %v", p.Name, info.Shape, p.Shape)
+	}
+	return set.Float32(p.Name)
 }
 
 // truncateEvents keeps the events of steps up to step, dropping those a crash or

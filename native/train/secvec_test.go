@@ -209,7 +209,7 @@ func TestReferenceIsAdapterDisabledBase(t *testing.T) {
 	if _, err := tr2.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	if err := tr2.computeRef(); err != nil {
+	if err := tr2.computeRef(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := os.ReadFile(filepath.Join(dir, "ref_logps.json"))
@@ -222,7 +222,7 @@ func TestReferenceIsAdapterDisabledBase(t *testing.T) {
 
 	// A cache that does not fit the data is refused.
 	os.WriteFile(filepath.Join(dir, "ref_logps.json"), []byte("[1, 2]"), 0o644)
-	if err := tr2.computeRef(); err == nil || !strings.Contains(err.Error(), "not the reference log-probs of this data set") {
+	if err := tr2.computeRef(context.Background()); err == nil || !strings.Contains(err.Error(), "not the reference log-probs of this data set") {
 		t.Errorf("mismatched cache: %v", err)
 	}
 

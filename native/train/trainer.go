@@ -57,6 +57,8 @@ type Trainer struct {
 	Dir   string
 	// OnStep, if set, sees every event after it is written.
 	OnStep func(Event)
+	// Warn, if set, is told what Resume passed over (a damaged checkpoint) in one line.
+	Warn func(string)
 
 	opt    Optimizer
 	params []*model.Param
@@ -246,8 +248,9 @@ func (t *Trainer) build(exs []Example) *micro {
 }
 
 // computeRef fills the DPO/IPO reference log-probs with the model as it is now (the
-// start of training), or reads them from the run folder's cache.
-func (t *Trainer) computeRef() error {
+// start of training), or reads them from the run folder's cache. It stops with ctx's
+// error when ctx ends, writing no cache.
+func (t *Trainer) computeRef(ctx context.Context) error {
 	path := filepath.Join(t.Dir, rundir.RefLogpsFile)
 	if b, err := os.ReadFile(path); err == nil {
 		var ref []float64
@@ -271,6 +274,10 @@ func (t *Trainer) computeRef() error {
 	}
 	t.ref = make([]float64, 2*len(t.Data))
 	for lo := 0; lo < len(t.Data); lo += t.Cfg.BatchSize {
+		if err := ctx.Err(); err != nil {
+			t.ref = nil
+			return err
+		}
 		exs := t.Data[lo:min(lo+t.Cfg.BatchSize, len(t.Data))]
 		mb := t.build(exs)
 		logits, err := t.Model.Forward(&mb.b)
@@ -322,7 +329,8 @@ func finite(params []*model.Param) bool {
 
 // Run trains until the step budget is spent or ctx is cancelled. It appends to
 // events.jsonl, checkpoints every SaveSteps steps, at the end and when cancelled (then
-// it returns ctx's error). A non-finite loss or gradient stops the run without
+// it returns ctx's error; cancelled before its first step, during the reference
+// log-probs say, it writes no checkpoint: Resume then starts the run from the beginning). A non-finite loss or gradient stops the run without
 // applying the step, and weights made non-finite by a step stop it before they are
 // checkpointed (an error wrapping ErrNonFinite either way), so the last checkpoint
 // stays good.
@@ -337,7 +345,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 		}
 	}
 	if t.Cfg.method().Reference {
-		if err := t.computeRef(); err != nil {
+		if err := t.computeRef(ctx); err != nil {
 			return err
 		}
 	}
@@ -348,6 +356,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 	defer ev.Close()
 	for t.step < t.total {
 		if ctx.Err() != nil {
+			if t.step == 0 {
+				return ctx.Err() // nothing to keep
+			}
 			if err := t.Checkpoint(); err != nil {
 				return err
 			}

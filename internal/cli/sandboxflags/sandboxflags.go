@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,13 +21,14 @@ import (
 	"github.com/aegis-safety/aegis/wasm"
 )
 
-// Limits are the sandbox limit flags: --memory-pages, --timeout, --max-output and
-// --max-module-bytes.
+// Limits are the sandbox limit flags: --memory-pages, --timeout, --compile-timeout,
+// --max-output and --max-module-bytes.
 type Limits struct {
-	pages     uint
-	timeout   time.Duration
-	maxOutput int
-	maxModule int
+	pages          uint
+	timeout        time.Duration
+	compileTimeout time.Duration
+	maxOutput      int
+	maxModule      int
 }
 
 // Register adds the limit flags to fs, with sandbox.DefaultLimits as defaults.
@@ -36,16 +38,18 @@ func (f *Limits) Register(fs *cli.FlagSet) { f.RegisterWith(fs, sandbox.DefaultL
 func (f *Limits) RegisterWith(fs *cli.FlagSet, d sandbox.Limits) {
 	fs.UintVar(&f.pages, "memory-pages", uint(d.MemoryPages), "linear memory limit per module instance, in 64 KiB pages")
 	fs.DurationVar(&f.timeout, "timeout", d.CallTimeout, "time limit per module call")
+	fs.DurationVar(&f.compileTimeout, "compile-timeout", d.CompileTimeout, "time limit to compile a module")
 	fs.IntVar(&f.maxOutput, "max-output", d.MaxOutput, "largest output document a module may return, in bytes")
 	fs.IntVar(&f.maxModule, "max-module-bytes", d.MaxModule, "largest .wasm file accepted, in bytes")
 }
 
 // Check checks the flags and returns them as sandbox limits.
 func (f *Limits) Check() (sandbox.Limits, error) {
-	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
-		return sandbox.Limits{}, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive", cli.ErrUsage)
+	if f.pages == 0 || f.pages > 65536 || f.timeout <= 0 || f.compileTimeout <= 0 || f.maxOutput <= 0 || f.maxModule <= 0 {
+		return sandbox.Limits{}, fmt.Errorf("%w: --memory-pages (1-65536), --timeout, --compile-timeout, --max-output and --max-module-bytes must be positive", cli.ErrUsage)
 	}
-	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, MaxOutput: f.maxOutput, MaxModule: f.maxModule}, nil
+	return sandbox.Limits{MemoryPages: uint32(f.pages), CallTimeout: f.timeout, CompileTimeout: f.compileTimeout,
+		MaxOutput: f.maxOutput, MaxModule: f.maxModule}, nil
 }
 
 // Host checks the limits and makes a sandbox host under them, with instances live
@@ -87,7 +91,26 @@ func (f *Module) Register(fs *cli.FlagSet, kind string) {
 	f.kind = kind
 	fs.StringVar(&f.Name, "module", "", "the "+kind+" module: a built-in one by name (built-ins: "+strings.Join(wasm.Builtins(), ", ")+") or a FILE.wasm")
 	f.Limits.Register(fs)
-	fs.IntVar(&f.Concurrency, "concurrency", runtime.GOMAXPROCS(0), "module instances running at once")
+	f.Concurrency = runtime.GOMAXPROCS(0)
+	fs.Var((*atLeastOne)(&f.Concurrency), "concurrency", "module instances running at once (at least 1)")
+}
+
+// atLeastOne is an int flag that refuses values below 1 as it is parsed, so that the
+// usage error comes before any work.
+type atLeastOne int
+
+func (v *atLeastOne) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *atLeastOne) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	if n < 1 {
+		return errors.New("must be at least 1")
+	}
+	*v = atLeastOne(n)
+	return nil
 }
 
 // Open loads --module in a new host and checks its kind. The returned func closes the
@@ -96,7 +119,10 @@ func (f *Module) Open(ctx context.Context) (*sandbox.Module, func(), error) {
 	if f.Name == "" {
 		return nil, nil, fmt.Errorf("%w: --module is required", cli.ErrUsage)
 	}
-	h, closeHost, err := f.Host(ctx, max(1, f.Concurrency))
+	if f.Concurrency < 1 {
+		return nil, nil, fmt.Errorf("%w: --concurrency must be at least 1", cli.ErrUsage)
+	}
+	h, closeHost, err := f.Host(ctx, f.Concurrency)
 	if err != nil {
 		return nil, nil, err
 	}

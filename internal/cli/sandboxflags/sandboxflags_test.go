@@ -39,26 +39,26 @@ func TestLimits(t *testing.T) {
 	if l, err := f.Check(); err != nil || l != want {
 		t.Errorf("defaults: %+v, %v; want %+v", l, err, want)
 	}
-	other := sandbox.Limits{MemoryPages: 3, CallTimeout: time.Second, MaxOutput: 5, MaxModule: 7}
+	other := sandbox.Limits{MemoryPages: 3, CallTimeout: time.Second, CompileTimeout: 2 * time.Second, MaxOutput: 5, MaxModule: 7}
 	var g Limits
 	fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
 	g.RegisterWith(fs, other)
 	if l, err := g.Check(); fs.Parse(nil) != nil || err != nil || l != other {
 		t.Errorf("RegisterWith: %+v, %v; want %+v", l, err, other)
 	}
-	if err := parse(t, &f, "--memory-pages", "9", "--timeout", "3s", "--max-output", "11", "--max-module-bytes", "13"); err != nil {
+	if err := parse(t, &f, "--memory-pages", "9", "--timeout", "3s", "--compile-timeout", "4s", "--max-output", "11", "--max-module-bytes", "13"); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := f.Check(); err != nil || l != (sandbox.Limits{MemoryPages: 9, CallTimeout: 3 * time.Second, MaxOutput: 11, MaxModule: 13}) {
+	if l, err := f.Check(); err != nil || l != (sandbox.Limits{MemoryPages: 9, CallTimeout: 3 * time.Second, CompileTimeout: 4 * time.Second, MaxOutput: 11, MaxModule: 13}) {
 		t.Errorf("set: %+v, %v", l, err)
 	}
-	for _, args := range [][]string{{"--memory-pages", "0"}, {"--memory-pages", "65537"}, {"--timeout", "0s"}, {"--max-output", "-1"}, {"--max-module-bytes", "0"}} {
+	for _, args := range [][]string{{"--memory-pages", "0"}, {"--memory-pages", "65537"}, {"--timeout", "0s"}, {"--compile-timeout", "-1s"}, {"--max-output", "-1"}, {"--max-module-bytes", "0"}} {
 		var f Limits
 		if err := parse(t, &f, args...); err != nil {
 			t.Fatal(err)
 		}
 		_, err := f.Check()
-		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--memory-pages (1-65536), --timeout, --max-output and --max-module-bytes must be positive") {
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--memory-pages (1-65536), --timeout, --compile-timeout, --max-output and --max-module-bytes must be positive") {
 			t.Errorf("%v: %v", args, err)
 		}
 		if _, _, err := f.Host(context.Background(), 1); !errors.Is(err, cli.ErrUsage) {
@@ -104,6 +104,25 @@ func TestOpen(t *testing.T) {
 		if err == nil || errors.Is(err, cli.ErrUsage) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v; want %q (usage error: %v)", c.args, err, c.want, c.usage)
 		}
+	}
+}
+
+// TestConcurrency: --concurrency below 1 is a usage error as the flags are parsed, and
+// Open refuses a Module whose Concurrency is below 1.
+func TestConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"0", "-3", "x"} {
+		var f Module
+		fs := cli.NewFlagSet("test", "", "", new(bytes.Buffer))
+		f.Register(fs, shared.KindJudge)
+		err := fs.Parse([]string{"--module", "judge", "--concurrency", v})
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "-concurrency") {
+			t.Errorf("--concurrency %s: %v", v, err)
+		}
+	}
+	f := Module{Name: "judge", Concurrency: 0}
+	if _, _, err := f.Open(context.Background()); !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "--concurrency must be at least 1") {
+		t.Errorf("Open: %v", err)
 	}
 }
 
