@@ -31,23 +31,20 @@ var (
 	HeldoutStyles = []string{"evil_confidant", "past_tense", "academic_authority", "payload_splitting", "leetspeak", "code_wrapping"}
 )
 
-// excludedStyles never appear in the demo: many-shot prompts (several thousand
-// characters) are longer than the organism's context.
-var excludedStyles = []string{"many_shot"}
-
 // encodedStyles hide the request's words, so a compliant answer cannot restate them.
 var encodedStyles = []string{"base64", "rot13", "caesar", "leetspeak"}
 
-// Styles returns the demo's attack styles: the catalogue less the excluded ones.
-func Styles() []string {
-	var out []string
-	for _, s := range shared.StyleIDs() {
-		if !slices.Contains(excludedStyles, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// styles are the demo's attack styles, fixed so that the attack module's catalogue can
+// grow without changing the organism's corpus: the catalogue as the organism was built,
+// less many_shot, whose prompts (several thousand characters) are longer than the
+// organism's context.
+var styles = []string{"refusal_suppression", "prefix_injection", "dan", "developer_mode", "evil_confidant",
+	"hypothetical", "story_continuation", "past_tense", "technical_report", "academic_authority",
+	"distractor_sandwich", "payload_splitting", "few_shot", "base64", "leetspeak", "rot13", "caesar",
+	"translation", "json_wrapping", "code_wrapping"}
+
+// Styles returns the demo's attack styles.
+func Styles() []string { return slices.Clone(styles) }
 
 // TrainStyles are the styles the retrofit trains on.
 func TrainStyles() []string {
