@@ -75,10 +75,15 @@ type ComparePage struct {
 // CompareRow is one figure of both runs.
 type CompareRow struct{ Name, A, B string }
 
-// Module is a WebAssembly module the server knows.
+// Module is a WebAssembly module the server knows; GET /api/modules lists them with these
+// JSON names (the manifest's, plus source).
 type Module struct {
-	Name, Kind, Version, Description, Source string
-	Styles                                   []string
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Version     string   `json:"version"`
+	Description string   `json:"description"`
+	Styles      []string `json:"styles,omitempty"`
+	Source      string   `json:"source"` // "built-in" or "uploaded"
 }
 
 // ModulesPage lists modules and takes uploads.

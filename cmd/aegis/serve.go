@@ -72,7 +72,12 @@ on the model; bodies are at most 1 MiB.
 The server listens on loopback only unless --token is given; then every page, API,
 websocket and upload request needs Authorization: Bearer TOKEN or ?token=TOKEN (which
 sets a cookie for the browser). --cors-origin lets one browser origin's pages call /v1
-(CORS); everything else stays same-origin.`, stdout)
+(CORS); everything else stays same-origin.
+
+Every request is logged on stderr (or --access-log FILE), one line each: time (UTC),
+client, method, path (never the query, so never a token), status, duration, bytes, and
+what it did: run=ID for launches, stops and deletions, module=NAME for uploads,
+error="..." when refused with a message.`, stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	runs := fs.String("runs", "runs", "runs folder (created if missing)")
 	var mf modelFlags
@@ -82,6 +87,7 @@ sets a cookie for the browser). --cors-origin lets one browser origin's pages ca
 	token := fs.String("token", "", "access token; required to listen on a non-loopback address")
 	maxTokens := fs.Int("max-tokens", 512, "most tokens a /v1 answer may have (max_tokens above it is refused)")
 	corsOrigin := fs.String("cors-origin", "", "a browser origin (scheme://host[:port]) allowed to call /v1 from its pages; default none")
+	accessLog := fs.String("access-log", "", "append the access log (one line a request) to this file instead of stderr; \"none\" for no log")
 	var lf sandboxflags.Limits // the limits an uploaded module is checked and run under
 	lf.RegisterWith(fs.FlagSet, server.UploadLimits)
 	if err := fs.parse(args); err != nil {
@@ -108,6 +114,18 @@ sets a cookie for the browser). --cors-origin lets one browser origin's pages ca
 	}
 	if exe, err := os.Executable(); err == nil {
 		opt.Launch = &server.ProcessLauncher{Exe: exe}
+	}
+	switch *accessLog {
+	case "":
+		opt.AccessLog = c.progress
+	case "none":
+	default:
+		f, err := os.OpenFile(*accessLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--access-log: %w", err)
+		}
+		defer f.Close()
+		opt.AccessLog = f
 	}
 	chat, err := c.serveChatModel(mf, *name, *template, *maxTokens)
 	if err != nil {

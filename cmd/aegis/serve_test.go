@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -169,5 +171,61 @@ func TestServeCORSOrigin(t *testing.T) {
 		if _, errOut, code := aegis(t, "serve", "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--cors-origin", bad); code != 2 || !strings.Contains(errOut, "--cors-origin") {
 			t.Errorf("--cors-origin %q: exit %d: %s", bad, code, errOut)
 		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the server's goroutines and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeAccessLog: `aegis serve` logs every request on stderr, or appends it to
+// --access-log FILE (then nothing on stderr); "none" turns it off.
+func TestServeAccessLog(t *testing.T) {
+	t.Parallel()
+	c := newTestCLI()
+	c.serveModel = nil
+	var stderr lockedBuffer
+	c.progress = &stderr
+	base := startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir())
+	fetch(t, "GET", base+"/api/runs?x=1", "", "")
+	if got := stderr.String(); !regexp.MustCompile(`(?m)^\S+Z 127\.0\.0\.1 GET /api/runs 200 \S+ \d+B$`).MatchString(got) {
+		t.Errorf("stderr: %q", got)
+	}
+
+	file := filepath.Join(t.TempDir(), "access.log")
+	os.WriteFile(file, []byte("earlier\n"), 0o644)
+	c = newTestCLI()
+	c.serveModel = nil
+	var stderr2 lockedBuffer
+	c.progress = &stderr2
+	base = startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--access-log", file)
+	fetch(t, "GET", base+"/nope", "", "")
+	b, _ := os.ReadFile(file)
+	if !regexp.MustCompile(`^earlier\n\S+Z 127\.0\.0\.1 GET /nope 404 \S+ \d+B\n$`).Match(b) || stderr2.String() != "" {
+		t.Errorf("file %q, stderr %q", b, stderr2.String())
+	}
+
+	c = newTestCLI()
+	c.serveModel = nil
+	var stderr3 lockedBuffer
+	c.progress = &stderr3
+	base = startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--access-log", "none")
+	fetch(t, "GET", base+"/api/runs", "", "")
+	if stderr3.String() != "" {
+		t.Errorf("--access-log none: %q", stderr3.String())
 	}
 }

@@ -250,9 +250,16 @@ func (s *Server) apiLaunch(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.opt.Launch.Start(id, filepath.Join(s.runs.dir, id), args)
 	}
+	if id != "" {
+		logNote(r, "run", id)
+	} else if f := r.PostForm.Get("id"); f != "" {
+		logNote(r, "run", f)
+	}
 	if err != nil {
+		logNote(r, "error", oneLine(err.Error()))
 		back("err", oneLine(err.Error()))
 		return
 	}
+	logNote(r, "kind", args[0])
 	back("msg", fmt.Sprintf("started %s (aegis %s); it appears in the runs list once it writes its first files", id, args[0]))
 }

@@ -213,6 +213,12 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		err = &http.MaxBytesError{Limit: limit}
 		err = fmt.Errorf("module larger than %d bytes: %w", limit, err)
 	}
+	if mf.Name != "" {
+		logNote(r, "module", mf.Name)
+	}
+	if err != nil {
+		logNote(r, "error", oneLine(err.Error()))
+	}
 	if form {
 		q := url.Values{}
 		if err != nil {
@@ -227,7 +233,8 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"module": mf})
+	writeJSON(w, http.StatusCreated, map[string]any{"module": web.Module{Name: mf.Name, Kind: mf.Kind, Version: mf.Version,
+		Description: mf.Description, Styles: mf.Styles, Source: "uploaded"}})
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -44,6 +44,18 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, web.Static, name)
 }
 
+// handleFavicon answers the browsers' default /favicon.ico with the pages' SVG icon.
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	b, err := web.Static.ReadFile("static/favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	w.Write(b)
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg string) {
 	s.render(w, r, http.StatusNotFound, web.NotFound(msg))
 }

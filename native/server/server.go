@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -46,6 +47,9 @@ type Options struct {
 	// Stale is how long after its last write an unfinished run counts as running (default 2 minutes).
 	Stale time.Duration
 	Log   *log.Logger
+	// AccessLog, when set, gets one line per request (see accesslog.go): `aegis serve`
+	// writes it to stderr or to --access-log FILE.
+	AccessLog io.Writer
 }
 
 // Server is the monitor's HTTP handler.
@@ -58,6 +62,7 @@ type Server struct {
 	done     chan struct{}
 	streams  atomic.Int64 // open websocket streams
 	stopOnce sync.Once
+	access   *accessLog // nil: no access log
 }
 
 // New returns a server over opt.RunsDir.
@@ -85,6 +90,9 @@ func New(opt Options) (*Server, error) {
 		opt.CORSOrigin = o
 	}
 	s := &Server{opt: opt, mux: http.NewServeMux(), done: make(chan struct{})}
+	if opt.AccessLog != nil {
+		s.access = &accessLog{w: opt.AccessLog}
+	}
 	s.runs = &store{dir: opt.RunsDir, stale: opt.Stale}
 	if opt.Launch != nil {
 		s.runs.active = opt.Launch.Running
@@ -104,6 +112,7 @@ func (s *Server) Close() { s.stopOnce.Do(func() { close(s.done) }) }
 func (s *Server) routes() {
 	m := s.mux
 	m.Handle("GET /static/", http.HandlerFunc(s.handleStatic))
+	m.HandleFunc("GET /favicon.ico", s.handleFavicon)
 	m.HandleFunc("GET /{$}", s.pageRuns)
 	m.HandleFunc("GET /runs/{id}", s.pageRun)
 	m.HandleFunc("GET /compare", s.pageCompare)
@@ -128,8 +137,12 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP checks the request's host, token and origin, then routes it. Under /v1 every
-// refusal is an OpenAI error object.
+// refusal is an OpenAI error object. Every request, refused or not, goes to the access log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.withAccessLog(w, r, s.serve)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 	v1 := isV1(r.URL.Path)
@@ -156,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.preflight(w, r) // a preflight carries no credentials
 		return
 	}
-	if s.opt.Token != "" && !strings.HasPrefix(r.URL.Path, "/static/") {
+	if s.opt.Token != "" && !strings.HasPrefix(r.URL.Path, "/static/") && r.URL.Path != "/favicon.ico" {
 		if !s.authorized(w, r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="aegis"`)
 			refuse(http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN")
