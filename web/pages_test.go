@@ -29,11 +29,11 @@ func render(t *testing.T, c templ.Component) *goquery.Document {
 // TestRunsComponent: one row per run with its status, method, model, start, progress and
 // key metrics, a link to its page, and the script that keeps the list current.
 func TestRunsComponent(t *testing.T) {
-	d := render(t, Runs([]RunRow{
+	d := render(t, Runs(RunsPage{All: 2, Filter: RunsFilter{Sort: "started", Order: "desc"}, Runs: []RunRow{
 		{ID: "dpo-1", Kind: "train", Status: "running", Method: "dpo", Model: "/m/tiny", Started: "2026-01-02 10:00", Step: 7, Total: 50,
 			Metrics: []Metric{{"loss", "0.61"}, {"rewards/margins", "0.12"}}},
 		{ID: "scan", Kind: "eval", Status: "done", Method: "eval", Step: 30, Total: 30, Metrics: []Metric{{"asr", "0.25"}}},
-	}))
+	}}))
 	if d.Find("#runs-list #runs tbody tr").Length() != 2 || d.Find(`script[src="/static/runs.js"]`).Length() != 1 {
 		t.Fatal("runs table or script missing")
 	}
@@ -49,7 +49,7 @@ func TestRunsComponent(t *testing.T) {
 	if d.Find(`tr[data-id="scan"] td.progress`).Text() != "30/30 judged" {
 		t.Fatal("eval progress")
 	}
-	if d := render(t, Runs(nil)); d.Find("#runs-list .empty").Length() != 1 || d.Find("#runs").Length() != 0 {
+	if d := render(t, Runs(RunsPage{})); d.Find("#runs-list .empty").Length() != 1 || d.Find("#runs").Length() != 0 {
 		t.Fatal("empty list")
 	}
 }
@@ -157,7 +157,7 @@ func TestCompareModulesLaunchOffline(t *testing.T) {
 		t.Fatal("offline page: a file input and the script, and no form that could upload")
 	}
 	// Every page links only local assets.
-	for _, c := range []templ.Component{Runs(nil), Offline(), Modules(ModulesPage{}), Launch(LaunchPage{}), NotFound("x")} {
+	for _, c := range []templ.Component{Runs(RunsPage{}), Offline(), Modules(ModulesPage{}), Launch(LaunchPage{}), NotFound("x")} {
 		render(t, c).Find("script[src], link[href]").Each(func(_ int, s *goquery.Selection) {
 			u := s.AttrOr("src", s.AttrOr("href", ""))
 			if !strings.HasPrefix(u, "/static/") {

@@ -2,17 +2,40 @@ package web
 
 import "github.com/aegis-safety/aegis/native/rundir"
 
+// RunsPage is the runs list: the runs that match its filter, in its order.
+type RunsPage struct {
+	Runs           []RunRow
+	All            int // runs in the folder, before the filter
+	Filter         RunsFilter
+	Message, Error string
+	CanLaunch      bool // the server has a launcher (stop buttons work)
+}
+
+// RunsFilter is the runs list's search (every word in the id, method, model, status or
+// kind), status and kind filters, and order.
+type RunsFilter struct {
+	Q, Status, Kind string
+	Sort            string // one of RunSorts
+	Order           string // asc or desc
+}
+
+// RunSorts are the columns the runs list sorts by.
+var RunSorts = []string{"id", "status", "method", "model", "started", "updated", "progress"}
+
 // RunRow is one run in the runs list and at the top of a run page.
 type RunRow struct {
 	ID      string
 	Kind    string // "train" or "eval"
-	Status  string // running, done, stopped
+	Status  string // running, done, interrupted
 	Method  string // sft, dpo, ... for training; "eval" for scans
 	Model   string
 	Started string
 	Step    int // training: last step written; eval: attempts judged
 	Total   int // training: planned steps when known; eval: attempts
 	Metrics []Metric
+	// Launched: started from the launch form, so it can be deleted once it is not
+	// running; Stoppable: started by this server and still running.
+	Launched, Stoppable bool
 }
 
 // Metric is a named, already formatted key figure.

@@ -138,6 +138,11 @@ func (e *ScanError) Unwrap() error {
 // when several writes fail (a full disk fails the log, then the report).
 func Scan(ctx context.Context, c ScanConfig) (*ScanResult, error) {
 	results := filepath.Join(c.Dir, rundir.ResultsFile)
+	release, err := rundir.Hold(c.Dir) // readers see the scan alive until Scan returns
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	previous, err := c.prepare(results)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,17 +24,24 @@ type Launcher interface {
 	Start(id, dir string, args []string) error
 	// Running reports whether the run id it started is still going.
 	Running(id string) bool
+	// Stop interrupts the run id it started, as Ctrl-C would (the run saves what it has
+	// and exits); ErrNotLaunched when it did not start id or id has ended.
+	Stop(id string) error
 }
+
+// ErrNotLaunched is Stop's error for a run this server is not running.
+var ErrNotLaunched = errors.New("this server is not running that run (only runs started from its launch form can be stopped)")
 
 // ProcessLauncher runs each run as a child process of the aegis binary Exe, with its
 // output in RUN/aegis.log. A child process (rather than a goroutine) keeps a run's
 // memory, crashes and Ctrl-C semantics exactly those of the CLI, and lets the server be
 // restarted without killing a long training run's state: the run folder is the contract.
 type ProcessLauncher struct {
-	Exe   string
-	mu    sync.Mutex
-	run   map[string]*exec.Cmd
-	ended map[string]web.Ended // runs started here that exited, by id
+	Exe      string
+	mu       sync.Mutex
+	run      map[string]*exec.Cmd
+	stopping map[string]bool      // runs Stop has interrupted once
+	ended    map[string]web.Ended // runs started here that exited, by id
 }
 
 // Start starts the child and reaps it in the background.
@@ -68,6 +76,10 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 		e.LastLine = lastLine(filepath.Join(dir, rundir.LogFile))
 		l.mu.Lock()
 		delete(l.run, id)
+		if l.stopping[id] {
+			e.Status, e.Failed = "stopped from the page ("+e.Status+")", false
+			delete(l.stopping, id)
+		}
 		if l.ended == nil {
 			l.ended = map[string]web.Ended{}
 		}
@@ -106,6 +118,43 @@ func (l *ProcessLauncher) Running(id string) bool {
 	defer l.mu.Unlock()
 	_, ok := l.run[id]
 	return ok
+}
+
+// Stop sends the run's process an interrupt (Ctrl-C: a training run checkpoints, a scan
+// writes its report, then each exits); a second Stop of the same run kills it.
+func (l *ProcessLauncher) Stop(id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cmd, ok := l.run[id]
+	if !ok {
+		return ErrNotLaunched
+	}
+	if l.stopping[id] {
+		return cmd.Process.Kill()
+	}
+	if l.stopping == nil {
+		l.stopping = map[string]bool{}
+	}
+	l.stopping[id] = true
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		return cmd.Process.Kill() // no interrupts on this system
+	}
+	return nil
+}
+
+// Ended reports whether the run id was started here and has exited.
+func (l *ProcessLauncher) Ended(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.ended[id]
+	return ok
+}
+
+// forget drops an ended run from the launch page's list (its folder was deleted).
+func (l *ProcessLauncher) forget(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.ended, id)
 }
 
 // list returns the runs started here that are still going, and those that ended.

@@ -61,17 +61,21 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg string) {
 }
 
 func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) {
-	var rows []web.RunRow
-	for _, run := range s.runs.list() {
-		rows = append(rows, rowOf(run))
+	q := r.URL.Query()
+	all := s.runs.list()
+	p := web.RunsPage{All: len(all), Filter: readRunsQuery(q), Message: q.Get("msg"), Error: q.Get("err"), CanLaunch: s.opt.Launch != nil}
+	for _, run := range filterRuns(all, p.Filter) {
+		row := rowOf(run)
+		row.Stoppable = s.opt.Launch != nil && run.Status == StatusRunning && s.opt.Launch.Running(run.ID)
+		p.Runs = append(p.Runs, row)
 	}
-	s.render(w, r, http.StatusOK, web.Runs(rows))
+	s.render(w, r, http.StatusOK, web.Runs(p))
 }
 
 // rowOf formats a run for the pages.
 func rowOf(r *Run) web.RunRow {
 	row := web.RunRow{ID: r.ID, Kind: r.Kind, Status: r.Status, Method: r.Method, Model: r.Model,
-		Step: r.Step, Total: r.Total}
+		Step: r.Step, Total: r.Total, Launched: r.Launched}
 	if !r.Started.IsZero() {
 		row.Started = r.Started.Local().Format("2006-01-02 15:04")
 	}

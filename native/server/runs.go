@@ -28,7 +28,7 @@ func validID(id string) bool { return idPattern.MatchString(id) }
 type Run struct {
 	ID      string          `json:"id"`
 	Kind    string          `json:"kind"`   // train or eval
-	Status  string          `json:"status"` // running, done, stopped
+	Status  string          `json:"status"` // running, done, interrupted
 	Method  string          `json:"method"` // training method, or "eval"
 	Model   string          `json:"model"`
 	Started time.Time       `json:"started"`
@@ -37,7 +37,17 @@ type Run struct {
 	Total   int             `json:"total,omitempty"` // training: max_steps when set; eval: attempts
 	Metrics map[string]any  `json:"metrics"`
 	Config  json.RawMessage `json:"config,omitempty"`
+	// Launched: the run was started from the launch form (its folder has RUN/aegis.log);
+	// only such runs can be stopped and deleted from the pages.
+	Launched bool `json:"launched"`
 }
+
+// The statuses of a run.
+const (
+	StatusRunning     = "running"
+	StatusDone        = "done"
+	StatusInterrupted = "interrupted" // unfinished, and no process is writing it
+)
 
 // trainMetrics are the events.jsonl fields a training run's key metrics show, when logged:
 // loss and lr, then each method's key metrics in the method table (TRL's preference
@@ -47,9 +57,12 @@ var trainMetrics = train.KeyMetrics()
 // store reads run folders under dir.
 type store struct {
 	dir string
-	// active reports runs this server launched whose process is alive.
-	active func(id string) bool
-	// stale is how long after its last write an unfinished run still counts as running.
+	// active reports runs this server launched whose process is alive; ended those whose
+	// process has exited.
+	active, ended func(id string) bool
+	// stale is how long after its last write an unfinished run still counts as running,
+	// for runs that do not say whether their process is alive (rundir.Alive: written by
+	// an older aegis, or on a file system without locks).
 	stale time.Duration
 }
 
@@ -137,7 +150,7 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		// final/ is written after the last step: its presence is the one sure sign of a
 		// finished run.
 		if exists(filepath.Join(dir, rundir.FinalDir)) {
-			r.Status = "done"
+			r.Status = StatusDone
 		}
 	case exists(filepath.Join(dir, rundir.ResultsFile)) || exists(filepath.Join(dir, rundir.ReportFile)):
 		r.Kind, r.Method = "eval", "eval"
@@ -164,19 +177,29 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		// The scan writes report.json at its end (also when interrupted): a report over
 		// every attempt judged, written after the last result, means done.
 		if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, rundir.ReportFile)).Before(modTime(res)) {
-			r.Status = "done"
+			r.Status = StatusDone
 		}
 	default:
 		return nil, errNoRun
 	}
+	r.Launched = exists(filepath.Join(dir, rundir.LogFile))
 	if r.Status == "" {
+		// The writer's lock says at once whether a process is writing the run; only runs
+		// without one fall back on the age of their files.
+		alive, known := rundir.Alive(dir)
 		switch {
 		case s.active != nil && s.active(id):
-			r.Status = "running"
+			r.Status = StatusRunning
+		case known && alive:
+			r.Status = StatusRunning
+		case known:
+			r.Status = StatusInterrupted
+		case s.ended != nil && s.ended(id):
+			r.Status = StatusInterrupted
 		case time.Since(r.Updated) < s.stale:
-			r.Status = "running"
+			r.Status = StatusRunning
 		default:
-			r.Status = "stopped"
+			r.Status = StatusInterrupted
 		}
 	}
 	return r, nil

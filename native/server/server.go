@@ -96,6 +96,9 @@ func New(opt Options) (*Server, error) {
 	s.runs = &store{dir: opt.RunsDir, stale: opt.Stale}
 	if opt.Launch != nil {
 		s.runs.active = opt.Launch.Running
+		if e, ok := opt.Launch.(interface{ Ended(id string) bool }); ok {
+			s.runs.ended = e.Ended
+		}
 	}
 	s.upgrader = websocket.Upgrader{ReadBufferSize: 1 << 10, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin}
 	var err error
@@ -123,6 +126,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/runs", s.apiRuns)
 	m.HandleFunc("GET /api/runs/{id}", s.apiRun)
 	m.HandleFunc("GET /api/runs/{id}/events", s.apiEvents)
+	m.HandleFunc("POST /api/runs/{id}/stop", s.apiStop)
+	m.HandleFunc("POST /api/runs/{id}/delete", s.apiDelete)
+	m.HandleFunc("DELETE /api/runs/{id}", s.apiDelete)
 	m.HandleFunc("GET /api/modules", s.apiModules)
 	m.HandleFunc("POST /api/modules", s.apiUpload)
 	m.HandleFunc("POST /api/launch", s.apiLaunch)
@@ -319,8 +325,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, c temp
 	}
 }
 
+// apiRuns lists the runs, filtered and ordered by the runs list's query (?q=&status=&kind=
+// &sort=&order=; by default every run, newest first).
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"runs": nonNil(s.runs.list())})
+	writeJSON(w, http.StatusOK, map[string]any{"runs": nonNil(filterRuns(s.runs.list(), readRunsQuery(r.URL.Query())))})
 }
 
 func nonNil(rs []*Run) []*Run {

@@ -131,7 +131,7 @@ func TestRunsAPI(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("runs %v", list.Runs)
 	}
-	for id, want := range map[string]string{"live": "running", "finished": "done", "crashed": "stopped", "scan": "running"} {
+	for id, want := range map[string]string{"live": "running", "finished": "done", "crashed": "interrupted", "scan": "running"} {
 		if got[id].Status != want {
 			t.Errorf("%s: status %q, want %q", id, got[id].Status, want)
 		}
@@ -333,6 +333,7 @@ type fakeLauncher struct{ args []string }
 
 func (f *fakeLauncher) Start(id, dir string, args []string) error { f.args = args; return nil }
 func (f *fakeLauncher) Running(string) bool                       { return false }
+func (f *fakeLauncher) Stop(string) error                         { return ErrNotLaunched }
 
 func TestLaunch(t *testing.T) {
 	fl := &fakeLauncher{}

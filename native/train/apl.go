@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -542,9 +541,11 @@ func (a *APL) update(t *Trainer, exs []Example, ref []float64) (roundStats, erro
 // one events.jsonl line per round into Dir. APL runs are not checkpointed: a cancelled
 // run returns ctx's error with the rounds so far logged.
 func (a *APL) Run(ctx context.Context) error {
-	if err := os.MkdirAll(a.Dir, 0o755); err != nil {
+	release, err := rundir.Hold(a.Dir) // readers see the run alive until Run returns
+	if err != nil {
 		return err
 	}
+	defer release()
 	cfg := a.Cfg
 	cfg.Method = "apl"
 	b, _ := json.MarshalIndent(struct {

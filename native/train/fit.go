@@ -51,6 +51,11 @@ type FitOptions struct {
 // interrupted before its first step replaces what that one left (its reference
 // log-probs, which may be of other data).
 func Fit(ctx context.Context, m *model.Model, exs []Example, cfg Config, dir string, o FitOptions) (*Trainer, error) {
+	release, err := rundir.Hold(dir) // readers see the run alive until Fit returns
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !o.Resume {
 		if Started(dir) {
 			return nil, fmt.Errorf("%s holds a run that has taken steps; resume it or choose another folder", dir)
