@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"github.com/aegis-safety/aegis/native/rundir"
 	"github.com/aegis-safety/aegis/native/train"
 )
 
@@ -124,13 +125,15 @@ func TestRunComponent(t *testing.T) {
 func TestCompareModulesLaunchOffline(t *testing.T) {
 	a := RunRow{ID: "a", Kind: "train", Method: "dpo"}
 	b := RunRow{ID: "b", Kind: "eval", Method: "eval"}
-	d := render(t, Compare(ComparePage{Runs: []RunRow{a, b}, A: &a, B: &b, Rows: []CompareRow{{"loss", "0.5", "–"}},
-		Heatmap: [2]*Heatmap{nil, {Attacks: []string{"none"}, Rows: []HeatRow{{Category: "S1", Cells: []HeatCell{{N: 1, ASR: 1}}}}}}}))
-	if d.Find("#compare tbody tr").Length() != 1 || d.Find("#compare-charts").AttrOr("data-a", "") != "a" || d.Find("table.heatmap").Length() != 1 ||
-		d.Find(`select[name="a"] option[selected]`).AttrOr("value", "") != "a" {
+	d := render(t, Compare(ComparePage{Runs: []RunRow{a, b}, Picked: []RunRow{a, b}, Rows: []CompareRow{{"loss", []string{"0.5", "–"}}},
+		Charts:   []rundir.Chart{{Key: "loss", Label: "loss"}},
+		Heatmaps: []RunHeatmap{{ID: "b", Heatmap: &Heatmap{Attacks: []string{"none"}, Rows: []HeatRow{{Category: "S1", Cells: []HeatCell{{N: 1, ASR: 1}}}}}}}}))
+	if d.Find("#compare tbody tr").Length() != 1 || d.Find("#compare tbody td").Length() != 2 || d.Find("#compare-charts").AttrOr("data-runs", "") != "a" ||
+		d.Find("table.heatmap").Length() != 1 || d.Find(`select[name="run"]`).Length() != 3 || d.Find(`select[name="run"] option[selected]`).First().AttrOr("value", "") != "a" ||
+		d.Find("#chart-controls").Length() != 1 {
 		t.Fatal("compare")
 	}
-	if d := render(t, Compare(ComparePage{Runs: []RunRow{a, b}})); d.Find("#compare").Length() != 0 || d.Find(`select[name="b"] option`).Length() != 3 {
+	if d := render(t, Compare(ComparePage{Runs: []RunRow{a, b}})); d.Find("#compare").Length() != 0 || d.Find(`select[name="run"] option`).Length() != 3 {
 		t.Fatal("compare pickers")
 	}
 

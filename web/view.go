@@ -49,10 +49,14 @@ type Sample struct {
 	Error                                          string
 }
 
-// Heatmap is ASR by category (rows) × attack style (columns).
+// Heatmap is ASR by category (rows) × attack style (columns), and the over-refusal of
+// the benign prompts (sent unattacked: the "none" column).
 type Heatmap struct {
 	Attacks []string
 	Rows    []HeatRow
+	// OverRefusal is the benign prompts' cell: Unsafe counts refusals, ASR is the
+	// over-refusal rate; nil when no benign prompt was judged.
+	OverRefusal *HeatCell
 }
 
 // HeatRow is one category's cells, in Heatmap.Attacks order.
@@ -72,7 +76,10 @@ type RunPage struct {
 	Run RunRow
 	// Charts are a training run's line charts, from its method's entry in the method
 	// table (native/train, which the server reads: web holds views only).
-	Charts  []rundir.Chart
+	Charts []rundir.Chart
+	// Stats are a training run's total steps, tokens/s and s/step over its last steps,
+	// and its ETA while it runs.
+	Stats   []Metric
 	Config  string // pretty JSON of config.json, or of the report's header for eval runs
 	Heatmap *Heatmap
 	Samples []Sample
@@ -87,16 +94,51 @@ type SampleFilter struct {
 	Page, Pages      int
 }
 
-// ComparePage is two runs side by side.
+// ComparePage is runs side by side: their figures and differing settings, training
+// curves overlaid, each scan's heatmap and each later scan's difference from the first.
 type ComparePage struct {
-	Runs    []RunRow // all runs, for the pickers
-	A, B    *RunRow
-	Rows    []CompareRow
-	Heatmap [2]*Heatmap
+	Runs     []RunRow // all runs, for the pickers
+	Picked   []RunRow // the runs compared, in the order picked
+	Rows     []CompareRow
+	Charts   []rundir.Chart // the training runs' curves (overlaid)
+	Heatmaps []RunHeatmap   // the scans among Picked
+	Diffs    []DiffHeatmap  // each later scan minus the first
 }
 
-// CompareRow is one figure of both runs.
-type CompareRow struct{ Name, A, B string }
+// CompareRow is one figure of every picked run, in Picked order ("–" where a run has none).
+type CompareRow struct {
+	Name   string
+	Values []string
+}
+
+// RunHeatmap is one run's heatmap.
+type RunHeatmap struct {
+	ID      string
+	Heatmap *Heatmap
+}
+
+// DiffHeatmap is After's ASR minus Before's, per category × attack (and the benign
+// over-refusal), over the union of both scans' rows and columns.
+type DiffHeatmap struct {
+	Before, After string
+	Attacks       []string
+	Rows          []DiffRow
+	OverRefusal   *DiffCell
+}
+
+// DiffRow is one category's differences, in DiffHeatmap.Attacks order.
+type DiffRow struct {
+	Category string
+	Cells    []DiffCell
+}
+
+// DiffCell is one cell of both scans; Delta is After.ASR - Before.ASR when both have
+// judged attempts there (Both).
+type DiffCell struct {
+	Before, After HeatCell
+	Both          bool
+	Delta         float64
+}
 
 // Module is a WebAssembly module the server knows; GET /api/modules lists them with these
 // JSON names (the manifest's, plus source).

@@ -26,6 +26,12 @@ import (
 // skips when it is not installed. chromedp's own browser downloads are never used.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return browserSized(t, 1280, 900)
+}
+
+// browserSized is browser with a window of w × h pixels.
+func browserSized(t *testing.T, w, h int) context.Context {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no browser")
 	}
@@ -47,7 +53,7 @@ func browser(t *testing.T) context.Context {
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile), chromedp.WindowSize(w, h),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 	}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
@@ -26,17 +28,19 @@ func validID(id string) bool { return idPattern.MatchString(id) }
 
 // Run describes one run folder.
 type Run struct {
-	ID      string          `json:"id"`
-	Kind    string          `json:"kind"`   // train or eval
-	Status  string          `json:"status"` // running, done, interrupted
-	Method  string          `json:"method"` // training method, or "eval"
-	Model   string          `json:"model"`
-	Started time.Time       `json:"started"`
-	Updated time.Time       `json:"updated"`
-	Step    int             `json:"step"`            // training: last step; eval: attempts judged
-	Total   int             `json:"total,omitempty"` // training: max_steps when set; eval: attempts
-	Metrics map[string]any  `json:"metrics"`
-	Config  json.RawMessage `json:"config,omitempty"`
+	ID      string    `json:"id"`
+	Kind    string    `json:"kind"`   // train or eval
+	Status  string    `json:"status"` // running, done, interrupted
+	Method  string    `json:"method"` // training method, or "eval"
+	Model   string    `json:"model"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+	Step    int       `json:"step"`            // training: last step; eval: attempts judged
+	Total   int       `json:"total,omitempty"` // training: max_steps, APL rounds, or estimated from epochs; eval: attempts
+	// TotalEstimated: Total is estimated from the epochs and the last step's epoch.
+	TotalEstimated bool            `json:"total_estimated,omitempty"`
+	Metrics        map[string]any  `json:"metrics"`
+	Config         json.RawMessage `json:"config,omitempty"`
 	// Launched: the run was started from the launch form (its folder has RUN/aegis.log);
 	// only such runs can be stopped and deleted from the pages.
 	Launched bool `json:"launched"`
@@ -127,11 +131,20 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		var c rundir.Config
+		var c struct {
+			rundir.Config
+			Epochs int `json:"num_train_epochs"`
+			APL    struct {
+				Rounds int `json:"rounds"`
+			} `json:"apl"`
+		}
 		if err := json.Unmarshal(b, &c); err != nil || c.Method == "" {
 			return nil, fmt.Errorf("%s: not a training run's config.json", cfgPath)
 		}
 		r.Kind, r.Method, r.Model, r.Total = "train", c.Method, c.Model, c.Steps
+		if c.APL.Rounds > 0 {
+			r.Total = c.APL.Rounds // one event (step) a round
+		}
 		if withConfig {
 			r.Config = b
 		}
@@ -145,6 +158,12 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 				if v, ok := last.Fields[k]; ok {
 					r.Metrics[k] = v
 				}
+			}
+			// A run bounded by epochs: its steps per epoch from how far into them the last
+			// step got (the trainer's "epoch" is epochs done plus the share of this one).
+			if e, ok := last.Fields[rundir.Epoch].(float64); ok && r.Total == 0 && c.Epochs > 0 && e > 0 && r.Step > 0 {
+				r.Total = c.Epochs * int(math.Ceil(float64(r.Step)/e-1e-6))
+				r.TotalEstimated = true
 			}
 		}
 		// final/ is written after the last step: its presence is the one sure sign of a
@@ -309,4 +328,38 @@ func readEvents(dir, kind string, from int) ([]json.RawMessage, error) {
 		}
 	}
 	return out, nil
+}
+
+// recentEvents returns up to n of the last complete events of an events file (from its
+// last 256 KiB), oldest first.
+func recentEvents(path string, n int) []event {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	off := max(0, st.Size()-256<<10)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil
+	}
+	lines := bytes.Split(buf, []byte("\n"))
+	lines = lines[:len(lines)-1] // the last is empty or still being written
+	if off > 0 && len(lines) > 0 {
+		lines = lines[1:] // the first may be cut
+	}
+	var out []event
+	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
+		var m map[string]any
+		if json.Unmarshal(lines[i], &m) == nil {
+			step, _ := m[rundir.Step].(float64)
+			out = append(out, event{Step: int(step), Fields: m})
+		}
+	}
+	slices.Reverse(out)
+	return out
 }

@@ -305,7 +305,7 @@ func TestPages(t *testing.T) {
 	}
 
 	d = doc(t, ts.URL+"/compare?a=dpo-1&b=dpo-2")
-	if d.Find("#compare tbody tr").Length() < 4 || d.Find("#compare-charts").AttrOr("data-b", "") != "dpo-2" {
+	if d.Find("#compare tbody tr").Length() < 4 || d.Find("#compare-charts").AttrOr("data-runs", "") != "dpo-1 dpo-2" {
 		t.Fatal("compare view")
 	}
 	d = doc(t, ts.URL+"/offline")

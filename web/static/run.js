@@ -1,8 +1,10 @@
-// The run page. Training: live charts and step counter fed by the run's websocket. Eval:
-// each new results.jsonl line on the websocket re-reads the heatmap, counts and samples
-// (rendered on the server) at most once a second. Both re-read status and key metrics
-// every few seconds, so a run that finishes shows "done".
-import { lineChart } from "./charts.js";
+// The run page. Training: live charts (values on hover, smoothing and log scale from the
+// switches above them) and step counter fed by the run's websocket. Eval: each new
+// results.jsonl line on the websocket re-reads the heatmap, counts and samples (rendered
+// on the server) at most once a second. Both re-read status, key metrics and the training
+// figures (total steps, tokens/s, ETA) every few seconds, so a run that finishes shows
+// "done".
+import { lineChart, controls } from "./charts.js";
 import { follow } from "./events.js";
 import { refresh, every } from "./refresh.js";
 
@@ -11,13 +13,15 @@ const id = root.dataset.id, kind = root.dataset.kind;
 const stepEl = document.getElementById("step");
 const figs = [...document.querySelectorAll("figure.chart")];
 const data = Object.fromEntries(figs.map((f) => [f.dataset.key, []]));
-const live = ["status", "run-metrics"];
-const evalParts = [...live, "step", "heatmap", "samples-count", "samples", "pager"];
+const live = ["status", "run-metrics", "train-stats"];
+const evalParts = ["status", "run-metrics", "step", "heatmap", "samples-count", "samples", "pager"];
 let pending = false, stale = false, lastEval = 0;
+let opts = kind === "train" ? controls((o) => { opts = o; redraw(); }) : {};
 
 function redraw() {
   pending = false;
-  for (const f of figs) lineChart(f, [data[f.dataset.key]]);
+  for (const f of figs) lineChart(f, [{ name: f.dataset.key, points: data[f.dataset.key] }], opts);
+  document.body.dataset.charts = "drawn";
 }
 
 async function refreshEval() {
