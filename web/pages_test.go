@@ -174,7 +174,7 @@ func TestCompareModulesLaunchOffline(t *testing.T) {
 // or stylesheet refers to another host.
 func TestStaticEmbedded(t *testing.T) {
 	for _, f := range []string{"wasi.js", "static/app.css", "static/charts.js", "static/events.js", "static/refresh.js", "static/run.js", "static/runs.js",
-		"static/compare.js", "static/offline.js", "static/judge-worker.js"} {
+		"static/compare.js", "static/offline.js", "static/rows.js", "static/judge-worker.js", "static/favicon.svg"} {
 		b, err := Static.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

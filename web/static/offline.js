@@ -1,22 +1,12 @@
-// The offline evaluation page: reads a JSONL file locally, has the judge Web Worker judge
-// each row, and draws the report here. Nothing is sent to the server.
+// The offline evaluation page: reads a JSONL file locally (an eval's results.jsonl counts
+// each attempt once: rows.js), has the judge Web Worker judge each row, and draws the
+// report here. Nothing is sent to the server.
 import { barChart } from "./charts.js";
+import { parseRows } from "./rows.js";
 
 const status = document.getElementById("offline-status");
 const out = document.getElementById("offline-report");
 const worker = new Worker("/static/judge-worker.js", { type: "module" });
-
-function parse(text) {
-  const rows = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let o;
-    try { o = JSON.parse(line); } catch { throw new Error(`line ${i + 1}: not JSON`); }
-    if (typeof o.response !== "string") return; // pending attempts have no answer yet
-    rows.push({ prompt: String(o.prompt || ""), response: o.response, category: String(o.category || "") });
-  });
-  return rows;
-}
 
 function pct(k, n) { return n ? k / n : 0; }
 
@@ -51,14 +41,16 @@ function report(rows, verdicts, judge) {
 document.getElementById("file").addEventListener("change", async (ev) => {
   const f = ev.target.files[0];
   if (!f) return;
-  let rows;
-  try { rows = parse(await f.text()); } catch (err) { status.textContent = `${f.name}: ${err.message}`; return; }
-  status.textContent = `judging ${rows.length} rows of ${f.name} in this browser…`;
+  let parsed;
+  try { parsed = parseRows(await f.text()); } catch (err) { status.textContent = `${f.name}: ${err.message}`; return; }
+  const rows = parsed.rows;
+  const of = parsed.attempts < parsed.lines ? ` (${parsed.lines} lines: the latest per id, ${parsed.attempts} attempts)` : "";
+  status.textContent = `judging ${rows.length} rows of ${f.name}${of} in this browser…`;
   worker.onmessage = (m) => {
     const d = m.data;
     if (d.progress) status.textContent = `judged ${d.progress}/${d.total}…`;
     else if (d.error) status.textContent = `error: ${d.error}`;
-    else { status.textContent = `judged ${rows.length} rows of ${f.name} locally`; report(rows, d.verdicts, d.judge); }
+    else { status.textContent = `judged ${rows.length} rows of ${f.name}${of} locally`; report(rows, d.verdicts, d.judge); }
   };
   worker.postMessage({ rows });
 });
