@@ -145,14 +145,38 @@ func TestCompareModulesLaunchOffline(t *testing.T) {
 		t.Fatal("modules page")
 	}
 
-	d = render(t, Launch(LaunchPage{Methods: []string{"sft", "dpo"}, Modules: []string{"attacks", "mine"}, Running: []string{"r1"},
-		Ended: []Ended{{ID: "r0", Status: "exit status 1", LastLine: "aegis train: <bad> row", Failed: true}}}))
+	d = render(t, Launch(LaunchPage{Methods: []string{"sft", "dpo"}, Running: []string{"r1"},
+		Modules:     []LaunchModule{{Name: "attacks", Styles: []string{"dan", "rot13"}}, {Name: "mine", Styles: []string{"novel"}}},
+		Models:      []Choice{{"aegis-organism", "aegis-organism (embedded)"}},
+		EvalModels:  []Choice{{"aegis-organism", "aegis-organism (embedded)"}, {"runs/dpo-1", "dpo-1 (dpo adapter on aegis-organism)"}},
+		Data:        []Choice{{"data/pairs.jsonl", "pairs.jsonl"}},
+		TrainParams: []Param{{Name: "lr", Label: "learning rate", Kind: "float", Value: "5e-5"}, {Name: "full", Label: "full", Kind: "bool"}, {Name: "lr_scheduler", Kind: "choice", Value: "cosine", Choices: []string{"linear", "cosine"}}},
+		Ended:       []Ended{{ID: "r0", Status: "exit status 1", LastLine: "aegis train: <bad> row", Failed: true}}}))
 	if e := d.Find(`#ended tr[data-id="r0"]`); e.Find("td.err").Text() != "exit status 1" || e.Find("code").Text() != "aegis train: <bad> row" {
 		t.Fatal("ended runs")
 	}
 	if d.Find(`form.launch[action="/api/launch"][method="post"]`).Length() != 2 || d.Find(`input[name="kind"][value="train"]`).Length() != 1 ||
 		d.Find(`select[name="method"] option`).Length() != 2 || d.Find(`select[name="attack_module"] option`).Length() != 2 || d.Find(`a[href="/runs/r1"]`).Length() != 1 {
 		t.Fatal("launch page")
+	}
+	// Models and data are picked by name; the hyperparameters have their defaults; the
+	// running run has a stop button; the styles are the chosen module's.
+	train, eval := d.Find("#launch-train"), d.Find("#launch-eval")
+	if train.Find(`select[name="model"] option`).Length() != 1 || train.Find(`select[name="model"] option`).AttrOr("value", "") != "aegis-organism" ||
+		eval.Find(`select[name="model"] option`).Length() != 2 || eval.Find(`select[name="prompts"] option`).AttrOr("value", "") != "data/pairs.jsonl" ||
+		train.Find(`input[name="lr"]`).AttrOr("value", "") != "5e-5" || train.Find(`input[type="checkbox"][name="full"]`).Length() != 1 ||
+		train.Find(`select[name="lr_scheduler"] option[selected]`).Text() != "cosine" {
+		t.Fatal("launch form fields")
+	}
+	if d.Find(`#running tr[data-id="r1"] form[action="/api/runs/r1/stop"]`).Length() != 1 {
+		t.Fatal("no stop button for a running run")
+	}
+	if eval.Find(`option[value="mine"]`).AttrOr("data-styles", "") != "novel" || !strings.Contains(eval.Find("#styles-hint").Text(), "dan, rot13") ||
+		eval.Find(`#attack-styles option[value="rot13"]`).Length() != 1 {
+		t.Fatal("attack styles")
+	}
+	if d := render(t, Launch(LaunchPage{})); d.Find(`select[name="model"][disabled]`).Length() != 2 || !strings.Contains(d.Text(), "--models DIR") {
+		t.Fatal("a form without models says how to get some")
 	}
 
 	d = render(t, Offline())
@@ -174,7 +198,7 @@ func TestCompareModulesLaunchOffline(t *testing.T) {
 // or stylesheet refers to another host.
 func TestStaticEmbedded(t *testing.T) {
 	for _, f := range []string{"wasi.js", "static/app.css", "static/charts.js", "static/events.js", "static/refresh.js", "static/run.js", "static/runs.js",
-		"static/compare.js", "static/offline.js", "static/rows.js", "static/judge-worker.js", "static/favicon.svg"} {
+		"static/compare.js", "static/offline.js", "static/rows.js", "static/launch.js", "static/judge-worker.js", "static/favicon.svg"} {
 		b, err := Static.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -159,14 +159,36 @@ type ModulesPage struct {
 	MaxBytes int
 }
 
-// LaunchPage is the form that starts a training or eval run.
+// LaunchPage is the form that starts a training or eval run. Models and data are picked
+// from the folders the server knows, by name.
 type LaunchPage struct {
-	Methods []string
-	Modules []string // attack modules usable by eval (built-in and uploaded)
-	Message string
-	Error   string
-	Running []string // runs this server started that are still going
-	Ended   []Ended  // runs this server started that have exited
+	Methods     []string
+	Models      []Choice       // full model folders (training and eval)
+	EvalModels  []Choice       // Models and the LoRA adapters of finished runs
+	Data        []Choice       // JSONL files (training data, eval prompts)
+	Modules     []LaunchModule // attack modules usable by eval (built-in and uploaded)
+	TrainParams []Param        // the main hyperparameters of training
+	EvalParams  []Param        // the main settings of a scan
+	Message     string
+	Error       string
+	Running     []string // runs this server started that are still going
+	Ended       []Ended  // runs this server started that have exited
+}
+
+// Choice is an option of a select: the value the form sends and what people read.
+type Choice struct{ Key, Label string }
+
+// LaunchModule is an attack module and the styles it takes in --attacks.
+type LaunchModule struct {
+	Name   string
+	Styles []string
+}
+
+// Param is a setting of the launch form: a number ("int", "float"), one of Choices
+// ("choice") or a checkbox ("bool"), with its default Value.
+type Param struct {
+	Name, Label, Kind, Value, Hint string
+	Choices                        []string
 }
 
 // Ended is a launched run's process after it exited: how, and its log's last line (a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,9 @@ exponential backoff on 429, 5xx, timeouts and network errors).
 
 --attacks none (the default) sends each prompt unchanged; all, or a list of styles, also
 sends every harmful prompt rewritten by the attack module in each style (benign prompts
-are always sent unchanged: they measure over-refusal). Answers are judged by --judge (a
+are always sent unchanged: they measure over-refusal). The styles are the attack module's:
+the catalogue's for the built-in one ('aegis modules' lists them), those its manifest
+lists for another --attack-module FILE.wasm (all of them with "all"). Answers are judged by --judge (a
 built-in judge module or a FILE.wasm; default "judge"), and, with --judge-endpoint, by an
 LLM judge too, asked with --rubric: llamaguard (the default) or harmbench decide unsafe
 while the module decides refusal; strongreject decides refusal and unsafe (score >= 0.5).
@@ -134,9 +137,14 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	styles, err := parseStyles(f.attacks)
+	spec, err := styleSpec(f.attacks)
 	if err != nil {
 		return err
+	}
+	if f.attackModule == "attacks" { // the built-in module's styles are the catalogue's: check them now
+		if _, err := moduleStyles(spec, shared.Manifest{Name: "attacks"}, f.attackModule); err != nil {
+			return err
+		}
 	}
 	prompts, err := data.ReadPrompts(f.prompts)
 	if err != nil {
@@ -149,7 +157,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer closeHost()
-	judge, attack, err := f.modules(ctx, h, rubric, len(styles) > 0)
+	judge, attack, styles, err := f.modules(ctx, h, rubric, spec)
 	if err != nil {
 		return err
 	}
@@ -208,24 +216,69 @@ func (f *evalFlags) setup() eval.Setup {
 }
 
 // modules loads --judge (with the LLM judge of --judge-endpoint over it) and, when
-// attack styles are asked for, --attack-module into h.
-func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Rubric, attacks bool) (eval.Judge, data.Attacker, error) {
+// attack styles are asked for (spec: see styleSpec), --attack-module into h, and
+// resolves spec against that module's styles.
+func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Rubric, spec []string) (eval.Judge, data.Attacker, []string, error) {
 	jm, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: f.judge, Kind: shared.KindJudge, Flag: "--judge"})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var judge eval.Judge = eval.ModuleJudge{M: jm}
 	if f.lj.endpoint != "" {
 		judge = f.lj.judge(rubric, judge, os.Getenv(f.apiKeyEnv), f.reqTimeout, f.retries, f.backoff)
 	}
-	if !attacks {
-		return judge, nil, nil
+	if len(spec) == 0 {
+		return judge, nil, nil, nil
 	}
 	am, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: f.attackModule, Kind: shared.KindAttack, Flag: "--attack-module"})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return judge, am.Attack, nil
+	styles, err := moduleStyles(spec, am.Manifest(), f.attackModule)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return judge, am.Attack, styles, nil
+}
+
+// styleSpec reads --attacks: nil for none, ["all"] for all, else the listed style names
+// (checked as names here; against the attack module's styles by moduleStyles).
+func styleSpec(s string) ([]string, error) {
+	switch strings.TrimSpace(s) {
+	case "", "none":
+		return nil, nil
+	case "all":
+		return []string{"all"}, nil
+	}
+	styles := data.SplitList(s)
+	for _, st := range styles {
+		if !sandbox.ValidStyleName(st) {
+			return nil, fmt.Errorf("%w: attack style %q is not a style name", errUsage, st)
+		}
+	}
+	return styles, nil
+}
+
+// moduleStyles resolves a styleSpec against an attack module: its manifest's styles
+// when it lists them (an uploaded or third-party module's own), else the catalogue's
+// (shared.Styles, which the built-in module implements). "all" is every one of them.
+func moduleStyles(spec []string, mf shared.Manifest, flag string) ([]string, error) {
+	known := mf.Styles
+	if len(known) == 0 {
+		known = shared.StyleIDs()
+	}
+	if len(spec) == 1 && spec[0] == "all" {
+		return slices.Clone(known), nil
+	}
+	for _, st := range spec {
+		if !slices.Contains(known, st) {
+			if len(mf.Styles) == 0 || flag == "attacks" {
+				return nil, fmt.Errorf("%w: unknown attack style %q ('aegis modules' lists them)", errUsage, st)
+			}
+			return nil, fmt.Errorf("%w: unknown attack style %q: attack module %s has %s", errUsage, st, mf.Name, strings.Join(known, ", "))
+		}
+	}
+	return spec, nil
 }
 
 // generator makes the model under test: an endpoint client or a local model folder.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 
 	"github.com/aegis-safety/aegis/internal/cli/sandboxflags"
 	"github.com/aegis-safety/aegis/native/server"
@@ -47,9 +48,12 @@ func (c *cli) serve(ctx context.Context, args []string, listening func(addr stri
 		`Serves the monitor: the runs in --runs (training runs from 'aegis train', scans from
 'aegis eval') with live charts over websockets, an ASR heatmap and sample browser, a compare
 view, the modules page (upload an attack .wasm, checked in the sandbox), a launch form
-(runs start as child processes of this binary, output in RUN/aegis.log), and offline
-evaluation in the browser. JSON API: GET /api/runs, /api/runs/{id}, /api/runs/{id}/events;
-websocket /ws/runs/{id}?from=STEP.
+(runs start as child processes of this binary, output in RUN/aegis.log; models and data
+are picked from the embedded model, the served one, --models DIR, --data DIR and finished
+runs; runs started there can be stopped and deleted), and offline evaluation in the
+browser. JSON API: GET /api/runs[?q=&status=&kind=&sort=&order=], /api/runs/{id},
+/api/runs/{id}/events; POST /api/runs/{id}/stop, DELETE /api/runs/{id} (runs started from
+the launch form); websocket /ws/runs/{id}?from=STEP.
 
 It also serves an OpenAI-compatible API over --model DIR (default: the embedded demo
 model), for OpenAI's clients, promptfoo, lm-evaluation-harness and 'aegis eval --endpoint':
@@ -87,6 +91,8 @@ error="..." when refused with a message.`, stdout)
 	token := fs.String("token", "", "access token; required to listen on a non-loopback address")
 	maxTokens := fs.Int("max-tokens", 512, "most tokens a /v1 answer may have (max_tokens above it is refused)")
 	corsOrigin := fs.String("cors-origin", "", "a browser origin (scheme://host[:port]) allowed to call /v1 from its pages; default none")
+	modelsDir := fs.String("models", "models", "folder of model folders the launch form offers (ignored if missing)")
+	dataDir := fs.String("data", "data", "folder of JSONL files the launch form offers, two levels deep (ignored if missing)")
 	accessLog := fs.String("access-log", "", "append the access log (one line a request) to this file instead of stderr; \"none\" for no log")
 	var lf sandboxflags.Limits // the limits an uploaded module is checked and run under
 	lf.RegisterWith(fs.FlagSet, server.UploadLimits)
@@ -132,6 +138,20 @@ error="..." when refused with a message.`, stdout)
 		return err
 	}
 	opt.Chat = chat
+	// The launch form offers the embedded model and the served one by name.
+	opt.ModelsDir, opt.DataDir = *modelsDir, *dataDir
+	if c.serveModel != nil {
+		if dir, err := c.serveModel(); err == nil {
+			opt.Models = append(opt.Models, server.NamedDir{Name: filepath.Base(dir), Dir: dir, Note: "embedded"})
+		}
+	}
+	if mf.dir != "" && mf.adapter == "" && chat != nil {
+		n := chat.Name
+		if len(opt.Models) > 0 && opt.Models[0].Name == n {
+			n += " (served)"
+		}
+		opt.Models = append(opt.Models, server.NamedDir{Name: n, Dir: mf.dir, Note: "served on /v1"})
+	}
 	srv, err := server.New(opt)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -227,5 +228,38 @@ func TestServeAccessLog(t *testing.T) {
 	fetch(t, "GET", base+"/api/runs", "", "")
 	if stderr3.String() != "" {
 		t.Errorf("--access-log none: %q", stderr3.String())
+	}
+}
+
+// TestServeLaunchChoices: the launch form of `aegis serve` offers the embedded model by
+// its name (never its cache path), the served --model, and the folders of --models and
+// --data.
+func TestServeLaunchChoices(t *testing.T) {
+	t.Parallel()
+	embedded := filepath.Join(t.TempDir(), "cache-xyz", "aegis-organism")
+	os.MkdirAll(embedded, 0o755)
+	models, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(models, "llama-tiny"), 0o755)
+	os.WriteFile(filepath.Join(models, "llama-tiny", "config.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(data, "prompts.jsonl"), []byte("{}\n"), 0o644)
+	c := newTestCLI()
+	c.serveModel = func() (string, error) { return embedded, nil }
+	base := startServe(t, c, "--addr", "127.0.0.1:0", "--runs", t.TempDir(), "--model", chatModel(t), "--model-name", "tiny",
+		"--models", models, "--data", data, "--access-log", "none")
+	res, err := http.Get(base + "/launch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	page := string(b)
+	for _, want := range []string{`<option value="aegis-organism">aegis-organism (embedded)</option>`, `<option value="tiny">tiny (served on /v1)</option>`,
+		`<option value="models/llama-tiny">llama-tiny</option>`, `<option value="data/prompts.jsonl">prompts.jsonl</option>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the launch page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "cache-xyz") {
+		t.Error("the launch page shows the embedded model's cache path")
 	}
 }

@@ -39,7 +39,7 @@ func TestAccessLog(t *testing.T) {
 	trainRun(t, runs, "r", 2, false)
 	var log syncBuffer
 	fl := &fakeLauncher{}
-	_, ts := newServer(t, Options{RunsDir: runs, AccessLog: &log, Launch: fl, Token: "s3cret"})
+	_, ts := newServer(t, withChoices(t, Options{RunsDir: runs, AccessLog: &log, Launch: fl, Token: "s3cret"}))
 	get := func(path string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
@@ -63,8 +63,8 @@ func TestAccessLog(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	postForm(url.Values{"kind": {"train"}, "id": {"new-run"}, "method": {"dpo"}, "model": {"m"}, "data": {"d.jsonl"}})
-	postForm(url.Values{"kind": {"train"}, "id": {"bad run"}, "method": {"dpo"}, "model": {"m"}, "data": {"d.jsonl"}})
+	postForm(url.Values{"kind": {"train"}, "id": {"new-run"}, "method": {"dpo"}, "model": {"m"}, "data": {"data/d.jsonl"}})
+	postForm(url.Values{"kind": {"train"}, "id": {"bad run"}, "method": {"dpo"}, "model": {"m"}, "data": {"data/d.jsonl"}})
 	req, _ := http.NewRequest("POST", ts.URL+"/api/modules", bytes.NewReader(wasmModule(`{"abi":1,"name":"novelist","kind":"attack","version":"0.1","description":"x"}`, oneVariant)))
 	req.Header.Set("Authorization", "Bearer s3cret")
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -260,5 +261,53 @@ func TestE2ERunsListSearch(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector('#runs-filter select[name="status"]').dispatchEvent(new Event("input", {bubbles: true}))`, nil),
 		chromedp.Poll(`[...document.querySelectorAll("#runs tbody tr")].map((r) => r.dataset.id).join(" ") === "dpo-alpha"`, nil, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
 		t.Fatalf("status filter: %v", err)
+	}
+}
+
+// TestE2ELaunch: on the launch page, the attack styles offered follow the chosen module
+// (an uploaded module's own); a run started here is stopped with its button.
+func TestE2ELaunch(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	ctx := browser(t)
+	pl := &ProcessLauncher{Exe: sh}
+	s, ts := newServer(t, withChoices(t, Options{Launch: pl}))
+	if code, body := upload(t, ts.URL, wasmModule(`{"abi":1,"name":"novelist","kind":"attack","version":"0.1","description":"x","styles":["novel","screenplay"]}`, oneVariant)); code != 201 {
+		t.Fatal(body)
+	}
+	var hint, options string
+	if err := chromedp.Run(ctx, chromedp.Navigate(ts.URL+"/launch"), chromedp.WaitVisible("#launch-eval", chromedp.ByQuery),
+		chromedp.SetValue(`#launch-eval select[name="attack_module"]`, "novelist", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('#launch-eval select[name="attack_module"]').dispatchEvent(new Event("change"))`, nil),
+		chromedp.Text("#styles-hint", &hint, chromedp.ByID),
+		chromedp.Evaluate(`[...document.querySelectorAll("#attack-styles option")].map((o) => o.value).join(",")`, &options)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(hint, "styles: novel, screenplay") || options != "none,all,novel,screenplay" {
+		t.Fatalf("styles for the uploaded module: %q, %q", hint, options)
+	}
+	dir := filepath.Join(s.runs.dir, "long")
+	if err := pl.Start("long", dir, []string{"-c", `trap 'echo interrupted; exit 130' INT; while :; do sleep 0.05; done`}); err != nil {
+		t.Fatal(err)
+	}
+	var msg, ended string
+	if err := chromedp.Run(ctx, chromedp.Navigate(ts.URL+"/launch"),
+		chromedp.Click(`#running tr[data-id="long"] form.stop button`, chromedp.ByQuery),
+		chromedp.WaitVisible("#message", chromedp.ByID),
+		chromedp.Text("#message", &msg, chromedp.ByID)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); pl.Running("long"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still running after the stop button (%q)", msg)
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(ts.URL+"/launch"), chromedp.Text(`#ended tr[data-id="long"]`, &ended, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ended, "stopped from the page") {
+		t.Fatalf("ended: %q", ended)
 	}
 }

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +52,8 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, rundir.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// A new log: a folder reused after a failed launch starts over.
+	logf, err := os.OpenFile(filepath.Join(dir, rundir.LogFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -64,6 +68,7 @@ func (l *ProcessLauncher) Start(id, dir string, args []string) error {
 		l.run = map[string]*exec.Cmd{}
 	}
 	l.run[id] = cmd
+	delete(l.ended, id) // a name reused after a failed launch
 	l.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -178,7 +183,15 @@ func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
 	for _, m := range train.Methods(true) {
 		methods = append(methods, m.Name)
 	}
-	p := web.LaunchPage{Methods: methods, Modules: s.modules.attackModules(), Message: q.Get("msg"), Error: q.Get("err")}
+	p := web.LaunchPage{Methods: methods, Modules: s.modules.attackStyles(), Data: s.data(),
+		TrainParams: params(trainParams), EvalParams: params(evalParams), Message: q.Get("msg"), Error: q.Get("err")}
+	for _, m := range s.models() {
+		c := web.Choice{Key: m.Key, Label: m.Label}
+		if m.Adapter == "" {
+			p.Models = append(p.Models, c)
+		}
+		p.EvalModels = append(p.EvalModels, c)
+	}
 	if s.opt.Launch == nil {
 		p.Error = "launching is disabled on this server"
 	}
@@ -188,15 +201,103 @@ func (s *Server) pageLaunch(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.Launch(p))
 }
 
+// launchParam is a setting of the launch form and the flag it becomes.
+type launchParam struct {
+	form, flag, label, kind, def, hint string
+	choices                            []string
+}
+
+// trainParams are the main hyperparameters of a training run, with `aegis train`'s
+// defaults (train.DefaultConfig), except the steps: a run started from the browser is
+// bounded by steps rather than epochs.
+var trainParams = func() []launchParam {
+	d := train.DefaultConfig()
+	return []launchParam{
+		{"steps", "--steps", "steps", "int", "100", "optimizer steps; 0: epochs", nil},
+		{"epochs", "--epochs", "epochs", "int", strconv.Itoa(d.Epochs), "passes over the data when steps is 0", nil},
+		{"lr", "--lr", "learning rate", "float", flagFloat(d.LR), "", nil},
+		{"lr_scheduler", "--lr-scheduler", "schedule", "choice", d.Schedule, "", []string{"linear", "cosine", "constant"}},
+		{"warmup_steps", "--warmup-steps", "warmup steps", "int", strconv.Itoa(d.Warmup), "", nil},
+		{"batch_size", "--batch-size", "batch size", "int", strconv.Itoa(d.BatchSize), "", nil},
+		{"grad_accum", "--grad-accum", "gradient accumulation", "int", strconv.Itoa(d.GradAccum), "micro-batches per step", nil},
+		{"beta", "--beta", "beta", "float", flagFloat(d.Beta), "dpo and ipo", nil},
+		{"lora_rank", "--lora-rank", "LoRA rank", "int", strconv.Itoa(d.LoRARank), "", nil},
+		{"full", "--full", "full fine-tuning", "bool", "", "every weight instead of a LoRA adapter", nil},
+		{"seed", "--seed", "seed", "int", strconv.FormatUint(d.Seed, 10), "", nil},
+		{"save_steps", "--save-steps", "checkpoint every", "int", strconv.Itoa(d.SaveSteps), "steps", nil},
+	}
+}()
+
+// evalParams are the main settings of a scan, with `aegis eval`'s defaults.
+var evalParams = []launchParam{
+	{"limit", "--limit", "limit", "int", "0", "first N prompts; 0: all", nil},
+	{"max_new_tokens", "--max-new-tokens", "max new tokens", "int", "256", "", nil},
+	{"temperature", "--temperature", "temperature", "float", "0", "0: greedy", nil},
+	{"batch_size", "--batch-size", "batch size", "int", "8", "prompts decoded together", nil},
+	{"seed", "--seed", "seed", "int", "0", "sampling and the attack module", nil},
+}
+
+func params(ps []launchParam) []web.Param {
+	out := make([]web.Param, len(ps))
+	for i, p := range ps {
+		out[i] = web.Param{Name: p.form, Label: p.label, Kind: p.kind, Value: p.def, Hint: p.hint, Choices: p.choices}
+	}
+	return out
+}
+
+// paramArgs turns the form's values of ps into flags: every number (its default when
+// left empty), the choices, and the checked boxes.
+func paramArgs(form url.Values, ps []launchParam) ([]string, error) {
+	var args []string
+	for _, p := range ps {
+		v := strings.TrimSpace(form.Get(p.form))
+		switch p.kind {
+		case "bool":
+			if v != "" && v != "0" && v != "false" {
+				args = append(args, p.flag)
+			}
+			continue
+		case "int":
+			if v == "" {
+				v = p.def
+			}
+			if n, err := strconv.ParseUint(v, 10, 63); err != nil {
+				return nil, badRequest("%s: %q is not a count", p.label, v)
+			} else {
+				v = strconv.FormatUint(n, 10)
+			}
+		case "float":
+			if v == "" {
+				v = p.def
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+				return nil, badRequest("%s: %q is not a number >= 0", p.label, v)
+			}
+			v = flagFloat(f)
+		case "choice":
+			if v == "" {
+				v = p.def
+			}
+			if !slices.Contains(p.choices, v) {
+				return nil, badRequest("%s: %q is not one of %s", p.label, v, strings.Join(p.choices, ", "))
+			}
+		}
+		args = append(args, p.flag, v)
+	}
+	return args, nil
+}
+
 // LaunchArgs turns the launch form into the CLI arguments of the run (exported for tests
-// and for the documentation of what the form does).
+// and for the documentation of what the form does). The model and the data are keys of
+// the lists the form offers (see models and data), never paths.
 func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err error) {
 	id = form.Get("id")
 	if !validID(id) {
 		return "", nil, badRequest("run name %q: use letters, digits, '.', '_' and '-'", id)
 	}
 	out := filepath.Join(s.runs.dir, id)
-	if exists(out) {
+	if exists(out) && !s.reusable(id) {
 		return "", nil, badRequest("run %s exists already", id)
 	}
 	need := func(keys ...string) error {
@@ -207,69 +308,135 @@ func (s *Server) LaunchArgs(form url.Values) (id string, args []string, err erro
 		}
 		return nil
 	}
-	// The form's defaults are aegis train's (train.DefaultConfig), except the steps: a run
-	// started from the browser is bounded by steps rather than epochs.
-	def := train.DefaultConfig()
-	num := func(k string, def int) (string, error) {
-		v := form.Get(k)
-		if v == "" {
-			return strconv.Itoa(def), nil
+	model := func(evalToo bool) ([]string, error) {
+		m, ok := s.model(form.Get("model"))
+		if !ok || (m.Adapter != "" && !evalToo) {
+			return nil, badRequest("model %q: choose one of the models the form lists", form.Get("model"))
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return "", badRequest("%s: %q is not a count", k, v)
+		if m.Adapter != "" {
+			return []string{"--model", m.Dir, "--adapter", m.Adapter}, nil
 		}
-		return strconv.Itoa(n), nil
+		return []string{"--model", m.Dir}, nil
+	}
+	data := func(key string) (string, error) {
+		p := s.dataPath(form.Get(key))
+		if p == "" {
+			return "", badRequest("%s %q: choose one of the files the form lists", key, form.Get(key))
+		}
+		return p, nil
 	}
 	switch form.Get("kind") {
 	case "train":
 		if err := need("method", "model", "data"); err != nil {
 			return "", nil, err
 		}
-		steps, err := num("steps", 100)
+		method := form.Get("method")
+		if m, ok := train.Lookup(method); !ok || !slices.ContainsFunc(train.Methods(true), func(x train.Method) bool { return x.Name == m.Name }) {
+			return "", nil, badRequest("method %q: want %s", method, train.MethodNames(true))
+		}
+		margs, err := model(false)
 		if err != nil {
 			return "", nil, err
 		}
-		bs, err := num("batch_size", def.BatchSize)
+		d, err := data("data")
 		if err != nil {
 			return "", nil, err
 		}
-		lr := form.Get("lr")
-		if lr == "" {
-			lr = flagFloat(def.LR)
+		ps, err := paramArgs(form, trainParams)
+		if err != nil {
+			return "", nil, err
 		}
-		if _, err := strconv.ParseFloat(lr, 64); err != nil {
-			return "", nil, badRequest("lr: %q is not a number", lr)
-		}
-		args = []string{"train", "--method", form.Get("method"), "--model", form.Get("model"), "--data", form.Get("data"),
-			"--steps", steps, "--lr", lr, "--batch-size", bs, "--out", out}
+		args = append(append(append([]string{"train", "--method", method}, margs...), "--data", d), ps...)
+		args = append(args, "--out", out)
 	case "eval":
 		if err := need("model", "prompts"); err != nil {
 			return "", nil, err
 		}
-		limit, err := num("limit", 0)
+		margs, err := model(true)
 		if err != nil {
 			return "", nil, err
 		}
-		attacks := form.Get("attacks")
-		if attacks == "" {
-			attacks = "none"
+		prompts, err := data("prompts")
+		if err != nil {
+			return "", nil, err
 		}
 		mod := form.Get("attack_module")
 		if mod == "" {
 			mod = "attacks"
 		}
-		if p, ok := s.modules.Path(mod); ok {
-			mod = p
-		} else if mod != "attacks" {
+		var styles []string
+		for _, m := range s.modules.attackStyles() {
+			if m.Name == mod {
+				styles = m.Styles
+			}
+		}
+		if styles == nil {
 			return "", nil, badRequest("unknown attack module %q", mod)
 		}
-		args = []string{"eval", "--model", form.Get("model"), "--prompts", form.Get("prompts"), "--attacks", attacks,
-			"--attack-module", mod, "--limit", limit, "--out", out}
+		attacks, err := checkAttacks(form.Get("attacks"), mod, styles)
+		if err != nil {
+			return "", nil, err
+		}
+		if p, ok := s.modules.Path(mod); ok {
+			mod = p
+		}
+		ps, err := paramArgs(form, evalParams)
+		if err != nil {
+			return "", nil, err
+		}
+		args = append(append(append([]string{"eval"}, margs...), "--prompts", prompts, "--attacks", attacks, "--attack-module", mod), ps...)
+		args = append(args, "--out", out)
 	default:
 		return "", nil, badRequest("kind must be train or eval")
 	}
 	return id, args, nil
+}
+
+// checkAttacks reads the form's attack styles: none (the default), all, or styles of the
+// attack module, as `aegis eval --attacks` takes them.
+func checkAttacks(v, module string, styles []string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "none" || v == "all" {
+		return cmp.Or(v, "none"), nil
+	}
+	var list []string
+	for _, st := range strings.Split(v, ",") {
+		st = strings.TrimSpace(st)
+		if st == "" {
+			continue
+		}
+		if !slices.Contains(styles, st) {
+			return "", badRequest("attack style %q: module %s has %s", st, module, strings.Join(styles, ", "))
+		}
+		list = append(list, st)
+	}
+	if len(list) == 0 {
+		return "none", nil
+	}
+	return strings.Join(list, ","), nil
+}
+
+// reusable reports whether an existing folder may take a new launch of the same name: a
+// launch that failed before its run wrote anything leaves a folder that is no run (only
+// RUN/aegis.log), and nothing runs in it.
+func (s *Server) reusable(id string) bool {
+	dir := filepath.Join(s.runs.dir, id)
+	if _, err := s.runs.get(id, false); !errors.Is(err, errNoRun) {
+		return false
+	}
+	if alive, _ := rundir.Alive(dir); alive || s.opt.Launch != nil && s.opt.Launch.Running(id) {
+		return false
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if n := e.Name(); n != rundir.LogFile && n != rundir.LockFile {
+			return false
+		}
+	}
+	return true
 }
 
 // flagFloat formats a flag value as people write it: Go's shortest form without a

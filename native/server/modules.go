@@ -91,16 +91,28 @@ func (m *moduleStore) list(ctx context.Context) []web.Module {
 	return out
 }
 
-// attackModules names the modules eval can use as --attack-module.
-func (m *moduleStore) attackModules() []string {
-	out := []string{"attacks"}
+// attackStyles lists the modules eval can use as --attack-module, each with the styles
+// `aegis eval --attacks` takes with it: the catalogue's for the built-in module and for
+// an uploaded one whose manifest lists none, else the manifest's.
+func (m *moduleStore) attackStyles() []web.LaunchModule {
+	out := []web.LaunchModule{{Name: "attacks", Styles: shared.StyleIDs()}}
 	ents, _ := os.ReadDir(m.dir)
 	for _, e := range ents {
-		if n, ok := strings.CutSuffix(e.Name(), ".wasm"); ok {
-			out = append(out, n)
+		n, ok := strings.CutSuffix(e.Name(), ".wasm")
+		if !ok || !validID(n) {
+			continue
 		}
+		var mf shared.Manifest
+		if b, err := os.ReadFile(filepath.Join(m.dir, n+".json")); err == nil {
+			json.Unmarshal(b, &mf)
+		}
+		styles := mf.Styles
+		if len(styles) == 0 {
+			styles = shared.StyleIDs()
+		}
+		out = append(out, web.LaunchModule{Name: n, Styles: styles})
 	}
-	sort.Strings(out[1:])
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].Name < out[1+j].Name })
 	return out
 }
 

@@ -114,6 +114,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := web.RunPage{Run: rowOf(run)}
+	p.Run.Stoppable = s.opt.Launch != nil && run.Status == StatusRunning && s.opt.Launch.Running(run.ID)
 	if run.Kind == "train" {
 		p.Charts = train.ChartsFor(run.Method)
 		p.Stats = trainStats(run, recentEvents(filepath.Join(s.runs.dir, run.ID, rundir.EventsFile), statsWindow))

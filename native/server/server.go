@@ -40,6 +40,12 @@ type Options struct {
 	CORSOrigin string
 	// Launch starts a run (the launch form); nil disables the form.
 	Launch Launcher
+	// Models are model folders the launch form offers by name (the embedded model, the
+	// model /v1 serves); it also offers the model folders in ModelsDir and the finished
+	// training runs' results. DataDir holds the JSONL files it offers (two levels deep),
+	// besides the runs' pairs.jsonl. The form sends names, never paths.
+	Models             []NamedDir
+	ModelsDir, DataDir string
 	// ModuleLimits bound uploaded modules when they are checked and run.
 	ModuleLimits sandbox.Limits
 	// MaxBody bounds JSON request bodies (default 1 MiB).

@@ -328,6 +328,19 @@ func TestPages(t *testing.T) {
 	}
 }
 
+// withChoices gives opt a model and a data folder for the launch form: it offers them as
+// "m" (the folder /models/m) and "data/d.jsonl", "data/p.jsonl".
+func withChoices(t *testing.T, opt Options) Options {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"d.jsonl", "p.jsonl"} {
+		os.WriteFile(filepath.Join(dir, f), []byte(`{"prompt":"x","chosen":"a","rejected":"b"}`+"\n"), 0o644)
+	}
+	opt.Models = append(opt.Models, NamedDir{Name: "m", Dir: "/models/m"})
+	opt.DataDir = dir
+	return opt
+}
+
 // fakeLauncher records what the form would start.
 type fakeLauncher struct{ args []string }
 
@@ -337,14 +350,14 @@ func (f *fakeLauncher) Stop(string) error                         { return ErrNo
 
 func TestLaunch(t *testing.T) {
 	fl := &fakeLauncher{}
-	s, ts := newServer(t, Options{Launch: fl})
-	form := url.Values{"kind": {"train"}, "id": {"new-run"}, "method": {"dpo"}, "model": {"m"}, "data": {"d.jsonl"}, "steps": {"7"}}
+	s, ts := newServer(t, withChoices(t, Options{Launch: fl}))
+	form := url.Values{"kind": {"train"}, "id": {"new-run"}, "method": {"dpo"}, "model": {"m"}, "data": {"data/d.jsonl"}, "steps": {"7"}}
 	res, err := http.PostForm(ts.URL+"/api/launch", form)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	want := "train --method dpo --model m --data d.jsonl --steps 7 --lr 5e-5 --batch-size 8 --out " + filepath.Join(s.runs.dir, "new-run")
+	want := "train --method dpo --model /models/m --data " + filepath.Join(s.opt.DataDir, "d.jsonl") + " --steps 7 --epochs 1 --lr 5e-5 --lr-scheduler linear --warmup-steps 0 --batch-size 8 --grad-accum 1 --beta 0.1 --lora-rank 8 --seed 42 --save-steps 100 --out " + filepath.Join(s.runs.dir, "new-run")
 	if strings.Join(fl.args, " ") != want || !strings.Contains(res.Request.URL.RawQuery, "msg=") {
 		t.Fatalf("args %q, redirected to %s", fl.args, res.Request.URL)
 	}
@@ -439,7 +452,7 @@ func TestOriginChecks(t *testing.T) {
 	runs := t.TempDir()
 	trainRun(t, runs, "r", 1, false)
 	fl := &fakeLauncher{}
-	_, ts := newServer(t, Options{RunsDir: runs, Chat: chatModel(t), Launch: fl})
+	_, ts := newServer(t, withChoices(t, Options{RunsDir: runs, Chat: chatModel(t), Launch: fl}))
 	evil := []string{"https://evil.example", "http://127.0.0.1:1", "null", "http://localhost.evil.example"}
 	for _, o := range evil {
 		_, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws/runs/r", http.Header{"Origin": {o}})
@@ -447,7 +460,7 @@ func TestOriginChecks(t *testing.T) {
 			t.Errorf("websocket from %s: %v %v", o, err, res)
 		}
 		for _, p := range []string{"/api/launch", "/api/modules", "/v1/chat/completions"} {
-			req, _ := http.NewRequest("POST", ts.URL+p, strings.NewReader("kind=train&id=x&method=dpo&model=m&data=d"))
+			req, _ := http.NewRequest("POST", ts.URL+p, strings.NewReader("kind=train&id=x&method=dpo&model=m&data=data%2Fd.jsonl"))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", o)
 			res, err := http.DefaultTransport.RoundTrip(req)
@@ -465,7 +478,7 @@ func TestOriginChecks(t *testing.T) {
 	}
 	conn := dial(t, ts.URL+"/ws/runs/r", http.Header{"Origin": {ts.URL}})
 	readSteps(t, conn, 1)
-	req, _ := http.NewRequest("POST", ts.URL+"/api/launch", strings.NewReader("kind=train&id=x&method=dpo&model=m&data=d"))
+	req, _ := http.NewRequest("POST", ts.URL+"/api/launch", strings.NewReader("kind=train&id=x&method=dpo&model=m&data=data%2Fd.jsonl"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", ts.URL)
 	res, err := http.DefaultClient.Do(req)

@@ -21,3 +21,12 @@ export function every(ms, fn) {
     try { await fn(); } catch { /* the server is restarting: try again next time */ } finally { busy = false; }
   }, ms);
 }
+
+// confirmForms asks before submitting a form with data-confirm (deleting a run), also one
+// swapped in by refresh.
+export function confirmForms() {
+  document.addEventListener("submit", (ev) => {
+    const f = ev.target.closest("form[data-confirm]");
+    if (f && !confirm(f.dataset.confirm)) ev.preventDefault();
+  });
+}

@@ -6,15 +6,15 @@
 // "done".
 import { lineChart, controls } from "./charts.js";
 import { follow } from "./events.js";
-import { refresh, every } from "./refresh.js";
+import { refresh, every, confirmForms } from "./refresh.js";
 
 const root = document.getElementById("run");
 const id = root.dataset.id, kind = root.dataset.kind;
 const stepEl = document.getElementById("step");
 const figs = [...document.querySelectorAll("figure.chart")];
 const data = Object.fromEntries(figs.map((f) => [f.dataset.key, []]));
-const live = ["status", "run-metrics", "train-stats"];
-const evalParts = ["status", "run-metrics", "step", "heatmap", "samples-count", "samples", "pager"];
+const live = ["status", "run-actions", "run-metrics", "train-stats"];
+const evalParts = ["status", "run-actions", "run-metrics", "step", "heatmap", "samples-count", "samples", "pager"];
 let pending = false, stale = false, lastEval = 0;
 let opts = kind === "train" ? controls((o) => { opts = o; redraw(); }) : {};
 
@@ -46,4 +46,5 @@ follow(id, (e) => {
   if (!pending) { pending = true; requestAnimationFrame(redraw); }
 }, (state) => document.body.dataset.ws = state);
 if (kind === "train") redraw();
+confirmForms();
 every(3000, () => refresh(kind === "eval" ? evalParts : live));

@@ -2,7 +2,7 @@
 // metrics advance (and new runs appear) without a reload. The search box and the filters
 // apply as they change (the address keeps them, so a refresh re-reads the same view), and
 // a delete asks first.
-import { refresh, every } from "./refresh.js";
+import { refresh, every, confirmForms } from "./refresh.js";
 
 const form = document.getElementById("runs-filter");
 let typing;
@@ -22,10 +22,7 @@ form.addEventListener("input", (ev) => {
 });
 form.addEventListener("submit", (ev) => { ev.preventDefault(); clearTimeout(typing); apply(); });
 
-document.addEventListener("submit", (ev) => {
-  const f = ev.target.closest("form[data-confirm]");
-  if (f && !confirm(f.dataset.confirm)) ev.preventDefault();
-});
+confirmForms();
 
 every(2000, async () => {
   await refresh(["runs-list"]);
