@@ -194,6 +194,15 @@ func TestTrainStats(t *testing.T) {
 	}
 }
 
+// TestFmtRate: rates read as whole numbers from 100 (999.9999 is 1,000, not 1e+03).
+func TestFmtRate(t *testing.T) {
+	for v, want := range map[float64]string{999.99999: "1,000", 1234567: "1,234,567", 123.4: "123", 45.61: "45.6", 0.1234: "0.123", 0.1: "0.1"} {
+		if got := fmtRate(v); got != want {
+			t.Errorf("fmtRate(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 // TestFmtNum: figures have four significant digits, and float noise shows as 0.
 func TestFmtNum(t *testing.T) {
 	for v, want := range map[float64]string{-2.1e-14: "0", 0: "0", 0.693147: "0.6931", 5e-5: "5.00e-05", 1234.5: "1234", -0.25: "-0.25"} {

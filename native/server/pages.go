@@ -191,14 +191,18 @@ func trainStats(r *Run, recent []event) []web.Metric {
 	return out
 }
 
-// fmtRate shows a rate with three significant digits, thousands grouped (12,300; 45.6; 0.123).
+// fmtRate shows a rate as people read one: whole numbers from 100 up, thousands grouped
+// (12,345), one decimal from 10 (45.6), else three significant digits (0.123).
 func fmtRate(v float64) string {
-	if v >= 1000 {
+	switch {
+	case v >= 99.95:
 		s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 		for i := len(s) - 3; i > 0; i -= 3 {
 			s = s[:i] + "," + s[i:]
 		}
 		return s
+	case v >= 9.995:
+		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
