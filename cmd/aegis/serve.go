@@ -41,11 +41,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	return c.serve(ctx, args, nil)
 }
 
-// serve runs the server until ctx ends; listening, when set, learns the bound address.
-func (c *cli) serve(ctx context.Context, args []string, listening func(addr string)) error {
-	stdout := c.stdout
-	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--runs DIR] [--model DIR] [--token T] [--cors-origin ORIGIN]",
-		`Serves the monitor: the runs in --runs (training runs from 'aegis train', scans from
+// serveHelp is aegis serve --help's text.
+const serveHelp = `Serves the monitor: the runs in --runs (training runs from 'aegis train', scans from
 'aegis eval') with live charts over websockets, an ASR heatmap and sample browser, a compare
 view, the modules page (upload an attack .wasm, checked in the sandbox), a launch form
 (runs start as child processes of this binary, output in RUN/aegis.log; models and data
@@ -81,7 +78,13 @@ sets a cookie for the browser). --cors-origin lets one browser origin's pages ca
 Every request is logged on stderr (or --access-log FILE), one line each: time (UTC),
 client, method, path (never the query, so never a token), status, duration, bytes, and
 what it did: run=ID for launches, stops and deletions, module=NAME for uploads,
-error="..." when refused with a message.`, stdout)
+error="..." when refused with a message.`
+
+// serve runs the server until ctx ends; listening, when set, learns the bound address.
+func (c *cli) serve(ctx context.Context, args []string, listening func(addr string)) error {
+	stdout := c.stdout
+	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--runs DIR] [--model DIR] [--token T] [--cors-origin ORIGIN]",
+		serveHelp, stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	runs := fs.String("runs", "runs", "runs folder (created if missing)")
 	var mf modelFlags

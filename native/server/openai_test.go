@@ -174,32 +174,7 @@ func chat(t *testing.T, url, body string) (int, map[string]any) {
 // sse posts a streaming request and returns its data payloads up to [DONE] (which must come).
 func sse(t *testing.T, url, body string) []map[string]any {
 	t.Helper()
-	res := post(t, url+"/v1/chat/completions", body)
-	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("%s: %d %s", body, res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	var out []map[string]any
-	sc := bufio.NewScanner(res.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		data, ok := strings.CutPrefix(line, "data: ")
-		if !ok {
-			t.Fatalf("line %q is not an SSE data line", line)
-		}
-		if data == "[DONE]" {
-			return out
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(data), &m); err != nil {
-			t.Fatalf("chunk %q: %v", data, err)
-		}
-		out = append(out, m)
-	}
-	t.Fatalf("%s: stream ended without [DONE]", body)
-	return nil
+	return readSSE(t, post(t, url+"/v1/chat/completions", body))
 }
 
 func keys(m map[string]any) string {

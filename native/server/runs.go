@@ -127,76 +127,12 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 	cfgPath := filepath.Join(dir, rundir.ConfigFile)
 	switch {
 	case exists(cfgPath):
-		b, err := os.ReadFile(cfgPath)
-		if err != nil {
+		if err := readTrain(r, dir, cfgPath, withConfig); err != nil {
 			return nil, err
-		}
-		var c struct {
-			rundir.Config
-			Epochs int `json:"num_train_epochs"`
-			APL    struct {
-				Rounds int `json:"rounds"`
-			} `json:"apl"`
-		}
-		if err := json.Unmarshal(b, &c); err != nil || c.Method == "" {
-			return nil, fmt.Errorf("%s: not a training run's config.json", cfgPath)
-		}
-		r.Kind, r.Method, r.Model, r.Total = "train", c.Method, c.Model, c.Steps
-		if c.APL.Rounds > 0 {
-			r.Total = c.APL.Rounds // one event (step) a round
-		}
-		if withConfig {
-			r.Config = b
-		}
-		// The trainer writes config.json once, at the start (a resume keeps it).
-		r.Started = modTime(cfgPath)
-		ev := filepath.Join(dir, rundir.EventsFile)
-		r.Updated = later(r.Started, modTime(ev))
-		if last, ok := lastEvent(ev); ok {
-			r.Step = last.Step
-			for _, k := range trainMetrics {
-				if v, ok := last.Fields[k]; ok {
-					r.Metrics[k] = v
-				}
-			}
-			// A run bounded by epochs: its steps per epoch from how far into them the last
-			// step got (the trainer's "epoch" is epochs done plus the share of this one).
-			if e, ok := last.Fields[rundir.Epoch].(float64); ok && r.Total == 0 && c.Epochs > 0 && e > 0 && r.Step > 0 {
-				r.Total = c.Epochs * int(math.Ceil(float64(r.Step)/e-1e-6))
-				r.TotalEstimated = true
-			}
-		}
-		// final/ is written after the last step: its presence is the one sure sign of a
-		// finished run.
-		if exists(filepath.Join(dir, rundir.FinalDir)) {
-			r.Status = StatusDone
 		}
 	case exists(filepath.Join(dir, rundir.ResultsFile)) || exists(filepath.Join(dir, rundir.ReportFile)):
-		r.Kind, r.Method = "eval", "eval"
-		rep, err := s.report(dir)
-		if err != nil {
+		if err := s.readEval(r, dir, withConfig); err != nil {
 			return nil, err
-		}
-		r.Model = rep.Model
-		r.Step, r.Total = rep.Counts.Judged, rep.Counts.Attempts
-		r.Metrics["asr"] = rep.ASR
-		r.Metrics["refusal_rate"] = rep.RefusalRate
-		r.Metrics["over_refusal_rate"] = rep.OverRefusalRate
-		res := filepath.Join(dir, rundir.ResultsFile)
-		// A scan writes nothing once at its start, but it creates results.jsonl then; the
-		// folder's own time moves whenever a file is added (report.json at the end).
-		r.Started = modTime(dir)
-		if t, ok := created(res); ok && t.Before(r.Started) {
-			r.Started = t
-		}
-		r.Updated = later(modTime(res), modTime(filepath.Join(dir, rundir.ReportFile)))
-		if withConfig {
-			r.Config, _ = json.Marshal(map[string]any{"model": rep.Model, "judge": rep.Judge, "counts": rep.Counts})
-		}
-		// The scan writes report.json at its end (also when interrupted): a report over
-		// every attempt judged, written after the last result, means done.
-		if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, rundir.ReportFile)).Before(modTime(res)) {
-			r.Status = StatusDone
 		}
 	default:
 		return nil, errNoRun
@@ -222,6 +158,86 @@ func (s *store) get(id string, withConfig bool) (*Run, error) {
 		}
 	}
 	return r, nil
+}
+
+// readTrain fills r from a training run's config.json and events.
+func readTrain(r *Run, dir, cfgPath string, withConfig bool) error {
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return err
+	}
+	var c struct {
+		rundir.Config
+		Epochs int `json:"num_train_epochs"`
+		APL    struct {
+			Rounds int `json:"rounds"`
+		} `json:"apl"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.Method == "" {
+		return fmt.Errorf("%s: not a training run's config.json", cfgPath)
+	}
+	r.Kind, r.Method, r.Model, r.Total = "train", c.Method, c.Model, c.Steps
+	if c.APL.Rounds > 0 {
+		r.Total = c.APL.Rounds // one event (step) a round
+	}
+	if withConfig {
+		r.Config = b
+	}
+	// The trainer writes config.json once, at the start (a resume keeps it).
+	r.Started = modTime(cfgPath)
+	ev := filepath.Join(dir, rundir.EventsFile)
+	r.Updated = later(r.Started, modTime(ev))
+	if last, ok := lastEvent(ev); ok {
+		r.Step = last.Step
+		for _, k := range trainMetrics {
+			if v, ok := last.Fields[k]; ok {
+				r.Metrics[k] = v
+			}
+		}
+		// A run bounded by epochs: its steps per epoch from how far into them the last
+		// step got (the trainer's "epoch" is epochs done plus the share of this one).
+		if e, ok := last.Fields[rundir.Epoch].(float64); ok && r.Total == 0 && c.Epochs > 0 && e > 0 && r.Step > 0 {
+			r.Total = c.Epochs * int(math.Ceil(float64(r.Step)/e-1e-6))
+			r.TotalEstimated = true
+		}
+	}
+	// final/ is written after the last step: its presence is the one sure sign of a
+	// finished run.
+	if exists(filepath.Join(dir, rundir.FinalDir)) {
+		r.Status = StatusDone
+	}
+	return nil
+}
+
+// readEval fills r from a scan's report (or its results, while it runs).
+func (s *store) readEval(r *Run, dir string, withConfig bool) error {
+	r.Kind, r.Method = "eval", "eval"
+	rep, err := s.report(dir)
+	if err != nil {
+		return err
+	}
+	r.Model = rep.Model
+	r.Step, r.Total = rep.Counts.Judged, rep.Counts.Attempts
+	r.Metrics["asr"] = rep.ASR
+	r.Metrics["refusal_rate"] = rep.RefusalRate
+	r.Metrics["over_refusal_rate"] = rep.OverRefusalRate
+	res := filepath.Join(dir, rundir.ResultsFile)
+	// A scan writes nothing once at its start, but it creates results.jsonl then; the
+	// folder's own time moves whenever a file is added (report.json at the end).
+	r.Started = modTime(dir)
+	if t, ok := created(res); ok && t.Before(r.Started) {
+		r.Started = t
+	}
+	r.Updated = later(modTime(res), modTime(filepath.Join(dir, rundir.ReportFile)))
+	if withConfig {
+		r.Config, _ = json.Marshal(map[string]any{"model": rep.Model, "judge": rep.Judge, "counts": rep.Counts})
+	}
+	// The scan writes report.json at its end (also when interrupted): a report over
+	// every attempt judged, written after the last result, means done.
+	if rep.fromFile && rep.Counts.Pending+rep.Counts.Generated == 0 && !modTime(filepath.Join(dir, rundir.ReportFile)).Before(modTime(res)) {
+		r.Status = StatusDone
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -10,7 +10,11 @@ type decoder interface{ chain(toks []string) []string }
 
 type byteLevelDec struct{}
 
-func (byteLevelDec) chain(toks []string) []string {
+func (byteLevelDec) chain(toks []string) []string { return []string{lossyUTF8(byteLevelBytes(toks))} }
+
+// byteLevelBytes maps byte-level token texts back to their raw bytes; a text that is not
+// byte-level passes through.
+func byteLevelBytes(toks []string) []byte {
 	var b []byte
 	for _, t := range toks {
 		if raw, ok := unByteLevel(t); ok {
@@ -19,7 +23,7 @@ func (byteLevelDec) chain(toks []string) []string {
 			b = append(b, t...)
 		}
 	}
-	return []string{lossyUTF8(b)}
+	return b
 }
 
 type replaceDec struct{ pat, content string }
@@ -158,15 +162,7 @@ func rawChain(d decoder, toks []string, first bool) []string {
 		}
 		return toks
 	case byteLevelDec:
-		var b []byte
-		for _, t := range toks {
-			if raw, ok := unByteLevel(t); ok {
-				b = append(b, raw...)
-			} else {
-				b = append(b, t...)
-			}
-		}
-		return []string{string(b)}
+		return []string{string(byteLevelBytes(toks))}
 	case byteFallbackDec:
 		out := make([]string, len(toks))
 		for i, t := range toks {
