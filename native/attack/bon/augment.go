@@ -90,7 +90,9 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' }
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
+}
 
 // scramble shuffles the middle characters of each word of more than 3 characters with
 // probability p.

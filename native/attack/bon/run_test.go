@@ -102,9 +102,11 @@ func (g *fakeGen) answer(ctx context.Context, keys []key) ([]string, []error) {
 // plainGen is fakeGen without GenerateSeeded.
 type plainGen struct{ g *fakeGen }
 
-func (g plainGen) Generate(ctx context.Context, p []string) ([]string, []error) { return g.g.Generate(ctx, p) }
-func (g plainGen) BatchSize() int                                              { return g.g.BatchSize() }
-func (g plainGen) Parallel() int                                               { return g.g.Parallel() }
+func (g plainGen) Generate(ctx context.Context, p []string) ([]string, []error) {
+	return g.g.Generate(ctx, p)
+}
+func (g plainGen) BatchSize() int { return g.g.BatchSize() }
+func (g plainGen) Parallel() int  { return g.g.Parallel() }
 
 // tokenJudge flags answers holding TOKEN and counts its calls per request.
 type tokenJudge struct {
