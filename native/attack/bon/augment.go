@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aegis-safety/aegis/native/data"
@@ -23,7 +24,7 @@ import (
 // from one sigma (0.4 in its text experiments): sqrt(sigma) ≈ 0.6 for scrambling and
 // capitalisation, sigma^3 ≈ 0.06 for noising.
 type Augment struct {
-	// Scramble is the probability that a word (a run of non-space characters) longer than
+	// Scramble is the probability that a word (a run of non-white-space characters) longer than
 	// 3 characters has its middle characters shuffled; its first and last stay.
 	Scramble float64 `json:"scramble"`
 	// Caps is the probability that an ASCII letter's case is flipped.
@@ -90,9 +91,8 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-func isSpace(r rune) bool {
-	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
-}
+// isSpace is what separates words: Unicode white space, as Python's str.split() takes it.
+func isSpace(r rune) bool { return unicode.IsSpace(r) }
 
 // scramble shuffles the middle characters of each word of more than 3 characters with
 // probability p.

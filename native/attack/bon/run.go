@@ -168,6 +168,11 @@ func (r *runner) work(ctx context.Context) error {
 		if err := r.generate(ctx, batch); err != nil {
 			return err
 		}
+		if r.cfg.OnProgress != nil {
+			r.mu.Lock()
+			r.cfg.OnProgress(len(batch))
+			r.mu.Unlock()
+		}
 		if err := r.judge(ctx, batch); err != nil {
 			return err
 		}
@@ -195,9 +200,6 @@ func (r *runner) take() []*sample {
 			batch = append(batch, &sample{req: q, k: q.next, prompt: r.cfg.Augment.Sample(q.Prompt.Prompt, aug), seed: gen})
 			q.next++
 		}
-	}
-	if len(batch) > 0 && r.cfg.OnProgress != nil {
-		r.cfg.OnProgress(len(batch))
 	}
 	return batch
 }
