@@ -40,7 +40,10 @@ response its answer, samples the 1-based index of the first success (or the samp
 a request whose sample could not be generated or judged ends there with "error" set and is
 left out of the ASR. Printed: the ASR at N = 1, 2, 4, ... up to --n (the share of requests
 whose first success came within N samples); --json writes it as {"asr_at_n", "prompts",
-"queries", "seconds", ...}. Ctrl-C stops early and keeps every finished request's row.`
+"queries", "seconds", ...}; queries counts every answer generated, which can exceed the
+samples used when a batch runs past a success. The progress bar counts samples out of the
+budget (requests x --n), which shrinks as requests succeed early: its ETA is an upper bound.
+Ctrl-C stops early and keeps every finished request's row.`
 
 // bonFlags are the flags of `aegis attack bon`.
 type bonFlags struct {
@@ -160,7 +163,7 @@ func (f *bonFlags) run(ctx context.Context, c *cli) error {
 	start := time.Now()
 	bar := progress.New(c.progress, "bon", len(prompts)*f.n, "samples")
 	out, runErr := bon.Run(ctx, bon.Config{Gen: gen, Judge: judge, N: f.n, Augment: f.aug, Seed: f.seed, Batch: f.batch,
-		OnProgress: bar.Add, OnResult: func(bon.Result) {
+		OnProgress: func(done, dropped int) { bar.Shrink(dropped); bar.Add(done) }, OnResult: func(bon.Result) {
 			if f.afterRow != nil {
 				f.afterRow()
 			}

@@ -98,33 +98,7 @@ func TestAttackBon(t *testing.T) {
 			t.Fatalf("row %d: jailbroken %v, the judge says unsafe %v", i, rows[i].Jailbroken, v.Unsafe)
 		}
 	}
-	var rep struct {
-		ASRAtN []struct {
-			N          int
-			ASR        float64
-			Jailbroken int
-		} `json:"asr_at_n"`
-		Prompts, Queries int
-		Seconds          float64
-	}
-	b, _ := os.ReadFile(out + ".report")
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.ASRAtN) != 3 || rep.ASRAtN[0].N != 1 || rep.ASRAtN[2].N != 4 || rep.Prompts != 2 || rep.Queries < rows[0].Samples+rows[1].Samples || rep.Seconds <= 0 {
-		t.Fatalf("report %s", b)
-	}
-	for _, p := range rep.ASRAtN {
-		n := 0
-		for _, r := range rows {
-			if r.Jailbroken && r.Samples <= p.N {
-				n++
-			}
-		}
-		if p.Jailbroken != n || p.ASR != float64(n)/2 {
-			t.Fatalf("asr_at_n %+v, rows %+v", rep.ASRAtN, rows)
-		}
-	}
+	checkBonReport(t, out+".report", rows)
 	if !strings.Contains(stdout, "N    ASR  jailbroken") || !strings.Contains(stdout, "2 of 2 requests finished") {
 		t.Fatalf("stdout %q", stdout)
 	}
@@ -136,6 +110,42 @@ func TestAttackBon(t *testing.T) {
 	for i, r := range must2(readBonRows(t, noCaps)) {
 		if r.Prompt == orig[i] || !strings.EqualFold(r.Prompt, orig[i]) {
 			t.Fatalf("row %d prompt %q", i, r.Prompt)
+		}
+	}
+}
+
+// checkBonReport checks a --json report against the rows of its run.
+func checkBonReport(t *testing.T, path string, rows []bonRow) {
+	t.Helper()
+	var rep struct {
+		ASRAtN []struct {
+			N          int
+			ASR        float64
+			Jailbroken int
+		} `json:"asr_at_n"`
+		Prompts, Queries int
+		Seconds          float64
+	}
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for _, r := range rows {
+		used += r.Samples
+	}
+	if len(rep.ASRAtN) != 3 || rep.ASRAtN[0].N != 1 || rep.ASRAtN[2].N != 4 || rep.Prompts != len(rows) || rep.Queries < used || rep.Seconds <= 0 {
+		t.Fatalf("report %s", b)
+	}
+	for _, p := range rep.ASRAtN {
+		n := 0
+		for _, r := range rows {
+			if r.Jailbroken && r.Samples <= p.N {
+				n++
+			}
+		}
+		if p.Jailbroken != n || p.ASR != float64(n)/float64(len(rows)) {
+			t.Fatalf("asr_at_n %+v, rows %+v", rep.ASRAtN, rows)
 		}
 	}
 }

@@ -45,9 +45,10 @@ type Config struct {
 	Batch   int // samples per Generate call; 0: Gen.BatchSize()
 	// OnResult is called as each request finishes (one call at a time).
 	OnResult func(Result)
-	// OnProgress is called with n more units of the sample budget (N per request) spent,
-	// or, when a request finishes early, given up (one call at a time).
-	OnProgress func(n int)
+	// OnProgress is called (one call at a time) with done samples generated, or with
+	// dropped, the samples of its budget of N that a request finishing early will never
+	// use: for each request done + dropped adds up to N.
+	OnProgress func(done, dropped int)
 }
 
 // Outcome is what Run did.
@@ -170,7 +171,7 @@ func (r *runner) work(ctx context.Context) error {
 		}
 		if r.cfg.OnProgress != nil {
 			r.mu.Lock()
-			r.cfg.OnProgress(len(batch))
+			r.cfg.OnProgress(len(batch), 0)
 			r.mu.Unlock()
 		}
 		if err := r.judge(ctx, batch); err != nil {
@@ -301,7 +302,7 @@ func (r *runner) finish(q *request, d *sample) {
 		}
 	}
 	if r.cfg.OnProgress != nil && q.next < r.cfg.N {
-		r.cfg.OnProgress(r.cfg.N - q.next)
+		r.cfg.OnProgress(0, r.cfg.N-q.next)
 	}
 	if r.cfg.OnResult != nil {
 		r.cfg.OnResult(*res)

@@ -155,17 +155,18 @@ func TestStopsAtFirstSuccess(t *testing.T) {
 			}
 			j := &tokenJudge{}
 			var got []Result
-			budget := 0
+			done, dropped := 0, 0
 			out, err := Run(context.Background(), Config{Gen: gen, Judge: j, N: n, Augment: DefaultAugment, Seed: seed,
-				OnResult: func(r Result) { got = append(got, r) }, OnProgress: func(k int) { budget += k }}, ps)
+				OnResult:   func(r Result) { got = append(got, r) },
+				OnProgress: func(d, x int) { done, dropped = done+d, dropped+x }}, ps)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(out.Results) != len(ps) || len(got) != len(ps) {
 				t.Fatalf("%d results, %d callbacks, want %d", len(out.Results), len(got), len(ps))
 			}
-			if budget != n*len(ps) {
-				t.Fatalf("progress added up to %d, want %d", budget, n*len(ps))
+			if done != out.Queries || done+dropped != n*len(ps) {
+				t.Fatalf("progress: %d done (queries %d), %d dropped; want done + dropped = %d", done, out.Queries, dropped, n*len(ps))
 			}
 			for i, r := range out.Results {
 				p := ps[i]
