@@ -30,6 +30,9 @@ type variantRow struct {
 }
 
 func runAttack(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 0 && args[0] == "bon" {
+		return runAttackBon(ctx, c, args[1:])
+	}
 	fs := newFlags("attack", "--module NAME|FILE.wasm --in prompts.jsonl --out variants.jsonl [--styles a,b] [--variants N] [--seed S]",
 		`Rewrites every prompt with an attack module, running module instances concurrently in
 the WebAssembly sandbox. Input rows are {"id","prompt","category"}; output rows are

@@ -84,7 +84,7 @@ func (f *evalFlags) register(fs *flagSet) {
 	fs.IntVar(&f.limit, "limit", 0, "only the first N prompts (0: all)")
 	fs.StringVar(&f.attacks, "attacks", "none", "none, all, or comma-separated attack styles")
 	fs.StringVar(&f.attackModule, "attack-module", "attacks", "attack module: a built-in name or FILE.wasm")
-	fs.StringVar(&f.judge, "judge", "judge", "judge module: a built-in name or FILE.wasm")
+	judgeModuleFlag(fs, &f.judge)
 	fs.IntVar(&f.concurrency, "concurrency", 4, "endpoint requests at once")
 	fs.IntVar(&f.batch, "batch-size", 8, "local model: prompts decoded together")
 	fs.StringVar(&f.out, "out", "", "output folder (results.jsonl, report.json, report.md)")
@@ -219,11 +219,10 @@ func (f *evalFlags) setup() eval.Setup {
 // attack styles are asked for (spec: see styleSpec), --attack-module into h, and
 // resolves spec against that module's styles.
 func (f *evalFlags) modules(ctx context.Context, h *sandbox.Host, rubric eval.Rubric, spec []string) (eval.Judge, data.Attacker, []string, error) {
-	jm, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: f.judge, Kind: shared.KindJudge, Flag: "--judge"})
+	judge, err := openJudgeModule(ctx, h, f.judge)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var judge eval.Judge = eval.ModuleJudge{M: jm}
 	if f.lj.endpoint != "" {
 		judge = f.lj.judge(rubric, judge, os.Getenv(f.apiKeyEnv), f.reqTimeout, f.retries, f.backoff)
 	}

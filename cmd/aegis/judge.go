@@ -81,6 +81,22 @@ WebAssembly sandbox. Input rows are {"id","prompt","response","category"} (optio
 	})
 }
 
+// judgeModuleFlag registers --judge, the judge module of a command that judges answers
+// (aegis eval, aegis attack bon): a built-in one by name, "judge" by default, or a
+// FILE.wasm.
+func judgeModuleFlag(fs *flagSet, p *string) {
+	fs.StringVar(p, "judge", "judge", "judge module: a built-in name or FILE.wasm")
+}
+
+// openJudgeModule loads the --judge module name into h.
+func openJudgeModule(ctx context.Context, h *sandbox.Host, name string) (eval.Judge, error) {
+	m, err := sandboxflags.Open(ctx, h, sandbox.Ref{Name: name, Kind: shared.KindJudge, Flag: "--judge"})
+	if err != nil {
+		return nil, err
+	}
+	return eval.ModuleJudge{M: m}, nil
+}
+
 // llmJudgeFlags are the flags of an LLM judge behind an OpenAI-compatible endpoint, the
 // same in `aegis eval` and `aegis judge eval`.
 type llmJudgeFlags struct {

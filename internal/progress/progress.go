@@ -60,6 +60,11 @@ func (b *Bar) Add(n int) {
 	}
 }
 
+// Shrink lowers the total by n: work that turned out not to be needed (a Best-of-N
+// request that succeeded before its budget of samples ran out), so that an ETA computed
+// from an upper bound tightens.
+func (b *Bar) Shrink(n int) { b.total -= n }
+
 // Done draws the final state and ends the line.
 func (b *Bar) Done() {
 	if b.drawn != b.done || b.tty {

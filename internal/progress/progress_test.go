@@ -26,6 +26,22 @@ func TestBarPlainLines(t *testing.T) {
 	}
 }
 
+// TestBarShrink: Shrink lowers the total that the bar and its ETA count towards.
+func TestBarShrink(t *testing.T) {
+	t.Parallel()
+	var w strings.Builder
+	b := New(&w, "bon", 40, "samples")
+	b.Add(4)
+	b.Shrink(30)
+	b.Add(6)
+	b.Done()
+	lines := strings.Split(strings.TrimSpace(w.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "bon: 4/40 samples, ") || !strings.HasPrefix(lines[1], "bon: 10/10 samples, ") ||
+		!strings.HasSuffix(lines[1], "ETA 0s") {
+		t.Fatalf("%q", w.String())
+	}
+}
+
 // TestTrainLine: a training bar resumed at step 2 counts from there and always draws
 // the last step.
 func TestTrainLine(t *testing.T) {

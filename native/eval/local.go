@@ -49,8 +49,18 @@ func (g *LocalGenerator) Encode(prompt string) ([]int32, error) {
 
 // Generate decodes a batch of prompts together.
 func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]string, []error) {
+	return g.GenerateSeeded(ctx, prompts, nil)
+}
+
+// GenerateSeeded is Generate with prompt i sampled from seeds[i] instead of a seed
+// derived from Seed and the prompt (nil seeds: Generate).
+func (g *LocalGenerator) GenerateSeeded(ctx context.Context, prompts []string, seeds []uint64) ([]string, []error) {
+	if seeds != nil && len(seeds) != len(prompts) {
+		panic("eval: GenerateSeeded: len(seeds) != len(prompts)")
+	}
 	out, errs := make([]string, len(prompts)), make([]error, len(prompts))
 	ids, rows := make([][]int32, 0, len(prompts)), make([]int, 0, len(prompts))
+	var rowSeeds []uint64
 	for i, p := range prompts {
 		x, err := g.Encode(p)
 		if err == nil && len(x) == 0 {
@@ -64,8 +74,11 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 			continue
 		}
 		ids, rows = append(ids, x), append(rows, i)
+		if seeds != nil {
+			rowSeeds = append(rowSeeds, seeds[i])
+		}
 	}
-	gen, err := g.decode(ctx, ids)
+	gen, err := g.decode(ctx, ids, rowSeeds)
 	for j, i := range rows {
 		if err != nil {
 			errs[i] = err
@@ -77,15 +90,19 @@ func (g *LocalGenerator) Generate(ctx context.Context, prompts []string) ([]stri
 }
 
 // decode runs the batch through model.Decode, each row sampled from its own sampler
-// seeded by g.Seed and its prompt (so a prompt's answer does not depend on its batch),
-// and returns each row's new tokens without the stop id.
-func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32) ([][]int32, error) {
+// seeded by seeds[r], or when seeds is nil by g.Seed and its prompt (so a prompt's answer
+// does not depend on its batch), and returns each row's new tokens without the stop id.
+func (g *LocalGenerator) decode(ctx context.Context, prompts [][]int32, seeds []uint64) ([][]int32, error) {
 	stop := g.StopIDs
 	if stop == nil {
 		stop = g.Tok.StopIDs(g.Model.Config.EOSIDs())
 	}
 	samplers := make([]*model.Sampler, len(prompts))
 	for r, p := range prompts {
+		if seeds != nil {
+			samplers[r] = model.NewSampler(g.Sampling, seeds[r])
+			continue
+		}
 		h := fnv.New64a()
 		for _, id := range p {
 			h.Write([]byte{byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)})

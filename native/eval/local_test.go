@@ -86,3 +86,36 @@ func TestLocalBatchedEqualsSingle(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalSeeded: GenerateSeeded samples each row from its own seed: the same prompt and
+// seed give the same answer alone or in any batch, another seed another draw.
+func TestLocalSeeded(t *testing.T) {
+	dir := tinyChatModel(t)
+	m, err := model.Load(dir, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := tokenizer.Load(dir)
+	g := &LocalGenerator{Model: m, Tok: tok, MaxNewTokens: 16, Batch: 4, Sampling: model.Sampling{Temperature: 1, TopP: 1}}
+	ctx := context.Background()
+	prompts := []string{"the lazy dog", "the lazy dog", "the lazy dog", "fox"}
+	seeds := []uint64{1, 2, 1, 3}
+	out, errs := g.GenerateSeeded(ctx, prompts, seeds)
+	for _, e := range errs {
+		if e != nil {
+			t.Fatal(e)
+		}
+	}
+	if out[0] != out[2] || out[0] == out[1] {
+		t.Fatalf("seeds 1, 2, 1 on one prompt gave %q", out[:3])
+	}
+	for i := range prompts {
+		alone, errs := g.GenerateSeeded(ctx, prompts[i:i+1], seeds[i:i+1])
+		if errs[0] != nil || alone[0] != out[i] {
+			t.Fatalf("row %d alone %q, in the batch %q", i, alone[0], out[i])
+		}
+	}
+	if plain, _ := g.Generate(ctx, prompts[:2]); plain[0] != plain[1] {
+		t.Fatalf("Generate gave one prompt two answers: %q", plain)
+	}
+}

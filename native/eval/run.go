@@ -18,6 +18,15 @@ type Generator interface {
 	Parallel() int  // Generate calls that may run at once
 }
 
+// SeededGenerator is a Generator that also takes each prompt's sampling seed, so that a
+// caller drawing many answers (Best-of-N) gets a fresh draw for a prompt that recurs and
+// answers that depend on neither batching nor order. LocalGenerator is one.
+type SeededGenerator interface {
+	Generator
+	// GenerateSeeded is Generate with prompt i sampled from seeds[i].
+	GenerateSeeded(ctx context.Context, prompts []string, seeds []uint64) (out []string, errs []error)
+}
+
 // EndpointGenerator sends each prompt to an OpenAI-compatible server, Concurrency at once.
 type EndpointGenerator struct {
 	Client      *Client
