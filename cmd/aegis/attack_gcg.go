@@ -131,7 +131,7 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 	rep := &gcgReport{Steps: o.Steps, Universal: *universal, SuffixLen: o.SuffixLen, TopK: o.TopK, Candidates: o.Candidates,
 		Model: modelShape(m, mf.adapter != "")}
 	c.handleInterrupt()
-	done, err := c.gcgWrite(ctx, a, rows, goals, *out, *universal, o.Steps, rep)
+	done, err := c.gcgWrite(ctx, a, rows, goals, *out, *universal, o.Steps, rep, nil)
 	if errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("interrupted after %d of %d prompts; their rows are in %s", done, len(rows), *out)
 	}
@@ -188,9 +188,11 @@ func loadGCG(mf *modelFlags, o gcg.Options) (*gcg.Attacker, *model.Model, error)
 }
 
 // gcgWrite runs the attack, one run per prompt (or one for all with universal), and
-// writes each finished prompt's row to out; it returns how many prompts finished. The
-// rows written are kept when ctx ends.
-func (c *cli) gcgWrite(ctx context.Context, a *gcg.Attacker, rows []jsonl.Line[gcgRow], goals []gcg.Goal, out string, universal bool, steps int, rep *gcgReport) (int, error) {
+// writes each finished prompt's row to out, calling finished (when set) with the count
+// of finished prompts after each run; it returns that count. The rows written are kept
+// when ctx ends.
+func (c *cli) gcgWrite(ctx context.Context, a *gcg.Attacker, rows []jsonl.Line[gcgRow], goals []gcg.Goal, out string,
+	universal bool, steps int, rep *gcgReport, finished func(int)) (int, error) {
 	w, err := jsonl.Create(out)
 	if err != nil {
 		return 0, err
@@ -234,6 +236,9 @@ func (c *cli) gcgWrite(ctx context.Context, a *gcg.Attacker, rows []jsonl.Line[g
 		done += len(run)
 		rep.Seconds += res.Seconds
 		rep.steps += res.Steps
+		if finished != nil {
+			finished(done)
+		}
 	}
 	bar.Done()
 	if cerr := w.Commit(); err == nil {
