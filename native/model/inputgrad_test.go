@@ -105,3 +105,69 @@ func TestTokenGrad(t *testing.T) {
 		t.Error("TokenGrad after a new forward")
 	}
 }
+
+// TestForwardRowsAfter: rows continuing a shared cached prefix, right-padded, get the
+// logits ForwardRows gives the whole sequences, and the cache serves a second batch
+// unchanged.
+func TestForwardRowsAfter(t *testing.T) {
+	m := tinyModel(t, "mistral", 8) // a sliding window of 3 reaches back into the prefix
+	V := m.Config.VocabSize
+	prefix := []int32{3, 9, 4, 1}
+	c, err := m.PrefixCache(prefix, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rest := range [][][]int32{{{5, 6, 7}, {8, 2}}, {{1}, {2, 2, 2, 2, 2}}} {
+		T := 0
+		for _, r := range rest {
+			T = max(T, len(r))
+		}
+		b := &Batch{B: 2, T: T, IDs: make([]int32, 2*T), Mask: make([]bool, 2*T)}
+		full := &Batch{B: 2, T: len(prefix) + T, IDs: make([]int32, 2*(len(prefix)+T)), Mask: make([]bool, 2*(len(prefix)+T))}
+		var rows, fullRows []int
+		for r, x := range rest {
+			copy(full.IDs[r*full.T:], prefix)
+			copy(full.IDs[r*full.T+len(prefix):], x)
+			copy(b.IDs[r*T:], x)
+			for i := range x {
+				b.Mask[r*T+i], rows = true, append(rows, r*T+i)
+				fullRows = append(fullRows, r*full.T+len(prefix)+i)
+			}
+			for i := range len(prefix) + len(x) {
+				full.Mask[r*full.T+i] = true
+			}
+		}
+		got, err := m.ForwardRowsAfter(c, b, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append([]float32(nil), got...)
+		want, err := m.ForwardRows(full, fullRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5 {
+				t.Fatalf("%v: row %d, id %d: %g, whole sequence %g", rest, i/V, i%V, got[i], want[i])
+			}
+		}
+	}
+	// A view of the first row continues the same prefix.
+	one, err := m.ForwardRowsAfter(c.Rows(1), &Batch{B: 1, T: 2, IDs: []int32{8, 2}}, []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one = append([]float32(nil), one...)
+	want, _ := m.ForwardRows(&Batch{B: 1, T: 6, IDs: []int32{3, 9, 4, 1, 8, 2}}, []int{5})
+	for i := range want {
+		if d := math.Abs(float64(one[i] - want[i])); d > 1e-5 {
+			t.Fatalf("a view of one row: id %d: %g, whole sequence %g", i, one[i], want[i])
+		}
+	}
+	if _, err := m.ForwardRowsAfter(c, &Batch{B: 3, T: 1, IDs: []int32{1, 2, 3}}, nil); err == nil {
+		t.Error("a batch of another size than the cache")
+	}
+	if _, err := m.ForwardRowsAfter(c, &Batch{B: 2, T: 6, IDs: make([]int32, 12)}, nil); err == nil {
+		t.Error("more tokens than the cache holds")
+	}
+}

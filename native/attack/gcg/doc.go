@@ -32,6 +32,8 @@
 // whose candidates all fail the re-tokenization check keeps the current suffix. The
 // universal mode optimises all goals at once, not the paper's progressive schedule that
 // adds goals as earlier ones succeed. The base weights and any adapter stay frozen, so
-// backward computes activation gradients only. Candidates are scored by full forwards
-// (no prefix KV cache), in chunks sized to bound activation memory (Options.BatchTokens).
+// backward computes activation gradients only. Candidates are scored in equal batches
+// sized to bound activation memory (Options.BatchTokens), after a KV cache of the tokens
+// every sequence begins with (the chat header and, for one goal, the request: nanoGCG's
+// prefix cache); the rest of each sequence is recomputed for every candidate.
 package gcg

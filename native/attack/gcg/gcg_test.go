@@ -40,9 +40,18 @@ func TestOneHotGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The candidate scorer agrees with the gradient pass on the loss.
-	if l, err := o.losses(context.Background(), [][]int32{suffix}); err != nil || math.Abs(l[0]-losses[0]) > 1e-5 {
-		t.Fatalf("losses %v (%v), lossGrad %v", l, err, losses)
+	// The candidate scorer agrees with the gradient pass on the loss, with and without the
+	// cache of shared leading tokens, in batches of one or several candidates.
+	other := slices.Clone(suffix)
+	other[2] = 30
+	for _, shared := range []int{0, 2, 3} {
+		for _, bt := range []int{12, 64} {
+			o.shared, o.cache, o.batchTokens = shared, nil, bt
+			l, err := o.losses(context.Background(), [][]int32{other, suffix, other})
+			if err != nil || math.Abs(l[1]-losses[0]) > 1e-5 || math.Abs(l[0]-l[2]) > 1e-6 || math.Abs(l[0]-l[1]) < 1e-4 {
+				t.Fatalf("shared %d, batch tokens %d: losses %v (%v), lossGrad %v", shared, bt, l, err, losses)
+			}
+		}
 	}
 	loss := func() float64 {
 		l, err := o.losses(context.Background(), [][]int32{suffix})

@@ -21,12 +21,16 @@ type layout struct {
 func (s *layout) start(L int) int { return len(s.pre) + L + len(s.post) }
 
 // objective scores suffixes against goals with the model: the target's mean token
-// cross-entropy per goal. Its buffers are reused from pass to pass.
+// cross-entropy per goal. Candidates are scored after a KV cache of the tokens that
+// every goal's sequence begins with (the chat header, and for one goal the request).
+// Its buffers are reused from pass to pass.
 type objective struct {
 	m           *model.Model
 	seqs        []layout
 	L           int
 	batchTokens int
+	shared      int          // leading tokens common to every goal's pre
+	cache       *model.Cache // the shared tokens, for the rows of the largest scoring batch
 	ids         []int32
 	mask        []bool
 	rows        []int
@@ -88,10 +92,23 @@ func (a *Attacker) objective(goals []Goal, init []int32) (*objective, error) {
 		}
 		o.seqs = append(o.seqs, s)
 	}
+	o.shared = len(o.seqs[0].pre)
+	for _, s := range o.seqs[1:] {
+		o.shared = min(o.shared, commonPrefix(o.seqs[0].pre, s.pre))
+	}
 	if o.batchTokens <= 0 {
 		o.batchTokens = defaultBatchTokens(&a.m.Config, o.width())
 	}
 	return o, nil
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []int32) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // defaultBatchTokens is how many tokens of sequences T long keep a forward's activations
@@ -112,12 +129,12 @@ func (o *objective) width() int {
 	return T
 }
 
-// fill writes goal g with suffix s as row r of a batch T wide, right-padded, and appends
-// the rows whose logits predict the target tokens.
-func (o *objective) fill(r, T, g int, s []int32) {
+// fill writes goal g with suffix s, without its first skip tokens, as row r of a batch T
+// wide, right-padded, and appends the rows whose logits predict the target tokens.
+func (o *objective) fill(r, T, skip, g int, s []int32) {
 	q := &o.seqs[g]
 	row := o.ids[r*T : (r+1)*T]
-	n := copy(row, q.pre)
+	n := copy(row, q.pre[skip:])
 	n += copy(row[n:], s)
 	n += copy(row[n:], q.post)
 	n += copy(row[n:], q.target[:len(q.target)-1]) // the last target token is predicted, never read
@@ -125,7 +142,7 @@ func (o *objective) fill(r, T, g int, s []int32) {
 	for t := range T {
 		o.mask[r*T+t] = t < n
 	}
-	st := q.start(o.L)
+	st := q.start(o.L) - skip
 	for j := range q.target {
 		o.rows = append(o.rows, r*T+st-1+j)
 	}
@@ -145,7 +162,7 @@ func (o *objective) lossGrad(s []int32, grad []float32) ([]float64, error) {
 	G, T, V := len(o.seqs), o.width(), o.m.Config.VocabSize
 	o.batch(G, T)
 	for g := range G {
-		o.fill(g, T, g, s)
+		o.fill(g, T, 0, g, s)
 	}
 	logits, err := o.m.Forward(&model.Batch{B: G, T: T, IDs: o.ids, Mask: o.mask})
 	if err != nil {
@@ -192,12 +209,22 @@ func (o *objective) lossGrad(s []int32, grad []float32) ([]float64, error) {
 }
 
 // losses scores candidate suffixes: it returns [len(cands), goals] target losses, from
-// batched forwards of at most batchTokens tokens. It checks ctx between batches.
+// batched forwards of at most batchTokens tokens after the shared cached tokens, the
+// batches of one call equal in size. It checks ctx between batches.
 func (o *objective) losses(ctx context.Context, cands [][]int32) ([]float64, error) {
-	G, T, V := len(o.seqs), o.width(), o.m.Config.VocabSize
+	G, V := len(o.seqs), o.m.Config.VocabSize
+	T := o.width() - o.shared // the new tokens of a row
 	n := len(cands) * G
 	out := make([]float64, n)
 	per := max(1, o.batchTokens/T)
+	if o.shared > 0 && (o.cache == nil || o.cache.B < min(per, n)) {
+		var err error
+		if o.cache, err = o.m.PrefixCache(o.seqs[0].pre[:o.shared], min(per, n), T); err != nil {
+			return nil, err
+		}
+	}
+	batches := (n + per - 1) / per
+	per = (n + batches - 1) / batches
 	for lo := 0; lo < n; lo += per {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -205,9 +232,16 @@ func (o *objective) losses(ctx context.Context, cands [][]int32) ([]float64, err
 		hi := min(lo+per, n)
 		o.batch(hi-lo, T)
 		for i := lo; i < hi; i++ {
-			o.fill(i-lo, T, i%G, cands[i/G])
+			o.fill(i-lo, T, o.shared, i%G, cands[i/G])
 		}
-		logits, err := o.m.ForwardRows(&model.Batch{B: hi - lo, T: T, IDs: o.ids, Mask: o.mask}, o.rows)
+		b := &model.Batch{B: hi - lo, T: T, IDs: o.ids, Mask: o.mask}
+		var logits []float32
+		var err error
+		if o.shared > 0 {
+			logits, err = o.m.ForwardRowsAfter(o.cache.Rows(hi-lo), b, o.rows)
+		} else {
+			logits, err = o.m.ForwardRows(b, o.rows)
+		}
 		if err != nil {
 			return nil, err
 		}
