@@ -129,7 +129,7 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	rep := &gcgReport{Steps: o.Steps, Universal: *universal, SuffixLen: o.SuffixLen, TopK: o.TopK, Candidates: o.Candidates,
-		Model: modelShape(m, mf.adapter != "")}
+		Model: gcgModelShape(m, mf.adapter != "")}
 	c.handleInterrupt()
 	done, err := c.gcgWrite(ctx, a, rows, goals, *out, *universal, o.Steps, rep, nil)
 	if errors.Is(err, context.Canceled) {
@@ -258,7 +258,7 @@ func (r *gcgReport) finish() {
 	for i := 0; i+1 < len(r.losses); i += 2 {
 		start, end = append(start, r.losses[i]), append(end, r.losses[i+1])
 	}
-	r.MedianLossStart, r.MedianLoss = median(start), median(end)
+	r.MedianLossStart, r.MedianLoss = gcgMedian(start), gcgMedian(end)
 	if r.MedianLossStart > 0 {
 		r.Ratio = r.MedianLoss / r.MedianLossStart
 	}
@@ -267,7 +267,7 @@ func (r *gcgReport) finish() {
 	}
 }
 
-func median(xs []float64) float64 {
+func gcgMedian(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
@@ -279,8 +279,8 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// modelShape is m's shape for a report.
-func modelShape(m *model.Model, adapter bool) gcgShape {
+// gcgModelShape is m's shape for a report.
+func gcgModelShape(m *model.Model, adapter bool) gcgShape {
 	c := &m.Config
 	return gcgShape{Type: c.ModelType, Layers: c.NumLayers, Hidden: c.HiddenSize, Heads: c.NumHeads, KVHeads: c.NumKVHeads,
 		Intermediate: c.IntermediateSize, Vocab: c.VocabSize, Params: m.NumParams(), Adapter: adapter}

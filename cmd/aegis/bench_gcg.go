@@ -80,7 +80,7 @@ func benchGCG(ctx context.Context, c *cli, args []string) error {
 		total += s
 	}
 	return bench.Report(c.stdout, *asJSON, []string{"step_s", "tokens_per_s", "candidates", "loss_start", "loss", "params", "threads", "peak_rss_mb", "isa"},
-		map[string]any{"step_s": median(secs), "tokens_per_s": float64(tokens) / total, "candidates": float64(cands) / n,
+		map[string]any{"step_s": gcgMedian(secs), "tokens_per_s": float64(tokens) / total, "candidates": float64(cands) / n,
 			"loss_start": res.LossStart[0], "loss": res.Loss[0], "params": m.NumParams(), "threads": t, "peak_rss_mb": bench.PeakRSSMB(), "isa": kernels.ISA(),
 			"step_seconds": slices.Clone(secs)})
 }
