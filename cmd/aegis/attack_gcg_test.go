@@ -162,3 +162,30 @@ func TestAttackGCGInterrupt(t *testing.T) {
 		t.Fatalf("cancelled after the first prompt: %d done, %v, rows %+v", done, err, vs)
 	}
 }
+
+// TestBenchGCG: `aegis bench gcg` times steps on the embedded model, and on a random model
+// of a config.json with the embedded model's tokenizer.
+func TestBenchGCG(t *testing.T) {
+	t.Parallel()
+	dir, err := demo.ModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "config.json", `{"model_type":"qwen2","vocab_size":4200,"hidden_size":32,"intermediate_size":48,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-6,"tie_word_embeddings":true}`)
+	for _, src := range [][]string{{"--model", dir}, {"--model-config", cfg}} {
+		out, stderr, code := aegis(t, append([]string{"bench", "gcg", "--steps", "2", "--candidates", "4", "--suffix-len", "5", "--json"}, src...)...)
+		var r struct {
+			StepS      float64 `json:"step_s"`
+			LossStart  float64 `json:"loss_start"`
+			Loss       float64 `json:"loss"`
+			Candidates float64 `json:"candidates"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil ||
+			r.StepS <= 0 || r.Candidates <= 0 || r.LossStart <= 0 || r.Loss > r.LossStart {
+			t.Errorf("%v: exit %d, %s %s", src, code, out, stderr)
+		}
+	}
+	if _, stderr, code := aegis(t, "bench", "gcg"); code != 2 || !strings.Contains(stderr, "give --model or --model-config") {
+		t.Errorf("no model: exit %d %q", code, stderr)
+	}
+}
