@@ -98,7 +98,7 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&o.Init, "init", "", `initial suffix text (default "! ! ! ...")`)
 	fs.StringVar(&o.Template, "chat-template", "", "chat template: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
 	universal := fs.Bool("universal", false, "optimise one suffix for all prompts")
-	jsonOut := fs.String("json", "", "write a summary report to this file")
+	jsonOut := fs.String("json", "", `write a summary to this file: {"prompts","steps","median_loss_start","median_loss","ratio","seconds","seconds_per_step","model",...}`)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
