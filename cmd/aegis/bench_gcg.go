@@ -20,7 +20,8 @@ func benchGCG(ctx context.Context, c *cli, args []string) error {
 		"Times steps of the greedy coordinate gradient attack (aegis attack gcg) on one prompt:\n"+
 			"the gradient pass, top-k, sampling and re-tokenization filter, and the batched scoring\n"+
 			"of the candidates. Prints the median seconds per step after one untimed warm-up step\n"+
-			"and the tokens per second through the model. --model-config builds a randomly\n"+
+			"and tokens per second (of the sequences scored, the cached shared prefix included).\n"+
+			"--model-config builds a randomly\n"+
 			"initialised model (its vocabulary must cover the tokenizer's ids that are used);\n"+
 			"--tokenizer defaults to the model folder's, or the embedded model's.", c.stdout)
 	var mf modelFlags

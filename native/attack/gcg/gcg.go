@@ -69,7 +69,7 @@ type Step struct {
 	Loss       float64 // the current suffix's loss (summed over goals)
 	Best       float64 // the best loss so far
 	Candidates int     // candidates scored (after the re-tokenization filter)
-	Tokens     int     // tokens through the model: the gradient pass and the candidates
+	Tokens     int     // tokens of the sequences scored: the gradient pass and the candidates (cached shared tokens included)
 	Seconds    float64 // this step's time
 }
 
