@@ -33,13 +33,19 @@ func runAttack(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "bon" {
 		return runAttackBon(ctx, c, args[1:])
 	}
+	if len(args) > 0 && args[0] == "gcg" {
+		return runAttackGCG(ctx, c, args[1:])
+	}
 	fs := newFlags("attack", "--module NAME|FILE.wasm --in prompts.jsonl --out variants.jsonl [--styles a,b] [--variants N] [--seed S]",
 		`Rewrites every prompt with an attack module, running module instances concurrently in
 the WebAssembly sandbox. Input rows are {"id","prompt","category"}; output rows are
 {"id","base_id","prompt","attack","category"}, one per variant, in input order, with id
 BASE_ID/STYLE (BASE_ID/STYLE/K when --variants > 1). Each prompt's seed is derived from
 --seed and its id, so output does not depend on concurrency. Ctrl-C stops early and keeps
-every row already written. 'aegis modules' lists the built-in styles.`, c.stdout)
+every row already written. 'aegis modules' lists the built-in styles.
+'aegis attack bon --model DIR ...' is Best-of-N jailbreaking (see 'aegis attack bon --help');
+'aegis attack gcg --model DIR ...' is the white-box GCG suffix attack on a local model
+(see 'aegis attack gcg --help').`, c.stdout)
 	var mf sandboxflags.Module
 	mf.Register(fs.FlagSet, shared.KindAttack)
 	in := fs.String("in", "", "input JSONL of prompts")

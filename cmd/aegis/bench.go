@@ -18,6 +18,7 @@ var benchGroup = group{name: "bench", note: "Add --json for one JSON object. Run
 	{"train", "training steps (forward, backward, AdamW) on random tokens, tokens/s", benchTrain},
 	{"generate", "KV-cache decoding, tokens/s", benchGenerate},
 	{"tokenize", "encoding MB/s, against Hugging Face tokenizers (Rust) when Node has it", benchTokenize},
+	{"gcg", "GCG attack steps (gradient, candidates, batched scoring), seconds per step", benchGCG},
 }}
 
 func setThreads(n int) (int, error) {

@@ -46,6 +46,23 @@ func (c *Cache) put(l int, k, v []float32) (keys, values []float32) {
 // [B, V]. The slice is reused by the next call. Step replaces the activations a training
 // Forward kept, so Backward cannot follow it.
 func (m *Model) Step(c *Cache, ids []int32, mask []bool) ([]float32, error) {
+	a, err := m.passCached(c, ids, mask)
+	if err != nil {
+		return nil, err
+	}
+	c.Len += a.T
+	// Only each row's last position is scored: decoding needs nothing else.
+	rows := make([]int, a.B)
+	for r := range rows {
+		rows[r] = r*a.T + a.T - 1
+	}
+	return m.headRows(a, rows), nil
+}
+
+// passCached runs T new tokens per row ([B, T] ids, mask nil for all real) through the
+// blocks against c: their keys and values are written after the cached ones and each
+// row's position count advances, but c.Len does not (the caller commits the tokens).
+func (m *Model) passCached(c *Cache, ids []int32, mask []bool) (*activations, error) {
 	if len(ids) == 0 || len(ids)%c.B != 0 {
 		return nil, fmt.Errorf("step: %d ids for %d rows", len(ids), c.B)
 	}
@@ -69,13 +86,5 @@ func (m *Model) Step(c *Cache, ids []int32, mask []bool) ([]float32, error) {
 	for l := range m.Layers {
 		m.blockForward(l, a, c)
 	}
-	c.Len += T
-
-	// Only each row's last position is scored: decoding needs nothing else.
-	C := m.Config.HiddenSize
-	a.last = grow(&a.last, B*C) // [B, C]
-	for r := 0; r < B; r++ {
-		copy(a.last[r*C:(r+1)*C], a.xf[(r*T+T-1)*C:(r*T+T)*C])
-	}
-	return m.headForward(a, a.last, B), nil
+	return a, nil
 }

@@ -56,6 +56,7 @@ type activations struct {
 	B, T, P int
 	kcap    int       // key rows per sequence: T in training, the cache's capacity in decoding
 	train   bool      // the last pass was a training Forward, which Backward can follow
+	grads   bool      // Backward has run since the last pass: g.dres holds dL/d(input embeddings)
 	ids     []int32   // [B, T]
 	mask    []bool    // [B, T] real tokens of this pass
 	keyMask []bool    // [B, kcap] real keys: mask in training, the cache's mask in decoding
@@ -94,6 +95,7 @@ func (m *Model) begin(ids []int32, mask []bool, B, T, P int, start []int32) *act
 	}
 	a := m.acts
 	a.B, a.T, a.P = B, T, P
+	a.grads = false
 	a.ids = append(a.ids[:0], ids...)
 	a.mask = mask
 	if len(a.layers) != len(m.Layers) {
@@ -170,6 +172,7 @@ func (m *Model) Backward(dlogits []float32) error {
 		m.blockBackward(l, a) // g.dres: dL/d(block output) → dL/d(block input)
 	}
 	m.embedBackward(a)
+	a.grads = true
 	return nil
 }
 
