@@ -20,6 +20,19 @@ type attackRow struct {
 	Category string `json:"category"`
 }
 
+// check is the one validation of an attack command's input row.
+func (r *attackRow) check() error {
+	switch {
+	case r.ID == "":
+		return errors.New(`missing "id"`)
+	case r.Prompt == "":
+		return errors.New(`missing "prompt"`)
+	case r.Category != "" && !shared.ValidCategory(r.Category):
+		return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", r.Category)
+	}
+	return nil
+}
+
 // variantRow is a line of `aegis attack --out`.
 type variantRow struct {
 	ID       string `json:"id"`
@@ -60,15 +73,7 @@ every row already written. 'aegis modules' lists the built-in styles.
 		return err
 	}
 	rows, err := jsonl.ReadLines(*in, func(r *attackRow) error {
-		switch {
-		case r.ID == "":
-			return errors.New(`missing "id"`)
-		case r.Prompt == "":
-			return errors.New(`missing "prompt"`)
-		case r.Category != "" && !shared.ValidCategory(r.Category):
-			return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", r.Category)
-		}
-		return nil
+		return r.check()
 	})
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
-	"github.com/aegis-safety/aegis/shared"
 )
 
 const attackBonSynopsis = "--model DIR [--adapter DIR] --in prompts.jsonl --out results.jsonl [--n N] [--judge NAME|FILE.wasm] [--batch B] [--temperature T] [--max-new-tokens M] [--seed S] [--json report.json]"
@@ -222,14 +221,10 @@ func (f *bonFlags) generator() (eval.Generator, error) {
 func readBonPrompts(path string) ([]bon.Prompt, error) {
 	seen := map[string]bool{}
 	rows, err := jsonl.ReadLines(path, func(r *attackRow) error {
-		switch {
-		case r.ID == "":
-			return errors.New(`missing "id"`)
-		case r.Prompt == "":
-			return errors.New(`missing "prompt"`)
-		case r.Category != "" && !shared.ValidCategory(r.Category):
-			return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", r.Category)
-		case seen[r.ID]:
+		if err := r.check(); err != nil {
+			return err
+		}
+		if seen[r.ID] {
 			return fmt.Errorf("id %q repeats an earlier row", r.ID)
 		}
 		seen[r.ID] = true

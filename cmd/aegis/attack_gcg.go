@@ -11,7 +11,6 @@ import (
 	"github.com/aegis-safety/aegis/native/jsonl"
 	"github.com/aegis-safety/aegis/native/model"
 	"github.com/aegis-safety/aegis/native/tokenizer"
-	"github.com/aegis-safety/aegis/shared"
 )
 
 // gcgRow is a line of `aegis attack gcg --in`: an attack row with an optional target.
@@ -147,15 +146,7 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 // readGCGRows reads and checks the input rows.
 func readGCGRows(path string) ([]jsonl.Line[gcgRow], error) {
 	return jsonl.ReadLines(path, func(r *gcgRow) error {
-		switch {
-		case r.ID == "":
-			return errors.New(`missing "id"`)
-		case r.Prompt == "":
-			return errors.New(`missing "prompt"`)
-		case r.Category != "" && !shared.ValidCategory(r.Category):
-			return fmt.Errorf("category %q is not in the taxonomy (S1-S14, benign)", r.Category)
-		}
-		return nil
+		return (&attackRow{ID: r.ID, Prompt: r.Prompt, Category: r.Category}).check()
 	})
 }
 
