@@ -89,10 +89,7 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 	out := fs.String("out", "", "output JSONL of variants")
 	target := fs.String("target", "", "the target of every prompt without its own (default: derived from the request)")
 	var o gcg.Options
-	fs.IntVar(&o.Steps, "steps", gcg.DefaultSteps, "optimisation steps per prompt")
-	fs.IntVar(&o.SuffixLen, "suffix-len", gcg.DefaultSuffixLen, "suffix tokens")
-	fs.IntVar(&o.TopK, "topk", gcg.DefaultTopK, "substitutions kept per position (capped at the vocabulary)")
-	fs.IntVar(&o.Candidates, "candidates", gcg.DefaultCandidates, "candidates scored per step")
+	gcgSearchFlags(fs, &o, gcg.DefaultSteps, "optimisation steps per prompt")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the candidate sampling")
 	fs.StringVar(&o.Init, "init", "", `initial suffix text (default "! ! ! ...")`)
 	fs.StringVar(&o.Template, "chat-template", "", "chat template: a built-in name (llama3, chatml, mistral) or a file; default the tokenizer's")
@@ -104,8 +101,8 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 	if err := fs.Required("in", "out", "model"); err != nil {
 		return err
 	}
-	if o.Steps < 1 || o.SuffixLen < 1 || o.TopK < 1 || o.Candidates < 1 {
-		return fmt.Errorf("%w: --steps, --suffix-len, --topk and --candidates must be at least 1", errUsage)
+	if err := checkGCGSearch(o); err != nil {
+		return err
 	}
 	rows, err := readGCGRows(*in)
 	if err != nil {
@@ -141,6 +138,22 @@ func runAttackGCG(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return err
+}
+
+// gcgSearchFlags registers the search's sizes, shared by attack gcg and bench gcg.
+func gcgSearchFlags(fs *flagSet, o *gcg.Options, steps int, stepsUsage string) {
+	fs.IntVar(&o.Steps, "steps", steps, stepsUsage)
+	fs.IntVar(&o.SuffixLen, "suffix-len", gcg.DefaultSuffixLen, "suffix tokens")
+	fs.IntVar(&o.TopK, "topk", gcg.DefaultTopK, "substitutions kept per position (capped at the vocabulary)")
+	fs.IntVar(&o.Candidates, "candidates", gcg.DefaultCandidates, "candidates scored per step")
+}
+
+// checkGCGSearch refuses search sizes below 1.
+func checkGCGSearch(o gcg.Options) error {
+	if o.Steps < 1 || o.SuffixLen < 1 || o.TopK < 1 || o.Candidates < 1 {
+		return fmt.Errorf("%w: --steps, --suffix-len, --topk and --candidates must be at least 1", errUsage)
+	}
+	return nil
 }
 
 // readGCGRows reads and checks the input rows.
